@@ -1,0 +1,257 @@
+"""The data model: sources, the articles they appear in, claims, reviewers and resolutions.
+
+Two histories are append-only: a claim's resolution criteria (`CriteriaVersion`) and its
+verdicts (`Resolution`). The claim row caches the current criteria and verdict so that
+listings and scorecards need no subqueries; only `tracker.services` writes either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from tracker.db import Base, UTCDateTime, utcnow
+
+
+class SourceKind(enum.StrEnum):
+    OUTLET = "outlet"
+    PERSON = "person"
+    ORGANISATION = "organisation"
+
+
+class ClaimKind(enum.StrEnum):
+    PREDICTION = "prediction"
+    FACT = "fact"
+
+
+class ClaimStatus(enum.StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class ReviewerRole(enum.StrEnum):
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+
+class PredictionVerdict(enum.StrEnum):
+    TRUE = "true"
+    FALSE = "false"
+    AMBIGUOUS = "ambiguous"  # happened or not, reviewers cannot tell: kept out of scores
+    ANNULLED = "annulled"  # the premise failed (void): kept out of scores
+
+
+class FactVerdict(enum.StrEnum):
+    TRUE = "true"
+    MOSTLY_TRUE = "mostly-true"
+    HALF_TRUE = "half-true"
+    MOSTLY_FALSE = "mostly-false"
+    FALSE = "false"
+    UNVERIFIABLE = "unverifiable"
+
+
+VERDICT_SCALES: dict[ClaimKind, tuple[str, ...]] = {
+    ClaimKind.PREDICTION: tuple(v.value for v in PredictionVerdict),
+    ClaimKind.FACT: tuple(v.value for v in FactVerdict),
+}
+ALL_VERDICTS: tuple[str, ...] = tuple(
+    dict.fromkeys(VERDICT_SCALES[ClaimKind.PREDICTION] + VERDICT_SCALES[ClaimKind.FACT])
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+class Source(Base):
+    """Whoever made a claim: an outlet, a person (possibly of an outlet) or an organisation."""
+
+    __tablename__ = "sources"
+    __table_args__ = (CheckConstraint(_in("kind", tuple(SourceKind)), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    notes: Mapped[str | None] = mapped_column(Text)
+    # A person can belong to an outlet, so scorecards can aggregate either way.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    parent: Mapped[Source | None] = relationship(remote_side=[id], back_populates="members")
+    members: Mapped[list[Source]] = relationship(back_populates="parent")
+    claims: Mapped[list[Claim]] = relationship(back_populates="source")
+
+
+class Appearance(Base):
+    """Where claims were published: one article can hold claims from several sources."""
+
+    __tablename__ = "appearances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    title: Mapped[str | None] = mapped_column(String(1000))
+    author: Mapped[str | None] = mapped_column(String(300))
+    published: Mapped[dt.date | None] = mapped_column(Date)
+
+    claims: Mapped[list[Claim]] = relationship(back_populates="appearance")
+
+
+class Reviewer(Base):
+    """A person who marks outcomes and receives deadline reminders."""
+
+    __tablename__ = "reviewers"
+    __table_args__ = (CheckConstraint(_in("role", tuple(ReviewerRole)), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handle: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str] = mapped_column(String(320))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    role: Mapped[str] = mapped_column(String(20), default=ReviewerRole.REVIEWER.value)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+claim_reviewers = Table(
+    "claim_reviewers",
+    Base.metadata,
+    Column("claim_id", ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True),
+    Column("reviewer_id", ForeignKey("reviewers.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class ClaimTag(Base):
+    """One tag on one claim."""
+
+    __tablename__ = "claim_tags"
+
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class Claim(Base):
+    """A testable prediction or a checkable factual claim, as its source stated it."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        CheckConstraint(_in("kind", tuple(ClaimKind)), name="kind"),
+        CheckConstraint(_in("status", tuple(ClaimStatus)), name="status"),
+        CheckConstraint(f"verdict IS NULL OR {_in('verdict', ALL_VERDICTS)}", name="verdict"),
+        CheckConstraint("probability IS NULL OR (probability >= 0 AND probability <= 1)", name="probability"),
+        Index("ix_claims_status_deadline", "status", "deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The stable id from claims.yaml; re-import updates the claim in place.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    statement: Mapped[str] = mapped_column(Text)
+    quote: Mapped[str] = mapped_column(Text)
+    made_on: Mapped[dt.date] = mapped_column(Date)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="RESTRICT"), index=True)
+    appearance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appearances.id", ondelete="SET NULL"), index=True
+    )
+    # Probability implied by the source's words (or stated); NULL with words = an unscored hedge.
+    probability: Mapped[float | None] = mapped_column(Float)
+    confidence: Mapped[str | None] = mapped_column(String(200))
+    # Current resolution criteria; every version is kept in criteria_versions.
+    criteria: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    window_start: Mapped[dt.date | None] = mapped_column(Date)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    as_of: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=ClaimStatus.OPEN.value)
+    verdict: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    source: Mapped[Source] = relationship(back_populates="claims")
+    appearance: Mapped[Appearance | None] = relationship(back_populates="claims")
+    tags: Mapped[list[ClaimTag]] = relationship(
+        cascade="all, delete-orphan", order_by=ClaimTag.tag, passive_deletes=True
+    )
+    reviewers: Mapped[list[Reviewer]] = relationship(secondary=claim_reviewers, order_by=Reviewer.handle)
+    criteria_versions: Mapped[list[CriteriaVersion]] = relationship(
+        back_populates="claim", order_by="CriteriaVersion.version", passive_deletes=True
+    )
+    resolutions: Mapped[list[Resolution]] = relationship(
+        back_populates="claim", order_by="Resolution.id", passive_deletes=True
+    )
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [t.tag for t in self.tags]
+
+    @property
+    def scored(self) -> bool:
+        """Whether the claim can enter probability scores (a hedge like "may" cannot)."""
+        return self.kind == ClaimKind.PREDICTION and self.probability is not None
+
+
+class CriteriaVersion(Base):
+    """One recorded version of a claim's resolution criteria and deadline (append-only)."""
+
+    __tablename__ = "criteria_versions"
+    __table_args__ = (UniqueConstraint("claim_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    criteria: Mapped[str] = mapped_column(Text)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    window_start: Mapped[dt.date | None] = mapped_column(Date)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    claim: Mapped[Claim] = relationship(back_populates="criteria_versions")
+
+
+class Resolution(Base):
+    """One entry in a claim's verdict history (append-only; verdict NULL means un-resolved)."""
+
+    __tablename__ = "resolutions"
+    __table_args__ = (CheckConstraint(f"verdict IS NULL OR {_in('verdict', ALL_VERDICTS)}", name="verdict"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    verdict: Mapped[str | None] = mapped_column(String(20))
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reviewers.id", ondelete="RESTRICT"), index=True
+    )
+    resolved_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    claim: Mapped[Claim] = relationship(back_populates="resolutions")
+    reviewer: Mapped[Reviewer | None] = relationship()
+
+
+@event.listens_for(Session, "before_flush")
+def _histories_are_append_only(session: Session, _context: Any, _instances: Any) -> None:
+    """Refuse to rewrite or delete history: the goalposts and verdicts never move silently."""
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Resolution | CriteriaVersion) and (
+            obj in session.deleted or session.is_modified(obj, include_collections=False)
+        ):
+            raise ValueError(f"{type(obj).__name__} rows are append-only")
