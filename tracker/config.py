@@ -10,7 +10,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -39,7 +39,8 @@ class Settings(BaseModel):
         gt=0,
         description="Largest claims file that `tracker import` accepts, in bytes.",
     )
-    estimative_phrases: dict[str, str] = Field(
+    # A TOML number (`"coin flip" = 0.5`) arrives as a float; keep it as text for the scale to parse.
+    estimative_phrases: dict[str, Annotated[str, Field(coerce_numbers_to_str=True)]] = Field(
         default_factory=dict,
         description=(
             "Extra or overriding phrases for the estimative scale: phrase = band name "

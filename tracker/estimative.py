@@ -106,9 +106,12 @@ DEFAULT_PHRASES: dict[str, str] = {
 }
 
 
+_STRAIGHT_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def normalise(words: str) -> str:
     """Lower-case, straighten quotes, collapse spaces and drop surrounding punctuation."""
-    words = words.replace("\u2019", "'").replace("\u2018", "'").lower()
+    words = words.translate(_STRAIGHT_QUOTES).lower()
     words = re.sub(r"\s+", " ", words)
     return words.strip(" \t\"'.,;:!?")
 

@@ -1,0 +1,157 @@
+"""Settings: defaults, the TOML file, TRACKER_* variables, and loud failures."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pydantic
+import pytest
+
+from tracker.config import ENV_PREFIX, Settings, load_settings
+from tracker.errors import TrackerError
+from tracker.estimative import EstimativeScale
+
+WriteFile = Callable[[str, str], Path]
+
+
+@pytest.fixture(autouse=True)
+def _in_empty_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in tmp_path, so a developer's ./tracker.toml cannot leak in."""
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults() -> None:
+    settings = load_settings(env={})
+    assert settings == Settings()
+    assert settings.database_url == "sqlite:///tracker.db"
+    assert settings.timezone == "UTC"
+    assert settings.claims_max_bytes == 256 * 1024 * 1024
+    assert settings.estimative_phrases == {}
+
+
+def test_settings_are_frozen() -> None:
+    with pytest.raises(pydantic.ValidationError):
+        load_settings(env={}).timezone = "Europe/Paris"  # type: ignore[misc]
+
+
+def test_values_from_a_toml_file(write_file: WriteFile) -> None:
+    path = write_file(
+        "site.toml",
+        """
+        database_url = "postgresql://tracker@db/tracker"
+        timezone = "Europe/Paris"
+        claims_max_bytes = 1000
+        """,
+    )
+    settings = load_settings(config_file=path, env={})
+    assert settings.database_url == "postgresql://tracker@db/tracker"
+    assert settings.timezone == "Europe/Paris"
+    assert settings.claims_max_bytes == 1000
+
+
+def test_tracker_table_form(write_file: WriteFile) -> None:
+    path = write_file(
+        "pyproject-like.toml",
+        """
+        [tracker]
+        timezone = "Asia/Tokyo"
+        """,
+    )
+    assert load_settings(config_file=path, env={}).timezone == "Asia/Tokyo"
+
+
+def test_tracker_toml_in_the_working_directory_is_read(write_file: WriteFile) -> None:
+    write_file("tracker.toml", 'timezone = "America/Chicago"\n')
+    assert load_settings(env={}).timezone == "America/Chicago"
+
+
+def test_tracker_config_variable_selects_the_file(write_file: WriteFile) -> None:
+    write_file("tracker.toml", 'timezone = "America/Chicago"\n')
+    chosen = write_file("elsewhere/chosen.toml", 'timezone = "Europe/Berlin"\n')
+    assert load_settings(env={"TRACKER_CONFIG": str(chosen)}).timezone == "Europe/Berlin"
+
+
+def test_environment_overrides_the_file(write_file: WriteFile) -> None:
+    path = write_file("tracker.toml", 'timezone = "Europe/Paris"\nclaims_max_bytes = 10\n')
+    settings = load_settings(config_file=path, env={"TRACKER_TIMEZONE": "Asia/Tokyo"})
+    assert settings.timezone == "Asia/Tokyo"
+    assert settings.claims_max_bytes == 10
+
+
+def test_environment_values_are_converted() -> None:
+    settings = load_settings(env={"TRACKER_CLAIMS_MAX_BYTES": "4096"})
+    assert settings.claims_max_bytes == 4096
+
+
+def test_explicit_overrides_win_over_everything(write_file: WriteFile) -> None:
+    path = write_file("tracker.toml", 'database_url = "sqlite:///file.db"\n')
+    settings = load_settings(
+        config_file=path, env={"TRACKER_DATABASE_URL": "sqlite:///env.db"}, database_url="sqlite:///cli.db"
+    )
+    assert settings.database_url == "sqlite:///cli.db"
+
+
+def test_bad_timezone_names_the_variable() -> None:
+    with pytest.raises(TrackerError, match=r"TRACKER_TIMEZONE: .*unknown timezone 'Mars/Olympus_Mons'"):
+        load_settings(env={"TRACKER_TIMEZONE": "Mars/Olympus_Mons"})
+
+
+def test_bad_value_in_the_file_names_the_file_and_key(write_file: WriteFile) -> None:
+    path = write_file("tracker.toml", "claims_max_bytes = 0\n")
+    with pytest.raises(TrackerError, match=re.escape(f"{path}: claims_max_bytes")):
+        load_settings(config_file=path, env={})
+
+
+def test_unknown_key_is_refused(write_file: WriteFile) -> None:
+    path = write_file("tracker.toml", 'timezon = "UTC"\n')
+    with pytest.raises(TrackerError, match=re.escape(f"{path}: timezon")):
+        load_settings(config_file=path, env={})
+
+
+def test_bad_toml_names_the_file(write_file: WriteFile) -> None:
+    path = write_file("tracker.toml", "timezone = \n")
+    with pytest.raises(TrackerError, match=re.escape(f"{path}: invalid TOML")):
+        load_settings(config_file=path, env={})
+
+
+def test_missing_config_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "absent.toml"
+    with pytest.raises(TrackerError, match=re.escape(f"{path}: cannot read config file")):
+        load_settings(env={"TRACKER_CONFIG": str(path)})
+
+
+def test_estimative_phrases_as_a_toml_table(write_file: WriteFile) -> None:
+    path = write_file(
+        "tracker.toml",
+        """
+        [tracker.estimative_phrases]
+        "odds-on" = "likely"
+        "coin flip" = 0.5
+        "we shall see" = "unscored"
+        """,
+    )
+    phrases = load_settings(config_file=path, env={}).estimative_phrases
+    assert phrases == {"odds-on": "likely", "coin flip": "0.5", "we shall see": "unscored"}
+
+    scale = EstimativeScale.with_overrides(phrases)
+    assert scale.estimate("odds-on").band == "likely"
+    assert scale.estimate("coin flip").probability == 0.5
+    assert scale.estimate("we shall see").probability is None
+
+
+def test_estimative_phrases_from_the_environment() -> None:
+    settings = load_settings(
+        env={"TRACKER_ESTIMATIVE_PHRASES": '{ "odds-on" = "likely", "coin flip" = 0.5 }'}
+    )
+    assert settings.estimative_phrases == {"odds-on": "likely", "coin flip": "0.5"}
+
+
+def test_every_setting_is_documented_in_the_readme(repo_root: Path) -> None:
+    readme_path = repo_root / "README.md"
+    assert readme_path.is_file(), "README.md is missing"
+    readme = readme_path.read_text(encoding="utf-8")
+    names = [ENV_PREFIX + "CONFIG", *(ENV_PREFIX + name.upper() for name in Settings.model_fields)]
+    missing = [name for name in names if name not in readme]
+    assert missing == [], "document these settings in README.md"

@@ -1,0 +1,115 @@
+"""Engines, sessions and the UTC datetime type, on every backend."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.db import make_engine, make_session_factory, utcnow
+from tracker.models import Source
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'pragmas.db'}")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "driver"),
+    [
+        ("postgresql://tracker@db.example.org/tracker", "psycopg"),
+        ("postgresql+psycopg://tracker@db.example.org/tracker", "psycopg"),
+        ("sqlite:///tracker.db", "pysqlite"),
+    ],
+)
+def test_make_engine_uses_psycopg_for_postgresql(url: str, driver: str) -> None:
+    engine = make_engine(url)  # engines connect lazily, so no server is needed
+    try:
+        assert engine.dialect.driver == driver
+    finally:
+        engine.dispose()
+
+
+def test_session_factory_keeps_objects_usable_after_commit(engine: Engine) -> None:
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        source = Source(slug="kept", name="Kept", kind="outlet")
+        session.add(source)
+    # Views and the CLI read results after the unit of work has committed.
+    assert source.name == "Kept"
+
+
+def test_utcnow_is_aware_utc() -> None:
+    assert utcnow().tzinfo is dt.UTC
+
+
+def test_utc_datetime_round_trips_aware_values_as_utc(
+    session: Session, make_source: Callable[..., Source]
+) -> None:
+    kolkata = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    stamp = dt.datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=kolkata)
+    source_id = make_source(created_at=stamp).id
+    session.expire_all()
+
+    loaded = session.get_one(Source, source_id).created_at
+    assert loaded == stamp
+    assert loaded.tzinfo is dt.UTC
+    assert loaded.hour == 6 and loaded.minute == 30 and loaded.microsecond == 123456
+
+
+def test_utc_datetime_orders_by_instant_not_by_wall_clock(
+    session: Session, make_source: Callable[..., Source]
+) -> None:
+    # 10:00 at +05:00 is 05:00 UTC, before 06:00 UTC; stored with offsets, SQLite text would sort wrongly.
+    earlier = make_source(
+        created_at=dt.datetime(2026, 1, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=5)))
+    )
+    later = make_source(created_at=dt.datetime(2026, 1, 1, 6, 0, tzinfo=dt.UTC))
+    ordered = session.scalars(select(Source.slug).order_by(Source.created_at)).all()
+    assert ordered == [earlier.slug, later.slug]
+
+
+def test_utc_datetime_refuses_naive_values(make_source: Callable[..., Source]) -> None:
+    with pytest.raises(StatementError, match="naive datetime"):
+        make_source(created_at=dt.datetime(2026, 11, 23, 12, 0))
+
+
+def test_session_fixture_commits_stay_inside_the_test_transaction(
+    session: Session, engine: Engine, make_source: Callable[..., Source]
+) -> None:
+    make_source()
+    session.commit()
+    # Another connection must not see it: the test's outer transaction is still open.
+    with engine.connect() as other:
+        assert other.scalar(select(func.count()).select_from(Source)) == 0
+    assert session.scalar(select(func.count()).select_from(Source)) == 1
+
+
+def test_session_fixture_rollback_undoes_only_the_test_work(
+    session: Session, make_source: Callable[..., Source]
+) -> None:
+    kept = make_source()
+    session.commit()
+    make_source()
+    session.rollback()
+    assert session.scalars(select(Source.slug)).all() == [kept.slug]
+
+
+def test_session_factory_units_of_work_commit(session_factory: sessionmaker[Any], engine: Engine) -> None:
+    with session_factory.begin() as session:
+        session.add(Source(slug="committed", name="Committed", kind="person"))
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT slug FROM sources")).scalars().all() == ["committed"]

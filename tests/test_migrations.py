@@ -1,0 +1,184 @@
+"""The schema comes from the migrations alone; they match the models and run both ways."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.orm import Session
+
+import tracker
+from tracker.db import Base, make_engine
+from tracker.errors import DatabaseNotReady
+from tracker.migrations import current_revision, downgrade, head_revision, require_head, upgrade
+from tracker.models import (
+    Appearance,
+    Claim,
+    ClaimTag,
+    CriteriaVersion,
+    Resolution,
+    Reviewer,
+    Source,
+)
+from tracker.resources import resource_dir
+
+TABLES = {
+    "sources",
+    "appearances",
+    "reviewers",
+    "claims",
+    "claim_tags",
+    "claim_reviewers",
+    "criteria_versions",
+    "resolutions",
+}
+
+
+def test_migrations_match_the_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == [], "models and migrations differ; autogenerate a migration"
+
+
+def test_migrated_database_is_at_head(engine: Engine) -> None:
+    assert current_revision(engine) == head_revision()
+    require_head(engine)
+    assert set(inspect(engine).get_table_names()) >= TABLES
+
+
+def _fill(engine: Engine) -> None:
+    """One of everything, linked together, as the services would leave it."""
+    with Session(engine) as session, session.begin():
+        outlet = Source(slug="daily", name="The Daily", kind="outlet")
+        pundit = Source(slug="pundit", name="A. Pundit", kind="person", parent=outlet)
+        reviewer = Reviewer(handle="rev", name="Rev", email="rev@example.org")
+        article = Appearance(url="https://example.org/a", title="A", published=dt.date(2026, 11, 1))
+        claim = Claim(
+            key="rates-fall",
+            kind="prediction",
+            statement="Rates fall by March.",
+            quote="Rates will likely fall by March.",
+            made_on=dt.date(2026, 11, 1),
+            source=pundit,
+            appearance=article,
+            probability=0.675,
+            confidence="likely",
+            criteria="Policy rate lower on 2027-03-31 than on 2026-11-01.",
+            deadline=dt.date(2027, 3, 31),
+            status="resolved",
+            verdict="true",
+            tags=[ClaimTag(tag="economy")],
+            reviewers=[reviewer],
+            criteria_versions=[
+                CriteriaVersion(
+                    version=1, criteria="Policy rate lower on 2027-03-31.", deadline=dt.date(2027, 3, 31)
+                )
+            ],
+        )
+        session.add(claim)
+        session.flush()
+        session.add(
+            Resolution(
+                claim=claim,
+                verdict="true",
+                evidence=["https://example.org/rates"],
+                reviewer=reviewer,
+                resolved_on=dt.date(2027, 4, 1),
+            )
+        )
+
+
+def _check(engine: Engine) -> None:
+    with Session(engine) as session:
+        claim = session.scalars(select(Claim).where(Claim.key == "rates-fall")).one()
+        assert claim.source.parent is not None and claim.source.parent.slug == "daily"
+        assert claim.appearance is not None and claim.appearance.url == "https://example.org/a"
+        assert claim.tag_names == ["economy"]
+        assert [r.handle for r in claim.reviewers] == ["rev"]
+        assert [v.version for v in claim.criteria_versions] == [1]
+        (resolution,) = claim.resolutions
+        assert resolution.evidence == ["https://example.org/rates"]
+        assert resolution.recorded_at.tzinfo is dt.UTC
+
+
+def test_upgrade_downgrade_upgrade_with_data(empty_db_url: str) -> None:
+    engine = make_engine(empty_db_url)
+    try:
+        upgrade(engine)
+        _fill(engine)
+        _check(engine)
+
+        downgrade(engine, "base")
+        assert current_revision(engine) is None
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM claims")).scalar() == 0
+        _fill(engine)
+        _check(engine)
+    finally:
+        engine.dispose()
+
+
+def test_empty_database_is_not_ready(empty_db_url: str) -> None:
+    engine = make_engine(empty_db_url)
+    try:
+        assert current_revision(engine) is None
+        with pytest.raises(DatabaseNotReady, match="run `tracker init`"):
+            require_head(engine)
+    finally:
+        engine.dispose()
+
+
+def test_database_behind_the_code_is_not_ready(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+    with pytest.raises(DatabaseNotReady, match=r"at migration older.*run `tracker db upgrade`"):
+        require_head(engine)
+
+
+def test_head_revision_is_the_newest_migration_file() -> None:
+    versions = resource_dir("alembic") / "versions"
+    revisions = {
+        match.group(1)
+        for path in versions.glob("*.py")
+        if (match := re.search(r'^revision: str = "([^"]+)"', path.read_text(), re.MULTILINE))
+    }
+    assert head_revision() in revisions
+
+
+def test_migrations_and_templates_ship_with_the_package() -> None:
+    alembic_dir = resource_dir("alembic")
+    assert (alembic_dir / "env.py").is_file()
+    assert any((alembic_dir / "versions").glob("*.py"))
+    assert resource_dir("templates").is_dir()
+    if os.environ.get("TRACKER_TEST_INSTALLED") == "1":
+        # Installed from the wheel, they must be inside the package, not found in a checkout nearby.
+        package = Path(tracker.__file__).resolve().parent
+        assert alembic_dir.is_relative_to(package)
+        assert resource_dir("templates").is_relative_to(package)
+
+
+def test_unknown_resource_is_an_error() -> None:
+    with pytest.raises(FileNotFoundError, match="reinstall"):
+        resource_dir("no-such-resource")
+
+
+def test_no_create_all_in_the_package() -> None:
+    # The schema is made by migrations only: create_all would hide a missing migration.
+    package = Path(tracker.__file__).resolve().parent
+    offenders = [
+        str(path.relative_to(package))
+        for path in sorted(package.rglob("*.py"))
+        if "create_all" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

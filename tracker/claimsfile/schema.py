@@ -1,0 +1,357 @@
+"""The shape of claims.yaml, and the checks that turn its mistakes into located problems.
+
+Pydantic checks each entry's shape and types; the cross-field rules (a deadline
+before made_on, a verdict off its kind's scale) are checked here too, so every
+problem carries a field path such as `claims[3].resolution.deadline` and a line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import functools
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
+
+from tracker.claimsfile.reader import LMap, LSeq
+from tracker.errors import Problem
+from tracker.estimative import EstimativeScale, UnknownPhrase
+from tracker.models import VERDICT_SCALES, ClaimKind
+
+# Verdicts that settle a claim need evidence; these three say it could not be settled.
+VERDICTS_WITHOUT_EVIDENCE = frozenset({"ambiguous", "annulled", "unverifiable"})
+
+_ID = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
+_TAG = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+    return value
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"expected a date like 2017-11-16, not a timestamp ({value.isoformat()})")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a valid date; expected YYYY-MM-DD") from None
+    raise ValueError(f"expected a date like 2017-11-16, got {value!r}")
+
+
+def check_url(value: str) -> str:
+    """Accept an absolute http(s) URL; anything else is a mistake worth naming."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+        raise ValueError(f"{value!r} is not an absolute http(s) URL")
+    return value
+
+
+def _pattern(regex: re.Pattern[str], what: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not regex.match(value):
+            raise ValueError(f"{value!r} is not a valid {what}")
+        return value
+
+    return check
+
+
+def check_timezone(value: str) -> str:
+    """Accept an IANA timezone name such as Asia/Seoul."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {value!r}; use an IANA name such as Asia/Seoul") from None
+    return value
+
+
+def _verdict_text(value: Any) -> Any:
+    # `verdict: false` is a YAML boolean; it means the verdict "false".
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+Date = Annotated[dt.date, BeforeValidator(_date)]
+Url = Annotated[str, BeforeValidator(_text), AfterValidator(check_url)]
+Id = Annotated[
+    str, BeforeValidator(_text), AfterValidator(_pattern(_ID, "id (lowercase letters, digits, . _ -)"))
+]
+Tag = Annotated[
+    str, BeforeValidator(_text), AfterValidator(_pattern(_TAG, "tag (lowercase letters, digits, -)"))
+]
+Email = Annotated[str, BeforeValidator(_text), AfterValidator(_pattern(_EMAIL, "email address"))]
+Timezone = Annotated[str, BeforeValidator(_text), AfterValidator(check_timezone)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class ReviewerIn(_Strict):
+    handle: Id
+    name: Text
+    email: Email
+    timezone: Timezone = "UTC"
+    role: Literal["reviewer", "admin"] = "reviewer"
+
+
+class SourceIn(_Strict):
+    slug: Id
+    name: Text
+    kind: Literal["outlet", "person", "organisation"]
+    url: Url | None = None
+    notes: Text | None = None
+    member_of: Id | None = None
+
+
+class AppearanceIn(_Strict):
+    url: Url
+    title: Text | None = None
+    author: Text | None = None
+    published: Date | None = None
+
+
+class CriteriaIn(_Strict):
+    criteria: Text
+    deadline: Date
+    window_start: Date | None = None
+    timezone: Timezone | None = None
+
+
+class OutcomeIn(_Strict):
+    verdict: Annotated[str, BeforeValidator(_verdict_text)]
+    resolved_on: Date
+    by: Id | None = None
+    evidence: list[Url] = []
+    note: Text | None = None
+
+
+class ClaimIn(_Strict):
+    id: Id
+    source: Id
+    kind: Literal["prediction", "fact"]
+    statement: Text
+    quote: Text
+    appeared_in: AppearanceIn | None = None
+    made_on: Date
+    probability: float | None = None
+    confidence: Text | None = None
+    resolution: CriteriaIn | None = None
+    as_of: Date | None = None
+    reviewers: list[Id] = []
+    tags: list[Tag] = []
+    outcome: OutcomeIn | None = None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRecord:
+    """A valid claim entry, with the probability its words imply already worked out."""
+
+    entry: ClaimIn
+    probability: float | None
+    line: int
+
+
+# -- locating problems ---------------------------------------------------------------------
+
+
+def field_path(prefix: str, loc: Iterable[str | int]) -> str:
+    """Render a pydantic location as `claims[3].resolution.deadline`."""
+    path = prefix
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
+    return path
+
+
+def line_of(value: Any, loc: Iterable[str | int], default: int) -> int:
+    """The line of the deepest part of `loc` that exists in the located value."""
+    line = getattr(value, "line", default)
+    for part in loc:
+        if (isinstance(value, LMap) and isinstance(part, str) and part in value) or (
+            isinstance(value, LSeq) and isinstance(part, int) and part < len(value)
+        ):
+            line = value.lines[part]
+            value = value[part]
+        else:
+            break
+    return line
+
+
+def _message(error: Any, model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        owner = _model_at(model, loc[:-1])
+        fields = list(owner.model_fields) if owner else []
+        close = difflib.get_close_matches(str(loc[-1]), fields, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(fields)}"
+        return f"unknown key{hint}"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "literal_error":
+        return f"{error['input']!r} is not one of: {error['ctx']['expected']}"
+    if kind in ("string_type", "str_type"):
+        return f"expected text, got {error['input']!r}"
+    if kind in ("float_type", "float_parsing"):
+        return f"expected a number, got {error['input']!r}"
+    if kind in ("list_type",):
+        return f"expected a list, got {error['input']!r}"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"expected a mapping, got {error['input']!r}"
+    message: str = error["msg"]
+    return message.removeprefix("Value error, ")
+
+
+def _model_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if isinstance(current, type) else None
+        if field is None:
+            return None
+        annotation = field.annotation
+        candidates = getattr(annotation, "__args__", (annotation,))
+        current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if current is None:
+            return None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+class EntryChecker:
+    """Validates entries of one file, collecting problems instead of raising."""
+
+    def __init__(self, file_name: str) -> None:
+        self.file_name = file_name
+        self.problems: list[Problem] = []
+
+    def add(self, line: int, field: str, message: str) -> None:
+        """Record one problem."""
+        self.problems.append(Problem(self.file_name, line, field, message))
+
+    def at(self, value: Any, prefix: str, loc: tuple[str | int, ...], message: str, default: int) -> None:
+        """Record a problem located by a path inside an entry."""
+        self.add(line_of(value, loc, default), field_path(prefix, loc), message)
+
+    def parse(self, model: type[M], value: Any, prefix: str, line: int) -> M | None:
+        """Validate `value` against `model`; record each error and return None on failure."""
+        if not isinstance(value, dict):
+            self.add(line, prefix, f"expected a mapping, got {_short(value)}")
+            return None
+        try:
+            return model.model_validate(value)
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = tuple(error["loc"])
+                self.at(value, prefix, loc, _message(error, model, loc), line)
+            return None
+
+    def partial(self, model: type[M], value: Any) -> Any:
+        """The fields of an invalid entry that are valid on their own (others None), or None."""
+        if not isinstance(value, dict):
+            return None
+        try:
+            model.model_validate(value)
+        except ValidationError as exc:
+            bad = {error["loc"][0] for error in exc.errors() if error["loc"]}
+        else:  # pragma: no cover - only called after a failure
+            bad = set()
+        good = {k: v for k, v in value.items() if k not in bad and k in model.model_fields}
+        try:
+            return _lenient(model).model_validate(good)
+        except ValidationError:  # pragma: no cover - every remaining field passed on its own
+            return None
+
+    def check_claim(
+        self, claim: ClaimIn, raw: Any, prefix: str, line: int, scale: EstimativeScale, today: dt.date
+    ) -> float | None:
+        """Cross-field rules for one claim (fields may be None if invalid); returns its probability."""
+
+        def bad(loc: tuple[str | int, ...], message: str) -> None:
+            self.at(raw, prefix, loc, message, line)
+
+        probability = claim.probability
+        if probability is not None and not 0.0 <= probability <= 1.0:
+            bad(("probability",), f"{probability} is outside [0, 1]")
+        if claim.probability is not None and claim.confidence is not None:
+            bad(("confidence",), "give probability or confidence, not both")
+        elif claim.confidence is not None:
+            try:
+                probability = scale.estimate(claim.confidence).probability
+            except UnknownPhrase as exc:
+                bad(("confidence",), str(exc))
+
+        if claim.kind is None:
+            return probability
+        if claim.kind == ClaimKind.PREDICTION:
+            if claim.resolution is None:
+                bad(("resolution",), "a prediction needs resolution: {criteria, deadline}")
+            if claim.as_of is not None:
+                bad(("as_of",), "as_of is for facts; a prediction has resolution.deadline")
+            if claim.probability is None and claim.confidence is None:
+                bad(
+                    ("probability",),
+                    "a prediction needs probability (0..1) or confidence (the source's words)",
+                )
+        else:
+            if claim.resolution is not None:
+                bad(("resolution",), "resolution criteria are for predictions; a fact has as_of")
+        criteria = claim.resolution
+        if criteria is not None:
+            if claim.made_on is not None and criteria.deadline < claim.made_on:
+                bad(("resolution", "deadline"), f"{criteria.deadline} is before made_on {claim.made_on}")
+            if criteria.window_start is not None:
+                if criteria.window_start > criteria.deadline:
+                    bad(("resolution", "window_start"), f"{criteria.window_start} is after the deadline")
+                elif claim.made_on is not None and criteria.window_start < claim.made_on:
+                    bad(("resolution", "window_start"), f"{criteria.window_start} is before made_on")
+        outcome = claim.outcome
+        if outcome is not None:
+            scale_values = VERDICT_SCALES[ClaimKind(claim.kind)]
+            if outcome.verdict not in scale_values:
+                bad(
+                    ("outcome", "verdict"),
+                    f"{outcome.verdict!r} is not on the {claim.kind} scale ({', '.join(scale_values)})",
+                )
+            elif outcome.verdict not in VERDICTS_WITHOUT_EVIDENCE and not outcome.evidence:
+                bad(("outcome", "evidence"), f"verdict {outcome.verdict!r} needs at least one evidence URL")
+            if claim.made_on is not None and outcome.resolved_on < claim.made_on:
+                bad(("outcome", "resolved_on"), f"{outcome.resolved_on} is before made_on {claim.made_on}")
+            if outcome.resolved_on > today:
+                bad(("outcome", "resolved_on"), f"{outcome.resolved_on} is in the future")
+        return probability
+
+
+@functools.cache
+def _lenient(model: type[M]) -> type[M]:
+    """A copy of `model` whose every field is optional, for checking what remains valid."""
+    fields: dict[str, Any] = {
+        name: (field.annotation | None, None) for name, field in model.model_fields.items()
+    }
+    lenient: type[M] = create_model(  # type: ignore[call-overload]
+        f"Partial{model.__name__}", __config__=ConfigDict(extra="ignore"), **fields
+    )
+    return lenient
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

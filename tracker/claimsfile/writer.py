@@ -1,0 +1,406 @@
+"""Write validated claims-file entries to the database in bulk, within the caller's transaction.
+
+Claims go in batches through Core executemany statements rather than one ORM object
+at a time: an import of 100k claims must stay close to the speed of a bare insert.
+The rules are the model's: criteria changes append a CriteriaVersion, outcome changes
+append a Resolution, and nothing in either history is rewritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+
+from tracker.claimsfile.schema import ClaimRecord, ReviewerIn, SourceIn
+from tracker.models import (
+    Appearance,
+    Claim,
+    ClaimStatus,
+    ClaimTag,
+    CriteriaVersion,
+    Resolution,
+    Reviewer,
+    Source,
+    claim_reviewers,
+)
+
+claims_t = Claim.__table__
+appearances_t = Appearance.__table__
+tags_t = ClaimTag.__table__
+versions_t = CriteriaVersion.__table__
+resolutions_t = Resolution.__table__
+sources_t = Source.__table__
+reviewers_t = Reviewer.__table__
+
+# Claim columns that a re-import updates in place; criteria and outcome are versioned instead.
+PLAIN_COLUMNS = (
+    "kind",
+    "statement",
+    "quote",
+    "made_on",
+    "source_id",
+    "appearance_id",
+    "probability",
+    "confidence",
+    "as_of",
+)
+CRITERIA_COLUMNS = ("criteria", "deadline", "window_start", "timezone")
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, on a dry run, would do)."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    new_criteria_versions: int = 0
+    new_resolutions: int = 0
+    sources_created: int = 0
+    sources_updated: int = 0
+    reviewers_created: int = 0
+    reviewers_updated: int = 0
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the import wrote anything."""
+        return any(
+            (
+                self.created,
+                self.updated,
+                self.new_criteria_versions,
+                self.new_resolutions,
+                self.sources_created,
+                self.sources_updated,
+                self.reviewers_created,
+                self.reviewers_updated,
+            )
+        )
+
+
+def _differs(row: Any, values: dict[str, Any], columns: Iterable[str]) -> bool:
+    return any(getattr(row, c) != values[c] for c in columns)
+
+
+class ClaimWriter:
+    """Upserts reviewers, sources and batches of claims on one connection."""
+
+    def __init__(self, connection: Connection, now: dt.datetime, report: ImportReport) -> None:
+        self.conn = connection
+        self.now = now
+        self.report = report
+        self.source_ids: dict[str, int] = {}
+        self.reviewer_ids: dict[str, int] = {}
+
+    # -- reviewers and sources ---------------------------------------------------------
+
+    def write_reviewers(self, reviewers: Sequence[ReviewerIn]) -> None:
+        """Insert new reviewers and update changed ones, keyed by handle."""
+        existing = {r.handle: r for r in self.conn.execute(select(reviewers_t))}
+        fields = ("name", "email", "timezone", "role")
+        new, changed = [], []
+        for reviewer in reviewers:
+            values = {f: getattr(reviewer, f) for f in fields}
+            row = existing.get(reviewer.handle)
+            if row is None:
+                new.append({"handle": reviewer.handle, "created_at": self.now, **values})
+            elif _differs(row, values, fields):
+                changed.append({"b_id": row.id, **values})
+        if new:
+            self.conn.execute(insert(reviewers_t), new)
+        if changed:
+            self.conn.execute(
+                update(reviewers_t).where(reviewers_t.c.id == bindparam("b_id")),
+                changed,
+            )
+        self.report.reviewers_created += len(new)
+        self.report.reviewers_updated += len(changed)
+        self.reviewer_ids = dict(self.conn.execute(select(reviewers_t.c.handle, reviewers_t.c.id)).all())
+
+    def write_sources(self, sources: Sequence[SourceIn]) -> None:
+        """Insert new sources and update changed ones; member_of is linked afterwards."""
+        existing = {r.slug: r for r in self.conn.execute(select(sources_t))}
+        fields = ("name", "kind", "url", "notes")
+        new, changed = [], []
+        for source in sources:
+            values = {f: getattr(source, f) for f in fields}
+            row = existing.get(source.slug)
+            if row is None:
+                new.append({"slug": source.slug, "created_at": self.now, **values})
+            elif _differs(row, values, fields):
+                changed.append({"b_id": row.id, **values})
+        if new:
+            self.conn.execute(insert(sources_t), new)
+        if changed:
+            self.conn.execute(update(sources_t).where(sources_t.c.id == bindparam("b_id")), changed)
+        self.source_ids = dict(self.conn.execute(select(sources_t.c.slug, sources_t.c.id)).all())
+
+        # Link people to their outlets now that every source has an id.
+        parents = {
+            r.slug: r.parent_id for r in self.conn.execute(select(sources_t.c.slug, sources_t.c.parent_id))
+        }
+        relinks = []
+        for source in sources:
+            wanted = self.source_ids[source.member_of] if source.member_of else None
+            if parents.get(source.slug) != wanted:
+                relinks.append({"b_id": self.source_ids[source.slug], "parent_id": wanted})
+        if relinks:
+            self.conn.execute(update(sources_t).where(sources_t.c.id == bindparam("b_id")), relinks)
+        new_slugs = {row["slug"] for row in new}
+        relinked = {r["b_id"] for r in relinks} - {self.source_ids[s] for s in new_slugs}
+        self.report.sources_created += len(new)
+        self.report.sources_updated += len({r["b_id"] for r in changed} | relinked)
+
+    # -- claims --------------------------------------------------------------------------
+
+    def write_claims(self, batch: Sequence[ClaimRecord]) -> None:
+        """Upsert one batch of validated claims and their appearances, tags, reviewers and history."""
+        appearance_ids = self._write_appearances(batch)
+        keys = [r.entry.id for r in batch]
+        existing = {
+            row.key: row for row in self.conn.execute(select(claims_t).where(claims_t.c.key.in_(keys)))
+        }
+
+        new_records = [r for r in batch if r.entry.id not in existing]
+        old_records = [r for r in batch if r.entry.id in existing]
+        if new_records:
+            self._insert_new(new_records, appearance_ids)
+        if old_records:
+            self._update_existing(old_records, existing, appearance_ids)
+
+    def _write_appearances(self, batch: Sequence[ClaimRecord]) -> dict[str, int]:
+        wanted: dict[str, dict[str, Any]] = {}
+        for record in batch:
+            article = record.entry.appeared_in
+            if article is not None:
+                wanted[article.url] = {
+                    "url": article.url,
+                    "title": article.title,
+                    "author": article.author,
+                    "published": article.published,
+                }
+        if not wanted:
+            return {}
+        existing = {
+            row.url: row
+            for row in self.conn.execute(select(appearances_t).where(appearances_t.c.url.in_(list(wanted))))
+        }
+        fields = ("title", "author", "published")
+        new = [v for url, v in wanted.items() if url not in existing]
+        changed = [
+            {"b_id": existing[url].id, **{f: v[f] for f in fields}}
+            for url, v in wanted.items()
+            if url in existing and _differs(existing[url], v, fields)
+        ]
+        ids = {url: row.id for url, row in existing.items()}
+        if new:
+            result = self.conn.execute(
+                insert(appearances_t).returning(
+                    appearances_t.c.url, appearances_t.c.id, sort_by_parameter_order=True
+                ),
+                new,
+            )
+            ids.update(result.all())
+        if changed:
+            self.conn.execute(update(appearances_t).where(appearances_t.c.id == bindparam("b_id")), changed)
+        return ids
+
+    def _columns(self, record: ClaimRecord, appearance_ids: dict[str, int]) -> dict[str, Any]:
+        claim = record.entry
+        criteria = claim.resolution
+        return {
+            "kind": claim.kind,
+            "statement": claim.statement,
+            "quote": claim.quote,
+            "made_on": claim.made_on,
+            "source_id": self.source_ids[claim.source],
+            "appearance_id": appearance_ids[claim.appeared_in.url] if claim.appeared_in else None,
+            "probability": record.probability,
+            "confidence": claim.confidence,
+            # Facts are judged as of the day they were said unless the file says otherwise.
+            "as_of": (claim.as_of or claim.made_on) if claim.kind == "fact" else None,
+            "criteria": criteria.criteria if criteria else None,
+            "deadline": criteria.deadline if criteria else None,
+            "window_start": criteria.window_start if criteria else None,
+            "timezone": criteria.timezone if criteria else None,
+        }
+
+    def _outcome_row(self, claim_id: int, record: ClaimRecord) -> dict[str, Any] | None:
+        outcome = record.entry.outcome
+        if outcome is None:
+            return None
+        return {
+            "claim_id": claim_id,
+            "verdict": outcome.verdict,
+            "evidence": list(outcome.evidence),
+            "note": outcome.note,
+            "reviewer_id": self.reviewer_ids[outcome.by] if outcome.by else None,
+            "resolved_on": outcome.resolved_on,
+            "recorded_at": self.now,
+        }
+
+    def _insert_new(self, records: Sequence[ClaimRecord], appearance_ids: dict[str, int]) -> None:
+        rows = []
+        for record in records:
+            outcome = record.entry.outcome
+            rows.append(
+                {
+                    "key": record.entry.id,
+                    **self._columns(record, appearance_ids),
+                    "status": ClaimStatus.RESOLVED.value if outcome else ClaimStatus.OPEN.value,
+                    "verdict": outcome.verdict if outcome else None,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                }
+            )
+        result = self.conn.execute(
+            insert(claims_t).returning(claims_t.c.id, sort_by_parameter_order=True), rows
+        )
+        ids = list(result.scalars())
+        tags, assignments, versions, resolutions = [], [], [], []
+        for claim_id, record, row in zip(ids, records, rows, strict=True):
+            claim = record.entry
+            tags.extend({"claim_id": claim_id, "tag": t} for t in dict.fromkeys(claim.tags))
+            assignments.extend(
+                {"claim_id": claim_id, "reviewer_id": self.reviewer_ids[h]}
+                for h in dict.fromkeys(claim.reviewers)
+            )
+            if row["criteria"] is not None:
+                versions.append(self._version_row(claim_id, 1, row))
+            outcome_row = self._outcome_row(claim_id, record)
+            if outcome_row is not None:
+                resolutions.append(outcome_row)
+        self._insert_children(tags, assignments, versions, resolutions)
+        self.report.created += len(records)
+
+    def _version_row(self, claim_id: int, version: int, columns: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "claim_id": claim_id,
+            "version": version,
+            "recorded_at": self.now,
+            **{c: columns[c] for c in CRITERIA_COLUMNS},
+        }
+
+    def _insert_children(
+        self,
+        tags: list[dict[str, Any]],
+        assignments: list[dict[str, Any]],
+        versions: list[dict[str, Any]],
+        resolutions: list[dict[str, Any]],
+    ) -> None:
+        for table, rows in (
+            (tags_t, tags),
+            (claim_reviewers, assignments),
+            (versions_t, versions),
+            (resolutions_t, resolutions),
+        ):
+            if rows:
+                self.conn.execute(insert(table), rows)
+        self.report.new_criteria_versions += len(versions)
+        self.report.new_resolutions += len(resolutions)
+
+    def _update_existing(
+        self, records: Sequence[ClaimRecord], existing: dict[str, Any], appearance_ids: dict[str, int]
+    ) -> None:
+        ids = [existing[r.entry.id].id for r in records]
+        tags_now: dict[int, set[str]] = defaultdict(set)
+        for claim_id, tag in self.conn.execute(
+            select(tags_t.c.claim_id, tags_t.c.tag).where(tags_t.c.claim_id.in_(ids))
+        ):
+            tags_now[claim_id].add(tag)
+        reviewers_now: dict[int, set[int]] = defaultdict(set)
+        for claim_id, reviewer_id in self.conn.execute(
+            select(claim_reviewers.c.claim_id, claim_reviewers.c.reviewer_id).where(
+                claim_reviewers.c.claim_id.in_(ids)
+            )
+        ):
+            reviewers_now[claim_id].add(reviewer_id)
+        latest_version: dict[int, int] = dict(
+            self.conn.execute(
+                select(versions_t.c.claim_id, versions_t.c.version)
+                .where(versions_t.c.claim_id.in_(ids))
+                .order_by(versions_t.c.claim_id, versions_t.c.version)
+            ).all()
+        )
+        latest_outcome: dict[int, Any] = {
+            row.claim_id: row
+            for row in self.conn.execute(
+                select(resolutions_t).where(resolutions_t.c.claim_id.in_(ids)).order_by(resolutions_t.c.id)
+            )
+        }
+
+        updates, tags_add, tags_drop, assign_add, assign_drop, versions, resolutions = (
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+        )
+        for record in records:
+            row = existing[record.entry.id]
+            claim_id = row.id
+            columns = self._columns(record, appearance_ids)
+            touched = False
+            change: dict[str, Any] = {}
+            if _differs(row, columns, PLAIN_COLUMNS):
+                change.update({c: columns[c] for c in PLAIN_COLUMNS})
+            if columns["criteria"] is not None and _differs(row, columns, CRITERIA_COLUMNS):
+                # Frozen once recorded: a change is a new version, the old one stays visible.
+                change.update({c: columns[c] for c in CRITERIA_COLUMNS})
+                versions.append(self._version_row(claim_id, latest_version.get(claim_id, 0) + 1, columns))
+            wanted_tags = set(record.entry.tags)
+            tags_add.extend(
+                {"claim_id": claim_id, "tag": t} for t in sorted(wanted_tags - tags_now[claim_id])
+            )
+            tags_drop.extend((claim_id, t) for t in tags_now[claim_id] - wanted_tags)
+            wanted_reviewers = {self.reviewer_ids[h] for h in record.entry.reviewers}
+            assign_add.extend(
+                {"claim_id": claim_id, "reviewer_id": r}
+                for r in sorted(wanted_reviewers - reviewers_now[claim_id])
+            )
+            assign_drop.extend((claim_id, r) for r in reviewers_now[claim_id] - wanted_reviewers)
+            touched = wanted_tags != tags_now[claim_id] or wanted_reviewers != reviewers_now[claim_id]
+
+            outcome_row = self._outcome_row(claim_id, record)
+            if outcome_row is not None and not _same_outcome(latest_outcome.get(claim_id), outcome_row):
+                resolutions.append(outcome_row)
+                change["verdict"] = outcome_row["verdict"]
+                change["status"] = ClaimStatus.RESOLVED.value
+            if change or touched:
+                updates.append({"b_id": claim_id, "updated_at": self.now, **change})
+                self.report.updated += 1
+            else:
+                self.report.unchanged += 1
+
+        # executemany needs every row to carry the same keys; group updates by their shape.
+        by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for values in updates:
+            by_shape[tuple(sorted(values))].append(values)
+        for rows in by_shape.values():
+            self.conn.execute(update(claims_t).where(claims_t.c.id == bindparam("b_id")), rows)
+        for claim_id, tag in tags_drop:
+            self.conn.execute(delete(tags_t).where(tags_t.c.claim_id == claim_id, tags_t.c.tag == tag))
+        for claim_id, reviewer_id in assign_drop:
+            self.conn.execute(
+                delete(claim_reviewers).where(
+                    claim_reviewers.c.claim_id == claim_id, claim_reviewers.c.reviewer_id == reviewer_id
+                )
+            )
+        self._insert_children(tags_add, assign_add, versions, resolutions)
+
+
+def _same_outcome(row: Any, wanted: dict[str, Any]) -> bool:
+    if row is None:
+        return False
+    return (
+        all(getattr(row, c) == wanted[c] for c in ("verdict", "note", "reviewer_id", "resolved_on"))
+        and list(row.evidence or []) == wanted["evidence"]
+    )

@@ -1,0 +1,85 @@
+"""The App object the root command builds once and hands to every command via ctx.obj.
+
+Settings, engine and session factory are built on first use, so `--help` works even
+when the configuration is broken; there is never a module-level engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.config import Settings, load_settings
+from tracker.db import make_engine, make_session_factory
+from tracker.estimative import EstimativeScale
+from tracker.migrations import require_head
+from tracker.services.deadlines import local_today
+
+
+@dataclass
+class App:
+    """Everything a command needs: settings, the database, the estimative scale."""
+
+    config_file: Path | None = None
+    database_url: str | None = None
+    _checked: bool = field(default=False, repr=False)
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The settings: config file, then TRACKER_* variables, then --database-url."""
+        return load_settings(self.config_file, database_url=self.database_url)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The engine for the configured database."""
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def session_factory(self) -> sessionmaker[Session]:
+        """Sessions bound to the engine; one per command."""
+        return make_session_factory(self.engine)
+
+    @cached_property
+    def scale(self) -> EstimativeScale:
+        """The estimative scale with this deployment's extra phrases."""
+        return EstimativeScale.with_overrides(self.settings.estimative_phrases)
+
+    def display_url(self) -> str:
+        """The database URL with any password hidden."""
+        url = self.database_url or self.settings.database_url
+        try:
+            return make_url(url).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "(unparseable URL)"
+
+    def today(self, now: dt.datetime) -> dt.date:
+        """The date at `now` in the configured timezone."""
+        return local_today(self.settings.timezone, now)
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        """One unit of work on a database at head: commits on success, rolls back on error."""
+        if not self._checked:
+            require_head(self.engine)
+            self._checked = True
+        with self.session_factory.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        """Release the engine's connections, if one was built."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+pass_app = click.make_pass_decorator(App)
+"""Decorator handing the command the App built by the root group."""

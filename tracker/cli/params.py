@@ -1,0 +1,65 @@
+"""Option types and options shared by several commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class DateType(click.ParamType):
+    """An ISO date, YYYY-MM-DD."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date (use YYYY-MM-DD)", param, ctx)
+
+
+class DateTimeType(click.ParamType):
+    """An ISO timestamp; one without an offset is taken as UTC."""
+
+    name = "ISO-TIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            parsed = value
+        else:
+            try:
+                parsed = dt.datetime.fromisoformat(str(value))
+            except ValueError:
+                self.fail(f"{value!r} is not an ISO time (e.g. 2026-11-23T12:00:00+00:00)", param, ctx)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+DATE = DateType()
+DATETIME = DateTimeType()
+
+
+def json_option(func: F) -> F:
+    """--json: print machine-readable JSON instead of text."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(func)
+
+
+def now_option(func: F) -> F:
+    """--now: the current time, so that time-dependent commands can be replayed and tested."""
+    return click.option(
+        "--now",
+        type=DATETIME,
+        default=None,
+        help="Act as if it were this time (ISO 8601; default: the real time).",
+    )(func)
+
+
+def resolve_now(now: dt.datetime | None) -> dt.datetime:
+    """The --now value, or the real current time."""
+    return now or dt.datetime.now(dt.UTC)

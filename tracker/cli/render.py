@@ -1,0 +1,157 @@
+"""How claims look on the terminal and in JSON; the services decide what, this decides how."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from tracker.cli.output import Column, fields, table, wrap
+from tracker.models import Claim, ClaimKind, Resolution
+from tracker.services.deadlines import is_overdue
+
+
+def claim_summary(claim: Claim) -> dict[str, Any]:
+    """The JSON of a claim in listings: enough to act on it."""
+    return {
+        "key": claim.key,
+        "kind": claim.kind,
+        "source": claim.source.slug,
+        "statement": claim.statement,
+        "made_on": claim.made_on,
+        "probability": claim.probability,
+        "confidence": claim.confidence,
+        "deadline": claim.deadline,
+        "status": claim.status,
+        "verdict": claim.verdict,
+        "tags": claim.tag_names,
+        "reviewers": [r.handle for r in claim.reviewers],
+    }
+
+
+def resolution_json(entry: Resolution) -> dict[str, Any]:
+    """One history entry; verdict None records an un-resolve."""
+    return {
+        "verdict": entry.verdict,
+        "evidence": list(entry.evidence),
+        "note": entry.note,
+        "by": entry.reviewer.handle if entry.reviewer else None,
+        "resolved_on": entry.resolved_on,
+        "recorded_at": entry.recorded_at,
+    }
+
+
+def claim_detail(claim: Claim, now: dt.datetime, default_timezone: str) -> dict[str, Any]:
+    """The JSON of one claim with both of its histories."""
+    appearance = claim.appearance
+    return {
+        **claim_summary(claim),
+        "quote": claim.quote,
+        "appearance": (
+            {
+                "url": appearance.url,
+                "title": appearance.title,
+                "author": appearance.author,
+                "published": appearance.published,
+            }
+            if appearance
+            else None
+        ),
+        "scored": claim.scored,
+        "criteria": claim.criteria,
+        "window_start": claim.window_start,
+        "timezone": claim.timezone,
+        "as_of": claim.as_of,
+        "overdue": is_overdue(claim, now, default_timezone),
+        "criteria_versions": [
+            {
+                "version": v.version,
+                "criteria": v.criteria,
+                "deadline": v.deadline,
+                "window_start": v.window_start,
+                "timezone": v.timezone,
+                "recorded_at": v.recorded_at,
+            }
+            for v in claim.criteria_versions
+        ],
+        "resolutions": [resolution_json(r) for r in claim.resolutions],
+    }
+
+
+def probability_text(claim: Claim) -> str:
+    """ "0.75", or "-" for an unscored hedge or a fact."""
+    return "-" if claim.probability is None else f"{claim.probability:.2f}"
+
+
+def state_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
+    """The verdict when resolved, else open or overdue."""
+    if claim.verdict is not None:
+        return claim.verdict
+    return "overdue" if is_overdue(claim, now, default_timezone) else claim.status
+
+
+def claims_table(claims: list[Claim], now: dt.datetime, default_timezone: str) -> str:
+    """The `claims list` table: the statement column gives way first, the id last."""
+    columns = [
+        Column("ID", min_width=16),
+        Column("KIND"),
+        Column("SOURCE", min_width=8),
+        Column("DUE"),
+        Column("P", align=">"),
+        Column("STATUS"),
+        Column("STATEMENT", min_width=0),
+    ]
+    rows = [
+        [
+            c.key,
+            "pred" if c.kind == ClaimKind.PREDICTION else "fact",
+            c.source.slug,
+            c.deadline.isoformat() if c.deadline else "-",
+            probability_text(c),
+            state_text(c, now, default_timezone),
+            c.statement,
+        ]
+        for c in claims
+    ]
+    return table(columns, rows)
+
+
+def claim_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
+    """The `claims show` page."""
+    pairs: list[tuple[str, str]] = [
+        ("Claim", f"{claim.key} ({claim.kind}, {state_text(claim, now, default_timezone)})"),
+        ("Source", f"{claim.source.name} ({claim.source.slug})"),
+        ("Statement", claim.statement),
+        ("Quote", f"\u201c{claim.quote}\u201d"),
+        ("Made on", claim.made_on.isoformat()),
+    ]
+    if claim.appearance:
+        title = claim.appearance.title or "(untitled)"
+        pairs.append(("Appeared in", f"{title} {claim.appearance.url}"))
+    if claim.kind == ClaimKind.PREDICTION:
+        words = f" from \u201c{claim.confidence}\u201d" if claim.confidence else ""
+        chance = "unscored" if claim.probability is None else f"{claim.probability:g}"
+        pairs.append(("Probability", chance + words))
+        version = len(claim.criteria_versions)
+        pairs.append((f"Criteria v{version}", claim.criteria or "-"))
+        window = f"from {claim.window_start} " if claim.window_start else ""
+        zone = claim.timezone or f"{default_timezone}, the default"
+        pairs.append(("Deadline", f"{window}by {claim.deadline} ({zone})"))
+    else:
+        pairs.append(("As of", claim.as_of.isoformat() if claim.as_of else "-"))
+    pairs.append(("Reviewers", ", ".join(r.handle for r in claim.reviewers) or "-"))
+    pairs.append(("Tags", ", ".join(claim.tag_names) or "-"))
+    out = [fields(pairs)]
+    if len(claim.criteria_versions) > 1:
+        out.append("\nCriteria history (frozen; every edit is a new version):")
+        for v in claim.criteria_versions:
+            out.append(f"  v{v.version}  recorded {v.recorded_at:%Y-%m-%d %H:%M}Z  deadline {v.deadline}")
+            out.append(wrap(v.criteria, "      "))
+    if claim.resolutions:
+        out.append("\nVerdict history (latest is current):")
+        for r in claim.resolutions:
+            by = r.reviewer.handle if r.reviewer else "?"
+            out.append(f"  {r.resolved_on}  {r.verdict or 'un-resolved'}  by {by}")
+            if r.note:
+                out.append(wrap(r.note, "      "))
+            out.extend(f"      {url}" for url in r.evidence)
+    return "\n".join(out)

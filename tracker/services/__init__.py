@@ -1,0 +1,73 @@
+"""Domain operations: each takes the session first and never commits.
+
+The caller owns the unit of work (`with session_factory.begin() as session:`), so a
+failed operation is rolled back with everything else the command did.
+"""
+
+from __future__ import annotations
+
+from tracker.services.checks import (
+    check_deadline,
+    check_email,
+    check_evidence,
+    check_identifier,
+    check_kind,
+    check_probability,
+    check_role,
+    check_source_kind,
+    check_timezone,
+    check_url,
+    check_verdict,
+)
+from tracker.services.claims import (
+    STATUS_FILTERS,
+    add_claim,
+    assign,
+    list_claims,
+    revise_criteria,
+    unassign,
+)
+from tracker.services.deadlines import deadline_passed, is_overdue, local_today
+from tracker.services.lookup import did_you_mean, get_claim, get_reviewer, get_source
+from tracker.services.people import (
+    add_reviewer,
+    add_source,
+    claim_counts,
+    list_reviewers,
+    list_sources,
+)
+from tracker.services.resolutions import resolve, unresolve
+
+__all__ = [
+    "STATUS_FILTERS",
+    "add_claim",
+    "add_reviewer",
+    "add_source",
+    "assign",
+    "check_deadline",
+    "check_email",
+    "check_evidence",
+    "check_identifier",
+    "check_kind",
+    "check_probability",
+    "check_role",
+    "check_source_kind",
+    "check_timezone",
+    "check_url",
+    "check_verdict",
+    "claim_counts",
+    "deadline_passed",
+    "did_you_mean",
+    "get_claim",
+    "get_reviewer",
+    "get_source",
+    "is_overdue",
+    "list_claims",
+    "list_reviewers",
+    "list_sources",
+    "local_today",
+    "resolve",
+    "revise_criteria",
+    "unassign",
+    "unresolve",
+]

@@ -1,0 +1,137 @@
+"""Pure validators shared by the services and the claims-file importer.
+
+Each returns None when the value is acceptable, or the problem as a short phrase
+(no location, no trailing period) that the caller prefixes with its own context.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tracker.models import VERDICT_SCALES, ClaimKind, ReviewerRole, SourceKind
+
+# Keys, slugs and handles appear in URLs, file names and shell commands.
+_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+# Verdicts a reviewer can reach without evidence: nothing to point at, by definition.
+VERDICTS_WITHOUT_EVIDENCE = frozenset({"ambiguous", "annulled", "unverifiable"})
+
+
+def check_identifier(value: str, what: str = "id", max_length: int = 100) -> str | None:
+    """A claim id, source slug or reviewer handle: letters, digits, '.', '_' and '-'."""
+    if not value:
+        return f"{what} is empty"
+    if len(value) > max_length:
+        return f"{what} is longer than {max_length} characters"
+    if not _IDENTIFIER.fullmatch(value):
+        return f"{what} {value!r} may hold only letters, digits, '.', '_' and '-', starting with a letter or digit"
+    return None
+
+
+def check_text(value: str | None, what: str) -> str | None:
+    """Required free text: present and not blank."""
+    if value is None or not value.strip():
+        return f"{what} is required"
+    return None
+
+
+def check_kind(kind: str) -> str | None:
+    """A claim kind: prediction or fact."""
+    if kind not in tuple(ClaimKind):
+        return f"kind {kind!r} is not one of {', '.join(ClaimKind)}"
+    return None
+
+
+def check_source_kind(kind: str) -> str | None:
+    """A source kind: outlet, person or organisation."""
+    if kind not in tuple(SourceKind):
+        return f"source kind {kind!r} is not one of {', '.join(SourceKind)}"
+    return None
+
+
+def check_role(role: str) -> str | None:
+    """A reviewer role."""
+    if role not in tuple(ReviewerRole):
+        return f"role {role!r} is not one of {', '.join(ReviewerRole)}"
+    return None
+
+
+def check_timezone(name: str) -> str | None:
+    """An IANA timezone name such as Asia/Seoul."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown timezone {name!r} (use an IANA name such as Asia/Seoul)"
+    return None
+
+
+def check_email(email: str) -> str | None:
+    """A plausible e-mail address (deliverability is the mail server's business)."""
+    if not _EMAIL.fullmatch(email):
+        return f"{email!r} is not an e-mail address"
+    return None
+
+
+def check_url(url: str) -> str | None:
+    """An absolute http(s) URL with a host."""
+    if any(ch.isspace() for ch in url):
+        return f"{url!r} is not a URL: it contains whitespace"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"{url!r} is not an absolute http(s) URL"
+    return None
+
+
+def check_probability(probability: float) -> str | None:
+    """A probability in [0, 1]."""
+    if not 0.0 <= probability <= 1.0:  # also rejects NaN
+        return f"probability {probability} is outside [0, 1]"
+    return None
+
+
+def check_verdict(kind: str, verdict: str) -> str | None:
+    """A verdict on the scale of the claim's kind."""
+    scale = VERDICT_SCALES.get(ClaimKind(kind)) if kind in tuple(ClaimKind) else None
+    if scale is None:
+        return check_kind(kind)
+    if verdict not in scale:
+        return f"verdict {verdict!r} is not on the {kind} scale: {', '.join(scale)}"
+    return None
+
+
+def check_evidence(verdict: str, evidence: list[str]) -> str | None:
+    """Evidence URLs are well formed, and present unless the verdict admits none."""
+    for url in evidence:
+        problem = check_url(url)
+        if problem:
+            return f"evidence {problem}"
+    if not evidence and verdict not in VERDICTS_WITHOUT_EVIDENCE:
+        return f"verdict {verdict!r} needs evidence: at least one URL"
+    return None
+
+
+def check_deadline(made_on: dt.date, deadline: dt.date, window_start: dt.date | None = None) -> str | None:
+    """The deadline is not before made_on, and a window starts within [made_on, deadline]."""
+    if deadline < made_on:
+        return f"deadline {deadline} is before made_on {made_on}"
+    if window_start is not None and window_start > deadline:
+        return f"window_start {window_start} is after the deadline {deadline}"
+    if window_start is not None and window_start < made_on:
+        return f"window_start {window_start} is before made_on {made_on}"
+    return None
+
+
+def latest_date(now: dt.datetime) -> dt.date:
+    """The latest calendar date anywhere on Earth at `now` (UTC+14)."""
+    return (now.astimezone(dt.UTC) + dt.timedelta(hours=14)).date()
+
+
+def check_not_future(day: dt.date, what: str, now: dt.datetime) -> str | None:
+    """`day` has begun somewhere on Earth; catches typos such as 2071 for 2017."""
+    if day > latest_date(now):
+        return f"{what} {day} is in the future"
+    return None

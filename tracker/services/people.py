@@ -1,0 +1,108 @@
+"""Reviewers and sources: who resolves claims, and who made them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from tracker.errors import TrackerError
+from tracker.models import Claim, Reviewer, ReviewerRole, Source, SourceKind
+from tracker.services.checks import (
+    check_email,
+    check_identifier,
+    check_role,
+    check_source_kind,
+    check_text,
+    check_timezone,
+    check_url,
+)
+from tracker.services.lookup import get_source
+
+
+def _raise_if(problems: list[str | None], what: str) -> None:
+    found = [p for p in problems if p]
+    if found:
+        raise TrackerError(f"{what}: {'; '.join(found)}")
+
+
+def add_reviewer(
+    session: Session,
+    handle: str,
+    name: str,
+    email: str,
+    timezone: str = "UTC",
+    role: str = ReviewerRole.REVIEWER.value,
+    *,
+    now: dt.datetime | None = None,
+) -> Reviewer:
+    """Record a new reviewer; the handle must be unused."""
+    _raise_if(
+        [
+            check_identifier(handle, "handle"),
+            check_text(name, "name"),
+            check_email(email),
+            check_timezone(timezone),
+            check_role(role),
+        ],
+        f"reviewer {handle!r}",
+    )
+    if session.scalar(select(Reviewer.id).where(Reviewer.handle == handle)) is not None:
+        raise TrackerError(f"reviewer {handle!r} already exists")
+    reviewer = Reviewer(handle=handle, name=name.strip(), email=email, timezone=timezone, role=role)
+    if now is not None:
+        reviewer.created_at = now
+    session.add(reviewer)
+    session.flush()
+    return reviewer
+
+
+def list_reviewers(session: Session) -> list[Reviewer]:
+    """All reviewers, by handle."""
+    return list(session.scalars(select(Reviewer).order_by(Reviewer.handle)))
+
+
+def add_source(
+    session: Session,
+    slug: str,
+    name: str,
+    kind: str = SourceKind.OUTLET.value,
+    url: str | None = None,
+    notes: str | None = None,
+    member_of: str | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> Source:
+    """Record a new source, optionally as a member of an existing outlet or organisation."""
+    _raise_if(
+        [
+            check_identifier(slug, "slug"),
+            check_text(name, "name"),
+            check_source_kind(kind),
+            check_url(url) if url else None,
+        ],
+        f"source {slug!r}",
+    )
+    if session.scalar(select(Source.id).where(Source.slug == slug)) is not None:
+        raise TrackerError(f"source {slug!r} already exists")
+    parent = get_source(session, member_of) if member_of else None
+    if parent is not None and parent.kind == SourceKind.PERSON:
+        raise TrackerError(f"source {slug!r}: cannot be a member of {member_of!r}, which is a person")
+    source = Source(slug=slug, name=name.strip(), kind=kind, url=url, notes=notes, parent=parent)
+    if now is not None:
+        source.created_at = now
+    session.add(source)
+    session.flush()
+    return source
+
+
+def list_sources(session: Session) -> list[Source]:
+    """All sources, by slug, with their parent loaded."""
+    return list(session.scalars(select(Source).options(selectinload(Source.parent)).order_by(Source.slug)))
+
+
+def claim_counts(session: Session) -> dict[int, int]:
+    """Number of claims per source id (sources without claims are absent)."""
+    rows = session.execute(select(Claim.source_id, func.count()).group_by(Claim.source_id))
+    return {source_id: count for source_id, count in rows.tuples()}

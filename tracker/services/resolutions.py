@@ -1,0 +1,82 @@
+"""Verdicts: an append-only history per claim, whose latest entry is the current verdict."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from tracker.errors import TrackerError
+from tracker.models import ClaimStatus, Resolution
+from tracker.services.checks import check_evidence, check_verdict
+from tracker.services.deadlines import local_today
+from tracker.services.lookup import get_claim, get_reviewer
+
+
+def resolve(
+    session: Session,
+    claim_key: str,
+    verdict: str,
+    evidence: Sequence[str],
+    note: str | None,
+    by_handle: str,
+    resolved_on: dt.date | None,
+    now: dt.datetime,
+) -> Resolution:
+    """Append a verdict to the claim's history and make it the current one.
+
+    `resolved_on` defaults to the reviewer's local date at `now`. A verdict equal to
+    the current one is still recorded: a second reviewer agreeing is information.
+    """
+    claim = get_claim(session, claim_key)
+    reviewer = get_reviewer(session, by_handle)
+    evidence = list(dict.fromkeys(url.strip() for url in evidence))
+    today = local_today(reviewer.timezone, now)
+    resolved_on = resolved_on or today
+    problems = [check_verdict(claim.kind, verdict)]
+    if not problems[0]:
+        problems.append(check_evidence(verdict, evidence))
+    if resolved_on < claim.made_on:
+        problems.append(f"resolved_on {resolved_on} is before made_on {claim.made_on}")
+    if resolved_on > today:
+        problems.append(
+            f"resolved_on {resolved_on} is in the future for {reviewer.handle} ({reviewer.timezone})"
+        )
+    found = [p for p in problems if p]
+    if found:
+        raise TrackerError(f"claim {claim_key!r}: {'; '.join(found)}")
+    entry = Resolution(
+        claim=claim,
+        verdict=verdict,
+        evidence=evidence,
+        note=(note or "").strip() or None,
+        reviewer=reviewer,
+        resolved_on=resolved_on,
+        recorded_at=now,
+    )
+    claim.verdict, claim.status, claim.updated_at = verdict, ClaimStatus.RESOLVED.value, now
+    session.flush()
+    return entry
+
+
+def unresolve(session: Session, claim_key: str, by_handle: str, note: str, now: dt.datetime) -> Resolution:
+    """Re-open a resolved claim with a new history entry (verdict None); the note says why."""
+    claim = get_claim(session, claim_key)
+    reviewer = get_reviewer(session, by_handle)
+    if claim.verdict is None:
+        raise TrackerError(f"claim {claim_key!r} is not resolved")
+    if not note or not note.strip():
+        raise TrackerError(f"claim {claim_key!r}: un-resolving needs a note saying why")
+    entry = Resolution(
+        claim=claim,
+        verdict=None,
+        evidence=[],
+        note=note.strip(),
+        reviewer=reviewer,
+        resolved_on=local_today(reviewer.timezone, now),
+        recorded_at=now,
+    )
+    claim.verdict, claim.status, claim.updated_at = None, ClaimStatus.OPEN.value, now
+    session.flush()
+    return entry
