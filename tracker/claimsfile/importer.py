@@ -151,8 +151,8 @@ class _Import:
                     f"duplicate id; first used on line {self.claim_lines[key]}",
                     entry.line,
                 )
-                return
-            self.claim_lines[key] = entry.line
+            else:
+                self.claim_lines[key] = entry.line
         # An entry with a bad field still gets its other rules checked, so that one
         # run reports every problem: check what validated on its own.
         checked: Any = claim if claim is not None else self.check.partial(ClaimIn, raw)

@@ -16,7 +16,6 @@ from pathlib import Path
 import click
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.config import Settings, load_settings
@@ -56,11 +55,15 @@ class App:
 
     def display_url(self) -> str:
         """The database URL with any password hidden."""
-        url = self.database_url or self.settings.database_url
+        return make_url(self.settings.database_url).render_as_string(hide_password=True)
+
+    def url_and_password(self) -> tuple[str | None, str | None]:
+        """The URL with its password hidden, and the password to scrub; Nones when unknown."""
         try:
-            return make_url(url).render_as_string(hide_password=True)
-        except ArgumentError:
-            return "(unparseable URL)"
+            url = make_url(self.database_url or self.settings.database_url)
+        except Exception:  # a broken URL or configuration: nothing to show, nothing to hide
+            return None, None
+        return url.render_as_string(hide_password=True), url.password
 
     def today(self, now: dt.datetime) -> dt.date:
         """The date at `now` in the configured timezone."""

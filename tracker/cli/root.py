@@ -8,20 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from tracker import __version__
 from tracker.cli import claims, dbcmds, files, people, review, scale
 from tracker.cli.app import App
 from tracker.cli.errors import PREFIX, USER_ERROR, Failure, translate, usage_line
-
-
-def _password(app: App) -> str | None:
-    try:
-        return make_url(app.database_url or app.settings.database_url).password_value()
-    except (ArgumentError, Exception):  # a broken URL or config has no password to hide
-        return None
 
 
 class TrackerGroup(click.Group):
@@ -34,8 +25,8 @@ class TrackerGroup(click.Group):
             raise
         except Exception as exc:
             app = ctx.find_object(App)
-            url = app.display_url() if app is not None and _configured(app) else None
-            raise translate(exc, url, _password(app) if app else None) from exc
+            url, password = app.url_and_password() if app is not None else (None, None)
+            raise translate(exc, url, password) from exc
 
     def main(  # type: ignore[override]
         self,
@@ -67,14 +58,6 @@ class TrackerGroup(click.Group):
         if standalone_mode:
             sys.exit(code)
         return code
-
-
-def _configured(app: App) -> bool:
-    try:
-        app.settings  # noqa: B018 - loading may fail; then there is no URL to show
-    except Exception:
-        return app.database_url is not None
-    return True
 
 
 @click.group(name="tracker", cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
