@@ -241,6 +241,7 @@ class ClaimsFileReader:
             elif tag not in (None, "!", "tag:yaml.org,2002:str"):
                 value = self._tagged(tag, value, event)
         elif isinstance(event, yaml.MappingStartEvent):
+            self._plain_collection(event, "tag:yaml.org,2002:map")
             value = LMap(event.start_mark.line + 1)
             while not isinstance(key_event := next(events), yaml.MappingEndEvent):
                 key_line = key_event.start_mark.line + 1
@@ -255,6 +256,7 @@ class ClaimsFileReader:
                 value[key] = item
                 value.lines[key] = key_line
         elif isinstance(event, yaml.SequenceStartEvent):
+            self._plain_collection(event, "tag:yaml.org,2002:seq")
             value = LSeq(event.start_mark.line + 1)
             while not isinstance(item_event := next(events), yaml.SequenceEndEvent):
                 value.lines.append(item_event.start_mark.line + 1)
@@ -271,6 +273,13 @@ class ClaimsFileReader:
         if anchor is not None:
             self._anchors[anchor] = value
         return value
+
+    def _plain_collection(self, event: Any, standard_tag: str) -> None:
+        # Tags such as !!python/object would construct arbitrary objects elsewhere; refuse them.
+        if event.tag not in (None, "!", standard_tag):
+            raise YamlProblem(
+                Problem(self.name, event.start_mark.line + 1, "", f"unsupported YAML tag {event.tag}")
+            )
 
     def _tagged(self, tag: str, value: str, event: Any) -> Any:
         converters: dict[str, Callable[[str], Any]] = {

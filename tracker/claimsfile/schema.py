@@ -344,7 +344,8 @@ class EntryChecker:
 def _lenient(model: type[M]) -> type[M]:
     """A copy of `model` whose every field is optional, for checking what remains valid."""
     fields: dict[str, Any] = {
-        name: (field.annotation | None, None) for name, field in model.model_fields.items()
+        name: (field.annotation | None, None if field.is_required() else field.default)
+        for name, field in model.model_fields.items()
     }
     lenient: type[M] = create_model(  # type: ignore[call-overload]
         f"Partial{model.__name__}", __config__=ConfigDict(extra="ignore"), **fields

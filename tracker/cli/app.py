@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.config import Settings, load_settings
 from tracker.db import make_engine, make_session_factory
+from tracker.errors import DatabaseNotReady
 from tracker.estimative import EstimativeScale
 from tracker.migrations import require_head
 from tracker.services.deadlines import local_today
@@ -70,13 +71,35 @@ class App:
         return local_today(self.settings.timezone, now)
 
     @contextmanager
-    def begin(self) -> Iterator[Session]:
-        """One unit of work on a database at head: commits on success, rolls back on error."""
+    def begin(self, *, dry_run: bool = False) -> Iterator[Session]:
+        """One unit of work on a database at head: commits on success (never on a dry run)."""
         if not self._checked:
+            self._require_file()
             require_head(self.engine)
             self._checked = True
-        with self.session_factory.begin() as session:
-            yield session
+        if not dry_run:
+            with self.session_factory.begin() as session:
+                yield session
+            return
+        with self.session_factory() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def sqlite_path(self) -> Path | None:
+        """The file of a file-backed SQLite database, else None."""
+        url = self.engine.url
+        database = url.database or ""
+        if url.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+            return None
+        return Path(database).expanduser()
+
+    def _require_file(self) -> None:
+        # Connecting would create an empty file (or fail on a missing folder): say what to do instead.
+        path = self.sqlite_path()
+        if path is not None and not path.exists():
+            raise DatabaseNotReady(f"database {self.display_url()} does not exist: run `tracker init`")
 
     def close(self) -> None:
         """Release the engine's connections, if one was built."""

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+if TYPE_CHECKING:
+    _DateBase = click.ParamType[dt.date]
+    _DateTimeBase = click.ParamType[dt.datetime]
+else:  # click before 8.4 has no generic ParamType, and pyproject allows 8.1
+    _DateBase = _DateTimeBase = click.ParamType
 
-class DateType(click.ParamType):
+
+class DateType(_DateBase):
     """An ISO date, YYYY-MM-DD."""
 
     name = "DATE"
@@ -25,7 +31,7 @@ class DateType(click.ParamType):
             self.fail(f"{value!r} is not a date (use YYYY-MM-DD)", param, ctx)
 
 
-class DateTimeType(click.ParamType):
+class DateTimeType(_DateTimeBase):
     """An ISO timestamp; one without an offset is taken as UTC."""
 
     name = "ISO-TIME"

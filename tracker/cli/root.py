@@ -28,7 +28,7 @@ class TrackerGroup(click.Group):
             url, password = app.url_and_password() if app is not None else (None, None)
             raise translate(exc, url, password) from exc
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,

@@ -13,8 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker.models import VERDICT_SCALES, ClaimKind, ReviewerRole, SourceKind
 
-# Keys, slugs and handles appear in URLs, file names and shell commands.
-_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# Keys, slugs and handles appear in URLs, file names and shell commands; the same
+# patterns as the claims file, so that whatever the CLI adds exports and re-imports.
+_IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_TAG = re.compile(r"[a-z0-9][a-z0-9-]*")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 # Verdicts a reviewer can reach without evidence: nothing to point at, by definition.
@@ -22,13 +24,20 @@ VERDICTS_WITHOUT_EVIDENCE = frozenset({"ambiguous", "annulled", "unverifiable"})
 
 
 def check_identifier(value: str, what: str = "id", max_length: int = 100) -> str | None:
-    """A claim id, source slug or reviewer handle: letters, digits, '.', '_' and '-'."""
+    """A claim id, source slug or reviewer handle: lowercase letters, digits, '.', '_' and '-'."""
     if not value:
         return f"{what} is empty"
     if len(value) > max_length:
         return f"{what} is longer than {max_length} characters"
     if not _IDENTIFIER.fullmatch(value):
-        return f"{what} {value!r} may hold only letters, digits, '.', '_' and '-', starting with a letter or digit"
+        return f"{what} {value!r} may hold only lowercase letters, digits, '.', '_' and '-'"
+    return None
+
+
+def check_tag(tag: str, max_length: int = 100) -> str | None:
+    """A tag: lowercase letters, digits and '-'."""
+    if not _TAG.fullmatch(tag) or len(tag) > max_length:
+        return f"tag {tag!r} may hold only lowercase letters, digits and '-' (at most {max_length})"
     return None
 
 

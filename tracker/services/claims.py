@@ -27,6 +27,7 @@ from tracker.services.checks import (
     check_kind,
     check_not_future,
     check_probability,
+    check_tag,
     check_text,
     check_timezone,
     check_url,
@@ -37,7 +38,6 @@ from tracker.services.lookup import get_claim, get_reviewer, get_source
 
 APPEARANCE_FIELDS = ("url", "title", "author", "published")
 STATUS_FILTERS = (ClaimStatus.OPEN.value, ClaimStatus.RESOLVED.value, "overdue")
-MAX_TAG_LENGTH = 100
 
 
 def _prediction_problems(
@@ -82,12 +82,7 @@ def _fact_problems(
 
 def _clean_tags(tags: Sequence[str]) -> tuple[list[str], list[str | None]]:
     cleaned = list(dict.fromkeys(t.strip() for t in tags))
-    problems: list[str | None] = []
-    for tag in cleaned:
-        if not tag:
-            problems.append("a tag is empty")
-        elif len(tag) > MAX_TAG_LENGTH or any(ch.isspace() for ch in tag):
-            problems.append(f"tag {tag!r} must be one word of at most {MAX_TAG_LENGTH} characters")
+    problems: list[str | None] = [check_tag(tag) for tag in cleaned]
     return cleaned, problems
 
 
@@ -208,14 +203,14 @@ def add_claim(
     )
     session.add(claim)
     if claim.criteria is not None:
-        _record_criteria(claim, 1, now)
+        session.add(_record_criteria(claim, 1, now))
     session.flush()
     return claim
 
 
 def _record_criteria(claim: Claim, version: int, now: dt.datetime) -> CriteriaVersion:
     assert claim.criteria is not None
-    entry = CriteriaVersion(
+    return CriteriaVersion(
         claim=claim,
         version=version,
         criteria=claim.criteria,
@@ -224,7 +219,6 @@ def _record_criteria(claim: Claim, version: int, now: dt.datetime) -> CriteriaVe
         timezone=claim.timezone,
         recorded_at=now,
     )
-    return entry
 
 
 def revise_criteria(
@@ -265,6 +259,7 @@ def revise_criteria(
     )
     claim.updated_at = now
     entry = _record_criteria(claim, (latest.version if latest else 0) + 1, now)
+    session.add(entry)
     session.flush()
     return entry
 

@@ -13,9 +13,9 @@ from tracker.models import Claim, Resolution, Reviewer, Source
 
 
 def did_you_mean(wanted: str, known: list[str]) -> str:
-    """A "; did you mean 'x'?" suffix for the closest known name, or ""."""
+    """A " (did you mean 'x'?)" suffix naming the closest known name, or ""."""
     close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _not_found(session: Session, what: str, wanted: str, column: InstrumentedAttribute[Any]) -> NotFound:

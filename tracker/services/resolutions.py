@@ -55,6 +55,7 @@ def resolve(
         resolved_on=resolved_on,
         recorded_at=now,
     )
+    session.add(entry)
     claim.verdict, claim.status, claim.updated_at = verdict, ClaimStatus.RESOLVED.value, now
     session.flush()
     return entry
@@ -77,6 +78,7 @@ def unresolve(session: Session, claim_key: str, by_handle: str, note: str, now: 
         resolved_on=local_today(reviewer.timezone, now),
         recorded_at=now,
     )
+    session.add(entry)
     claim.verdict, claim.status, claim.updated_at = None, ClaimStatus.OPEN.value, now
     session.flush()
     return entry

@@ -1,0 +1,121 @@
+"""`tracker init` and `tracker db ...`: the schema, made only by the migrations."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from alembic.util import CommandError
+
+from tracker import migrations
+from tracker.cli.app import App, pass_app
+from tracker.cli.output import emit_json
+from tracker.cli.params import json_option
+from tracker.errors import TrackerError
+
+
+def _make_sqlite_folder(app: App) -> None:
+    # SQLite creates the file but not its folder; `init` is expected to make "the database".
+    path = app.sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _current(app: App) -> str | None:
+    path = app.sqlite_path()
+    # Asking a missing SQLite file for its revision would create it, empty.
+    return None if path is not None and not path.exists() else migrations.current_revision(app.engine)
+
+
+def _status(app: App) -> dict[str, object]:
+    current = _current(app)
+    head = migrations.head_revision()
+    return {"database": app.display_url(), "revision": current, "head": head, "is_head": current == head}
+
+
+@click.command()
+@json_option
+@pass_app
+def init(app: App, as_json: bool) -> None:
+    """Create the database at the newest schema (safe to run again)."""
+    _make_sqlite_folder(app)
+    before = _current(app)
+    migrations.upgrade(app.engine, "head")
+    status = _status(app)
+    status["previous"] = before
+    if as_json:
+        emit_json(status)
+    elif before == status["revision"]:
+        click.echo(f"database {status['database']} is already at {status['revision']} (head)")
+    else:
+        click.echo(f"initialised database {status['database']} at {status['revision']}")
+
+
+@click.group()
+def db() -> None:
+    """Migrate the database schema."""
+
+
+@db.command()
+@click.argument("revision", default="head")
+@json_option
+@pass_app
+def upgrade(app: App, revision: str, as_json: bool) -> None:
+    """Migrate up to REVISION (default: head)."""
+    before = _current(app)
+    try:
+        migrations.upgrade(app.engine, revision)
+    except CommandError as exc:  # an unknown or misspelt revision
+        raise TrackerError(f"cannot upgrade to {revision!r}: {exc}") from exc
+    _report(app, before, as_json)
+
+
+@db.command()
+@click.argument("revision", default="-1")
+@click.option("--yes", is_flag=True, help="Do not ask: downgrading drops tables and their rows.")
+@json_option
+@pass_app
+def downgrade(app: App, revision: str, yes: bool, as_json: bool) -> None:
+    """Migrate down to REVISION (default: -1, one step; "base" empties the database)."""
+    if not yes:
+        if not sys.stdin.isatty():
+            raise TrackerError("downgrading can drop data: pass --yes to confirm")
+        click.confirm(f"Downgrade {app.display_url()} to {revision}? This can drop data", abort=True)
+    before = _current(app)
+    if before is None:
+        raise TrackerError(f"database {app.display_url()} has no schema to downgrade")
+    try:
+        migrations.downgrade(app.engine, revision)
+    except CommandError as exc:
+        raise TrackerError(f"cannot downgrade to {revision!r}: {exc}") from exc
+    _report(app, before, as_json)
+
+
+def _report(app: App, before: str | None, as_json: bool) -> None:
+    status = _status(app)
+    status["previous"] = before
+    if as_json:
+        emit_json(status)
+    elif before == status["revision"]:
+        click.echo(f"database {status['database']} stays at {status['revision'] or 'base'}")
+    else:
+        click.echo(f"database {status['database']}: {before or 'base'} -> {status['revision'] or 'base'}")
+
+
+@db.command()
+@json_option
+@pass_app
+def current(app: App, as_json: bool) -> None:
+    """Show the database's migration revision and whether it is the newest."""
+    status = _status(app)
+    if as_json:
+        emit_json(status)
+        return
+    if status["revision"] is None:
+        click.echo(
+            f"database {status['database']} has no schema (head is {status['head']}): run `tracker init`"
+        )
+    elif status["is_head"]:
+        click.echo(f"{status['revision']} (head)")
+    else:
+        click.echo(f"{status['revision']} (behind head {status['head']}): run `tracker db upgrade`")

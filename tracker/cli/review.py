@@ -1,0 +1,106 @@
+"""`tracker assign|unassign|resolve|unresolve`: the reviewers' side of a claim."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from tracker import services
+from tracker.cli.app import App, pass_app
+from tracker.cli.output import emit_json, info
+from tracker.cli.params import DATE, json_option, now_option, resolve_now
+from tracker.cli.render import resolution_json
+from tracker.models import ALL_VERDICTS
+
+
+@click.command()
+@click.argument("claim_id", metavar="ID")
+@click.argument("handle")
+@pass_app
+def assign(app: App, claim_id: str, handle: str) -> None:
+    """Make reviewer HANDLE responsible for resolving claim ID."""
+    with app.begin() as session:
+        changed = services.assign(session, claim_id, handle)
+    if changed:
+        click.echo(f"assigned {handle} to {claim_id}")
+    else:
+        info(f"{handle} was already assigned to {claim_id}")
+
+
+@click.command()
+@click.argument("claim_id", metavar="ID")
+@click.argument("handle")
+@pass_app
+def unassign(app: App, claim_id: str, handle: str) -> None:
+    """Take reviewer HANDLE off claim ID."""
+    with app.begin() as session:
+        changed = services.unassign(session, claim_id, handle)
+    if changed:
+        click.echo(f"unassigned {handle} from {claim_id}")
+    else:
+        info(f"{handle} was not assigned to {claim_id}")
+
+
+@click.command()
+@click.argument("claim_id", metavar="ID")
+@click.option(
+    "--verdict",
+    required=True,
+    metavar="VERDICT",
+    help=f"On the claim's scale: {', '.join(ALL_VERDICTS)}.",
+)
+@click.option("--evidence", multiple=True, metavar="URL", help="Evidence URL (repeatable).")
+@click.option("--note", default=None, help="Why this verdict.")
+@click.option("--by", "by_handle", required=True, metavar="HANDLE", help="The reviewer resolving it.")
+@click.option(
+    "--on",
+    "resolved_on",
+    type=DATE,
+    default=None,
+    help="Date of the outcome (default: the reviewer's today).",
+)
+@now_option
+@json_option
+@pass_app
+def resolve(
+    app: App,
+    claim_id: str,
+    verdict: str,
+    evidence: tuple[str, ...],
+    note: str | None,
+    by_handle: str,
+    resolved_on: dt.date | None,
+    now: dt.datetime | None,
+    as_json: bool,
+) -> None:
+    """Record a verdict on claim ID; earlier verdicts stay in its history."""
+    with app.begin() as session:
+        entry = services.resolve(
+            session, claim_id, verdict, list(evidence), note, by_handle, resolved_on, resolve_now(now)
+        )
+        data = {"key": claim_id, **resolution_json(entry)}
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(f"resolved {claim_id}: {verdict}")
+
+
+@click.command()
+@click.argument("claim_id", metavar="ID")
+@click.option("--by", "by_handle", required=True, metavar="HANDLE", help="The reviewer re-opening it.")
+@click.option("--note", required=True, help="Why the verdict no longer stands.")
+@now_option
+@json_option
+@pass_app
+def unresolve(
+    app: App, claim_id: str, by_handle: str, note: str, now: dt.datetime | None, as_json: bool
+) -> None:
+    """Re-open claim ID; the withdrawn verdict stays in its history."""
+    with app.begin() as session:
+        entry = services.unresolve(session, claim_id, by_handle, note, resolve_now(now))
+        data = {"key": claim_id, **resolution_json(entry)}
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(f"re-opened {claim_id}")
