@@ -18,7 +18,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -304,7 +304,10 @@ def write_file(tmp_path: Path) -> Callable[[str, str], Path]:
 _serial = itertools.count(1)
 
 
-def _build(session: Session, obj: Any) -> Any:
+_Model = TypeVar("_Model")
+
+
+def _build(session: Session, obj: _Model) -> _Model:
     session.add(obj)
     session.flush()
     return obj
@@ -315,7 +318,7 @@ def build_source(session: Session, **overrides: Any) -> Source:
     n = next(_serial)
     fields: dict[str, Any] = {"slug": f"source-{n}", "name": f"Source {n}", "kind": "outlet"}
     fields.update(overrides)
-    return _build(session, Source(**fields))  # type: ignore[no-any-return]
+    return _build(session, Source(**fields))
 
 
 def build_reviewer(session: Session, **overrides: Any) -> Reviewer:
@@ -329,7 +332,7 @@ def build_reviewer(session: Session, **overrides: Any) -> Reviewer:
         "role": "reviewer",
     }
     fields.update(overrides)
-    return _build(session, Reviewer(**fields))  # type: ignore[no-any-return]
+    return _build(session, Reviewer(**fields))
 
 
 def build_claim(session: Session, **overrides: Any) -> Claim:
@@ -365,7 +368,7 @@ def build_claim(session: Session, **overrides: Any) -> Claim:
                 timezone=fields.get("timezone"),
             )
         ]
-    return _build(session, Claim(**fields))  # type: ignore[no-any-return]
+    return _build(session, Claim(**fields))
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ def claim_detail(claim: Claim, now: dt.datetime, default_timezone: str) -> dict[
 
 def probability_text(claim: Claim) -> str:
     """ "0.75", or "-" for an unscored hedge or a fact."""
-    return "-" if claim.probability is None else f"{claim.probability:.2f}"
+    return "-" if claim.probability is None else f"{claim.probability:.3g}"
 
 
 def state_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
