@@ -230,11 +230,12 @@ def session_factory(engine: Engine) -> sessionmaker[Any]:
 
 
 @pytest.fixture
-def session(engine: Engine, session_factory: sessionmaker[Any], backend: str) -> Iterator[Session]:
+def session(engine: Engine, session_factory: sessionmaker[Any]) -> Iterator[Session]:
     """A session inside a transaction that is rolled back at teardown; commit and flush freely."""
+    sqlite = engine.dialect.name == "sqlite"
     connection = engine.connect()
     dbapi_connection: Any = connection.connection.dbapi_connection
-    if backend == "sqlite":
+    if sqlite:
         # The sqlite3 driver's legacy mode emits no BEGIN before a SAVEPOINT, so releasing the
         # session's savepoint would commit for real. Drive the transaction by hand instead.
         dbapi_connection.isolation_level = None
@@ -248,7 +249,7 @@ def session(engine: Engine, session_factory: sessionmaker[Any], backend: str) ->
     finally:
         session.close()
         transaction.rollback()
-        if backend == "sqlite":
+        if sqlite:
             dbapi_connection.isolation_level = ""
         connection.close()
 
