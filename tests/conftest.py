@@ -232,25 +232,16 @@ def session_factory(engine: Engine) -> sessionmaker[Any]:
 @pytest.fixture
 def session(engine: Engine, session_factory: sessionmaker[Any]) -> Iterator[Session]:
     """A session inside a transaction that is rolled back at teardown; commit and flush freely."""
-    sqlite = engine.dialect.name == "sqlite"
+    # make_engine makes SQLite begin transactions explicitly, so the session's SAVEPOINTs
+    # nest inside this outer transaction on both backends.
     connection = engine.connect()
-    dbapi_connection: Any = connection.connection.dbapi_connection
-    if sqlite:
-        # The sqlite3 driver's legacy mode emits no BEGIN before a SAVEPOINT, so releasing the
-        # session's savepoint would commit for real. Drive the transaction by hand instead.
-        dbapi_connection.isolation_level = None
-        transaction = connection.begin()
-        connection.exec_driver_sql("BEGIN")
-    else:
-        transaction = connection.begin()
+    transaction = connection.begin()
     session = session_factory(bind=connection, join_transaction_mode="create_savepoint")
     try:
         yield session
     finally:
         session.close()
         transaction.rollback()
-        if sqlite:
-            dbapi_connection.isolation_level = ""
         connection.close()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -113,3 +113,16 @@ def test_session_factory_units_of_work_commit(session_factory: sessionmaker[Any]
         session.add(Source(slug="committed", name="Committed", kind="person"))
     with engine.connect() as connection:
         assert connection.execute(text("SELECT slug FROM sources")).scalars().all() == ["committed"]
+
+
+def test_transactions_cover_ddl_and_savepoints(engine: Engine) -> None:
+    """A rolled-back transaction undoes DDL and released savepoints, on SQLite as on PostgreSQL."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        connection.exec_driver_sql("CREATE TABLE scratch (x INTEGER)")
+        nested = connection.begin_nested()
+        connection.exec_driver_sql("INSERT INTO scratch VALUES (1)")
+        nested.commit()
+        transaction.rollback()
+    with engine.connect() as connection:
+        assert "scratch" not in inspect(connection).get_table_names()

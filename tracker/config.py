@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tracker.errors import TrackerError
+from tracker.estimative import EstimativeScale
 
 ENV_PREFIX = "TRACKER_"
 DEFAULT_CONFIG_FILE = "tracker.toml"
@@ -47,6 +48,16 @@ class Settings(BaseModel):
             '(e.g. likely), a probability such as 0.7, or "unscored".'
         ),
     )
+
+    @field_validator("estimative_phrases")
+    @classmethod
+    def _valid_phrases(cls, value: dict[str, str]) -> dict[str, str]:
+        # Fail when the settings load, not later when a claims file happens to use the phrase.
+        try:
+            EstimativeScale.with_overrides(value)
+        except TrackerError as exc:
+            raise ValueError(str(exc).removeprefix("estimative_phrases: ")) from None
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -72,6 +72,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Any) -> None:
+    # Python's sqlite3 driver (before 3.12's autocommit attribute) issues BEGIN only before
+    # DML, so DDL and SAVEPOINTs would escape the transaction. Take the driver out of that
+    # mode on connect and begin explicitly: migrations, nested transactions and rollbacks
+    # then behave on SQLite as they do on PostgreSQL.
+    connection.exec_driver_sql("BEGIN")
+
+
+def _sqlite_no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for `url`, with SQLite set up for WAL and foreign keys."""
     parsed = make_url(url)
@@ -80,7 +92,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     engine = create_engine(parsed, **kwargs)
     if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_no_driver_transactions)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 

@@ -147,7 +147,7 @@ class EstimativeScale:
                 phrases[normalise(raw_phrase)] = value
                 continue
             try:
-                number = float(value)
+                number = float(str(raw_value).strip())  # before normalising, which would eat ".5"'s dot
             except ValueError:
                 raise TrackerError(
                     f"estimative_phrases: {raw_phrase!r}: {raw_value!r} is not a band, "

@@ -70,14 +70,16 @@ def _fact_problems(
     deadline: dt.date | None,
     window_start: dt.date | None,
 ) -> list[str | None]:
-    given = {
-        "probability": probability,
-        "confidence": confidence,
-        "criteria": criteria,
-        "deadline": deadline,
-        "window_start": window_start,
-    }
-    return [f"{name} applies to predictions only" for name, value in given.items() if value is not None]
+    # A fact may keep its source's hedge ("may be a protege"), as the claims file allows;
+    # facts are never scored, so the words are a record, not a forecast.
+    problems: list[str | None] = []
+    if probability is not None and confidence is not None:
+        problems.append("give probability or confidence, not both")
+    elif probability is not None:
+        problems.append(check_probability(probability))
+    given = {"criteria": criteria, "deadline": deadline, "window_start": window_start}
+    problems += [f"{name} applies to predictions only" for name, value in given.items() if value is not None]
+    return problems
 
 
 def _clean_tags(tags: Sequence[str]) -> tuple[list[str], list[str | None]]:
@@ -154,7 +156,7 @@ def add_claim(
         # A fact is judged on what was known when it was said, unless told otherwise.
         as_of = as_of or made_on
     estimate = None
-    if confidence is not None and kind == ClaimKind.PREDICTION:
+    if confidence is not None:
         try:
             estimate = scale.estimate(confidence)
         except TrackerError as exc:
@@ -196,7 +198,7 @@ def add_claim(
         timezone=timezone,
         as_of=as_of,
         status=ClaimStatus.OPEN.value,
-        tags=[ClaimTag(tag=t) for t in clean_tags],
+        tags=[ClaimTag(tag=t) for t in sorted(clean_tags)],
         reviewers=reviewers,
         created_at=now,
         updated_at=now,

@@ -105,4 +105,4 @@ def list_sources(session: Session) -> list[Source]:
 def claim_counts(session: Session) -> dict[int, int]:
     """Number of claims per source id (sources without claims are absent)."""
     rows = session.execute(select(Claim.source_id, func.count()).group_by(Claim.source_id))
-    return {source_id: count for source_id, count in rows.tuples()}
+    return {row[0]: row[1] for row in rows}
