@@ -239,19 +239,28 @@ def test_add_claim_rejects(
 
 
 @pytest.mark.parametrize(
-    "overrides",
+    ("overrides", "expected"),
     [
-        {"probability": 0.5, "confidence": None},
-        {"confidence": "likely"},
-        {"deadline": DEADLINE},
-        {"criteria": "c"},
+        ({"deadline": DEADLINE}, "deadline applies to predictions only"),
+        ({"criteria": "c"}, "criteria applies to predictions only"),
+        ({"window_start": MADE_ON}, "window_start applies to predictions only"),
+        ({"probability": 0.5, "confidence": "may"}, "not both"),
+        ({"probability": 2.0}, "outside [0, 1]"),
+        ({"confidence": "perchance"}, "not on the estimative scale"),
     ],
 )
 def test_a_fact_takes_no_prediction_fields(
-    session: Session, now: dt.datetime, outlet: Source, overrides: dict[str, Any]
+    session: Session, now: dt.datetime, outlet: Source, overrides: dict[str, Any], expected: str
 ) -> None:
-    with pytest.raises(TrackerError, match="applies to predictions only"):
+    with pytest.raises(TrackerError) as exc:
         fact(session, now, **overrides)
+    assert expected in one_line(exc)
+
+
+def test_a_fact_keeps_its_sources_hedge_unscored(session: Session, now: dt.datetime, outlet: Source) -> None:
+    claim = fact(session, now, confidence="may")
+    assert (claim.confidence, claim.probability, claim.scored) == ("may", None, False)
+    assert not fact(session, now, key="sure", confidence="certainly").scored
 
 
 def test_add_claim_reports_every_problem_at_once(session: Session, now: dt.datetime, outlet: Source) -> None:

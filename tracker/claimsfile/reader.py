@@ -186,12 +186,12 @@ class ClaimsFileReader:
             event = next(events)  # first node after DocumentStart
             if not isinstance(event, yaml.MappingStartEvent):
                 kind = _describe(event)
-                self._problem(event.start_mark.line + 1, f"top level is {kind}; expected a mapping")
+                self._problem(_line(event), f"top level is {kind}; expected a mapping")
                 return
             self._anchors: dict[str, Any] = {}
             seen: dict[str, int] = {}
             while not isinstance(event := next(events), yaml.MappingEndEvent):
-                key_line = event.start_mark.line + 1
+                key_line = _line(event)
                 key = self._build(event, events)
                 if not isinstance(key, str):
                     raise YamlProblem(Problem(self.name, key_line, "", f"top-level key {key!r} is not text"))
@@ -204,7 +204,7 @@ class ClaimsFileReader:
                 return
             event = next(events)
             if isinstance(event, yaml.DocumentStartEvent):
-                self._problem(event.start_mark.line + 1, "more than one YAML document; keep one per file")
+                self._problem(_line(event), "more than one YAML document; keep one per file")
         finally:
             loader.dispose()
 
@@ -212,14 +212,14 @@ class ClaimsFileReader:
         event = next(events)
         if not isinstance(event, yaml.SequenceStartEvent):
             value = self._build(event, events)
-            yield Entry(key, None, value, event.start_mark.line + 1, key_line)
+            yield Entry(key, None, value, _line(event), key_line)
             return
         index = 0
         while not isinstance(event := next(events), yaml.SequenceEndEvent):
             if index == 0:
                 # Announce the section even when its list is empty, so its key gets checked.
                 yield Entry(key, None, LSeq(key_line), key_line, key_line)
-            line = event.start_mark.line + 1
+            line = _line(event)
             if index % 256 == 0:
                 self._report_progress(event.start_mark.index)
             yield Entry(key, index, self._build(event, events), line, key_line)
@@ -242,9 +242,9 @@ class ClaimsFileReader:
                 value = self._tagged(tag, value, event)
         elif isinstance(event, yaml.MappingStartEvent):
             self._plain_collection(event, "tag:yaml.org,2002:map")
-            value = LMap(event.start_mark.line + 1)
+            value = LMap(_line(event))
             while not isinstance(key_event := next(events), yaml.MappingEndEvent):
-                key_line = key_event.start_mark.line + 1
+                key_line = _line(key_event)
                 key = self._build(key_event, events)
                 if not isinstance(key, str):
                     key = str(key)
@@ -257,18 +257,16 @@ class ClaimsFileReader:
                 value.lines[key] = key_line
         elif isinstance(event, yaml.SequenceStartEvent):
             self._plain_collection(event, "tag:yaml.org,2002:seq")
-            value = LSeq(event.start_mark.line + 1)
+            value = LSeq(_line(event))
             while not isinstance(item_event := next(events), yaml.SequenceEndEvent):
-                value.lines.append(item_event.start_mark.line + 1)
+                value.lines.append(_line(item_event))
                 value.append(self._build(item_event, events))
         elif isinstance(event, yaml.AliasEvent):
             if event.anchor not in self._anchors:
-                raise YamlProblem(
-                    Problem(self.name, event.start_mark.line + 1, "", f"unknown alias *{event.anchor}")
-                )
+                raise YamlProblem(Problem(self.name, _line(event), "", f"unknown alias *{event.anchor}"))
             return self._anchors[event.anchor]
         else:  # pragma: no cover - libyaml emits nothing else inside a document
-            raise YamlProblem(Problem(self.name, event.start_mark.line + 1, "", "unexpected YAML structure"))
+            raise YamlProblem(Problem(self.name, _line(event), "", "unexpected YAML structure"))
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
             self._anchors[anchor] = value
@@ -277,9 +275,7 @@ class ClaimsFileReader:
     def _plain_collection(self, event: Any, standard_tag: str) -> None:
         # Tags such as !!python/object would construct arbitrary objects elsewhere; refuse them.
         if event.tag not in (None, "!", standard_tag):
-            raise YamlProblem(
-                Problem(self.name, event.start_mark.line + 1, "", f"unsupported YAML tag {event.tag}")
-            )
+            raise YamlProblem(Problem(self.name, _line(event), "", f"unsupported YAML tag {event.tag}"))
 
     def _tagged(self, tag: str, value: str, event: Any) -> Any:
         converters: dict[str, Callable[[str], Any]] = {
@@ -290,15 +286,19 @@ class ClaimsFileReader:
             "tag:yaml.org,2002:timestamp": resolve_plain,
         }
         if tag not in converters:
-            raise YamlProblem(
-                Problem(self.name, event.start_mark.line + 1, "", f"unsupported YAML tag {tag}")
-            )
+            raise YamlProblem(Problem(self.name, _line(event), "", f"unsupported YAML tag {tag}"))
         try:
             return converters[tag](value)
         except ValueError:
             raise YamlProblem(
-                Problem(self.name, event.start_mark.line + 1, "", f"{value!r} does not fit tag {tag}")
+                Problem(self.name, _line(event), "", f"{value!r} does not fit tag {tag}")
             ) from None
+
+
+def _line(event: Any) -> int:
+    """The 1-based line an event starts on."""
+    mark = event.start_mark
+    return int(mark.line) + 1 if mark is not None else 0
 
 
 def _describe(event: Any) -> str:

@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, Optional, TypeVar, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -184,13 +184,12 @@ def field_path(prefix: str, loc: Iterable[str | int]) -> str:
 
 def line_of(value: Any, loc: Iterable[str | int], default: int) -> int:
     """The line of the deepest part of `loc` that exists in the located value."""
-    line = getattr(value, "line", default)
+    line: int = getattr(value, "line", default)
     for part in loc:
-        if (isinstance(value, LMap) and isinstance(part, str) and part in value) or (
-            isinstance(value, LSeq) and isinstance(part, int) and part < len(value)
-        ):
-            line = value.lines[part]
-            value = value[part]
+        if isinstance(value, LMap) and isinstance(part, str) and part in value:
+            line, value = value.lines[part], value[part]
+        elif isinstance(value, LSeq) and isinstance(part, int) and part < len(value):
+            line, value = value.lines[part], value[part]
         else:
             break
     return line
@@ -225,7 +224,11 @@ def _model_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseMo
     for part in loc:
         if isinstance(part, int):
             continue
-        field = current.model_fields.get(part) if isinstance(current, type) else None
+        field = (
+            current.model_fields.get(part)
+            if isinstance(current, type) and issubclass(current, BaseModel)
+            else None
+        )
         if field is None:
             return None
         annotation = field.annotation
@@ -301,7 +304,7 @@ class EntryChecker:
 
         if claim.kind is None:
             return probability
-        if claim.kind == ClaimKind.PREDICTION:
+        if claim.kind == ClaimKind.PREDICTION.value:
             if claim.resolution is None:
                 bad(("resolution",), "a prediction needs resolution: {criteria, deadline}")
             if claim.as_of is not None:
@@ -344,13 +347,11 @@ class EntryChecker:
 def _lenient(model: type[M]) -> type[M]:
     """A copy of `model` whose every field is optional, for checking what remains valid."""
     fields: dict[str, Any] = {
-        name: (field.annotation | None, None if field.is_required() else field.default)
+        name: (Optional[field.annotation], None if field.is_required() else field.default)  # noqa: UP045
         for name, field in model.model_fields.items()
     }
-    lenient: type[M] = create_model(  # type: ignore[call-overload]
-        f"Partial{model.__name__}", __config__=ConfigDict(extra="ignore"), **fields
-    )
-    return lenient
+    lenient = create_model(f"Partial{model.__name__}", __config__=ConfigDict(extra="ignore"), **fields)
+    return cast(type[M], lenient)
 
 
 def _short(value: Any) -> str:

@@ -12,9 +12,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
 from tracker.claimsfile.schema import ClaimRecord, ReviewerIn, SourceIn
 from tracker.models import (
@@ -29,13 +29,15 @@ from tracker.models import (
     claim_reviewers,
 )
 
-claims_t = Claim.__table__
-appearances_t = Appearance.__table__
-tags_t = ClaimTag.__table__
-versions_t = CriteriaVersion.__table__
-resolutions_t = Resolution.__table__
-sources_t = Source.__table__
-reviewers_t = Reviewer.__table__
+claims_t = cast(Table, Claim.__table__)
+appearances_t = cast(Table, Appearance.__table__)
+tags_t = cast(Table, ClaimTag.__table__)
+versions_t = cast(Table, CriteriaVersion.__table__)
+resolutions_t = cast(Table, Resolution.__table__)
+sources_t = cast(Table, Source.__table__)
+reviewers_t = cast(Table, Reviewer.__table__)
+
+Row = dict[str, Any]
 
 # Claim columns that a re-import updates in place; criteria and outcome are versioned instead.
 PLAIN_COLUMNS = (
@@ -104,7 +106,8 @@ class ClaimWriter:
         """Insert new reviewers and update changed ones, keyed by handle."""
         existing = {r.handle: r for r in self.conn.execute(select(reviewers_t))}
         fields = ("name", "email", "timezone", "role")
-        new, changed = [], []
+        new: list[Row] = []
+        changed: list[Row] = []
         for reviewer in reviewers:
             values = {f: getattr(reviewer, f) for f in fields}
             row = existing.get(reviewer.handle)
@@ -127,7 +130,8 @@ class ClaimWriter:
         """Insert new sources and update changed ones; member_of is linked afterwards."""
         existing = {r.slug: r for r in self.conn.execute(select(sources_t))}
         fields = ("name", "kind", "url", "notes")
-        new, changed = [], []
+        new: list[Row] = []
+        changed: list[Row] = []
         for source in sources:
             values = {f: getattr(source, f) for f in fields}
             row = existing.get(source.slug)
@@ -263,7 +267,10 @@ class ClaimWriter:
             insert(claims_t).returning(claims_t.c.id, sort_by_parameter_order=True), rows
         )
         ids = list(result.scalars())
-        tags, assignments, versions, resolutions = [], [], [], []
+        tags: list[Row] = []
+        assignments: list[Row] = []
+        versions: list[Row] = []
+        resolutions: list[Row] = []
         for claim_id, record, row in zip(ids, records, rows, strict=True):
             claim = record.entry
             tags.extend({"claim_id": claim_id, "tag": t} for t in dict.fromkeys(claim.tags))
@@ -335,15 +342,13 @@ class ClaimWriter:
             )
         }
 
-        updates, tags_add, tags_drop, assign_add, assign_drop, versions, resolutions = (
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-        )
+        updates: list[Row] = []
+        tags_add: list[Row] = []
+        tags_drop: list[tuple[int, str]] = []
+        assign_add: list[Row] = []
+        assign_drop: list[tuple[int, int]] = []
+        versions: list[Row] = []
+        resolutions: list[Row] = []
         for record in records:
             row = existing[record.entry.id]
             claim_id = row.id
