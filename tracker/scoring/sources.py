@@ -1,0 +1,64 @@
+"""A source's whole scorecard, and the ranking keys that keep thin records from topping the index."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tracker.scoring.calibration import Binning
+from tracker.scoring.facts import FactScores, score_facts
+from tracker.scoring.metrics import MIN_SAMPLE
+from tracker.scoring.predictions import PredictionScores, score_predictions
+from tracker.scoring.records import ScoredFact, ScoredPrediction
+
+SELECTION_NOTE = (
+    "Claims were selected by reviewers, not sampled: these figures describe the claims "
+    "recorded here, not everything this source has said."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceScores:
+    """Prediction and fact figures for one source, an outlet with its people, or any slice."""
+
+    predictions: PredictionScores
+    facts: FactScores
+
+    @property
+    def too_few(self) -> bool:
+        """Neither record is large enough to judge: the page leads with the warning."""
+        return self.predictions.too_few and self.facts.too_few
+
+
+def score_source(
+    predictions: Iterable[ScoredPrediction],
+    facts: Iterable[ScoredFact],
+    *,
+    today: dt.date,
+    min_sample: int = MIN_SAMPLE,
+    binning: Binning = "distinct",
+) -> SourceScores:
+    """Every figure for one source; to include an outlet's people, pass their records too."""
+    return SourceScores(
+        predictions=score_predictions(predictions, today=today, min_sample=min_sample, binning=binning),
+        facts=score_facts(facts, min_sample=min_sample),
+    )
+
+
+def rank_key(scores: SourceScores | PredictionScores) -> tuple[bool, float, int]:
+    """Sort key for the index by predictions: sampled sources first, then Brier ascending, then n descending.
+
+    A source below the minimum sample is never ranked above one at or above it, however
+    good its few predictions look. Sources with nothing scored go last among their group.
+    `sorted` is stable, so ties keep the caller's order (sort by name first for a stable page).
+    """
+    p = scores.predictions if isinstance(scores, SourceScores) else scores
+    return (p.too_few, math.inf if p.brier is None else p.brier, -p.n_scored)
+
+
+def fact_rank_key(scores: SourceScores | FactScores) -> tuple[bool, float, int]:
+    """Sort key by facts: sampled sources first, then accuracy descending, then n descending."""
+    f = scores.facts if isinstance(scores, SourceScores) else scores
+    return (f.too_few, math.inf if f.accuracy is None else -f.accuracy, -f.rated)
