@@ -609,7 +609,9 @@ def test_check_probability_accepts_exactly_the_unit_interval(value: float) -> No
     assert (services.check_probability(value) is None) == (0.0 <= value <= 1.0)
 
 
-@given(st.datetimes(timezones=st.timezones()))
+# Since 1995 no zone is ahead of UTC+14; before railway time, local mean time went further
+# (Metlakatla kept Asian dates until 1867, at UTC+15:13), which no claim needs.
+@given(st.datetimes(min_value=dt.datetime(1995, 1, 1), timezones=st.timezones()))
 def test_no_local_date_is_later_than_latest_date(moment: dt.datetime) -> None:
     assert moment.date() <= latest_date(moment)
 

@@ -58,10 +58,17 @@ def list_sources(app: App, as_json: bool) -> None:
         Column("SLUG", min_width=12),
         Column("KIND"),
         Column("CLAIMS", align=">"),
-        Column("MEMBER OF", min_width=9),
         Column("NAME", min_width=8),
     ]
-    rows = [[d["slug"], d["kind"], str(d["claims"]), d["member_of"] or "-", d["name"]] for d in data]
+    rows = [
+        [
+            d["slug"],
+            d["kind"],
+            str(d["claims"]),
+            d["name"] + (f", of {d['member_of']}" if d["member_of"] else ""),
+        ]
+        for d in data
+    ]
     click.echo(table(columns, rows) if rows else "no sources yet: `tracker import claims.yaml` adds them")
 
 

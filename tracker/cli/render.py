@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tracker.cli.output import Column, fields, table, wrap
+from tracker.cli.output import GAP, WIDTH, fields, one_line, pad, text_width, truncate, wrap
 from tracker.models import Claim, ClaimKind, Resolution
 from tracker.services.deadlines import is_overdue
 
@@ -89,30 +89,42 @@ def state_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
     return "overdue" if is_overdue(claim, now, default_timezone) else claim.status
 
 
-def claims_table(claims: list[Claim], now: dt.datetime, default_timezone: str) -> str:
-    """The `claims list` table: the statement column gives way first, the id last."""
-    columns = [
-        Column("ID", min_width=16),
-        Column("KIND"),
-        Column("SOURCE", min_width=8),
-        Column("DUE"),
-        Column("P", align=">"),
-        Column("STATUS"),
-        Column("STATEMENT", min_width=0),
-    ]
+def claims_table(claims: list[Claim], now: dt.datetime, default_timezone: str, width: int = WIDTH) -> str:
+    """The `claims list` table: one line of facts per claim, then its source and statement.
+
+    Ids are never cut, since people copy them into other commands; an id too long for
+    its column gets a line of its own.
+    """
     rows = [
         [
-            c.key,
             "pred" if c.kind == ClaimKind.PREDICTION else "fact",
-            c.source.slug,
             c.deadline.isoformat() if c.deadline else "-",
             probability_text(c),
             state_text(c, now, default_timezone),
-            c.statement,
         ]
         for c in claims
     ]
-    return table(columns, rows)
+    headers = ["KIND", "DUE", "P", "STATUS"]
+    widths = [max(text_width(x) for x in column) for column in zip(headers, *rows, strict=False)]
+    rest = len(GAP.join(" " * w for w in widths))
+    id_width = max(2, min(max((text_width(c.key) for c in claims), default=2), width - rest - len(GAP)))
+
+    def line(key: str, cells: list[str]) -> str:
+        parts = [
+            pad(cell, w, ">" if i == 2 else "<")
+            for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return GAP.join([pad(key, id_width), *parts]).rstrip()
+
+    out = [line("ID", headers)]
+    for claim, cells in zip(claims, rows, strict=True):
+        key = claim.key
+        if text_width(key) > id_width:
+            out.append(key)
+            key = ""
+        out.append(line(key, cells))
+        out.append(truncate(f"  {claim.source.slug}: {one_line(claim.statement)}", width))
+    return "\n".join(out)
 
 
 def claim_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
@@ -133,9 +145,9 @@ def claim_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
         pairs.append(("Probability", chance + words))
         version = len(claim.criteria_versions)
         pairs.append((f"Criteria v{version}", claim.criteria or "-"))
-        window = f"from {claim.window_start} " if claim.window_start else ""
+        window = f"{claim.window_start} to " if claim.window_start else ""
         zone = claim.timezone or f"{default_timezone}, the default"
-        pairs.append(("Deadline", f"{window}by {claim.deadline} ({zone})"))
+        pairs.append(("Deadline", f"{window}{claim.deadline} ({zone})"))
     else:
         pairs.append(("As of", claim.as_of.isoformat() if claim.as_of else "-"))
     pairs.append(("Reviewers", ", ".join(r.handle for r in claim.reviewers) or "-"))

@@ -21,7 +21,8 @@ class TrackerGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            # A closed pipe (`tracker export | head`) is not an error; click quiets it.
             raise
         except Exception as exc:
             app = ctx.find_object(App)

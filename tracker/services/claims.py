@@ -199,7 +199,7 @@ def add_claim(
         as_of=as_of,
         status=ClaimStatus.OPEN.value,
         tags=[ClaimTag(tag=t) for t in sorted(clean_tags)],
-        reviewers=reviewers,
+        reviewers=sorted(reviewers, key=lambda r: r.handle),
         created_at=now,
         updated_at=now,
     )
