@@ -21,10 +21,34 @@ import sys
 import time
 from pathlib import Path
 
-WORDS = (
-    "china north korea sanctions missile test summit envoy visit pressure talks nuclear freeze trade "
-    "tariff election party congress leader ministry spokesman border troops economy growth yuan"
-).split()
+WORDS = [
+    "china",
+    "north",
+    "korea",
+    "sanctions",
+    "missile",
+    "test",
+    "summit",
+    "envoy",
+    "visit",
+    "pressure",
+    "talks",
+    "nuclear",
+    "freeze",
+    "trade",
+    "tariff",
+    "election",
+    "party",
+    "congress",
+    "leader",
+    "ministry",
+    "spokesman",
+    "border",
+    "troops",
+    "economy",
+    "growth",
+    "yuan",
+]
 VERDICTS = ("true", "false", "false", "true", "ambiguous", "annulled")
 FACT_VERDICTS = ("true", "mostly-true", "half-true", "mostly-false", "false", "unverifiable")
 PHRASES = ("likely", "we believe", "very likely", "unlikely", "probably", "may", "almost certain")
@@ -40,10 +64,14 @@ def generate(path: Path, claims: int, sources: int, seed: int = 7) -> None:
     with path.open("w", encoding="utf-8") as out:
         out.write("reviewers:\n")
         for r in range(20):
-            out.write(f"  - {{handle: rev{r}, name: Reviewer {r}, email: rev{r}@example.org, timezone: UTC}}\n")
+            out.write(
+                f"  - {{handle: rev{r}, name: Reviewer {r}, email: rev{r}@example.org, timezone: UTC}}\n"
+            )
         out.write("sources:\n")
         for s in range(sources):
-            out.write(f"  - {{slug: src{s}, name: Source {s}, kind: outlet, url: 'https://example.org/src{s}'}}\n")
+            out.write(
+                f"  - {{slug: src{s}, name: Source {s}, kind: outlet, url: 'https://example.org/src{s}'}}\n"
+            )
         out.write("claims:\n")
         for c in range(claims):
             source = rng.randrange(sources)
@@ -54,7 +82,7 @@ def generate(path: Path, claims: int, sources: int, seed: int = 7) -> None:
                 f"  - id: claim-{c}",
                 f"    source: src{source}",
                 f"    statement: {_sentence(rng, 12)}",
-                f"    quote: \"{_sentence(rng, 20)}\"",
+                f'    quote: "{_sentence(rng, 20)}"',
                 f"    appeared_in: {{url: 'https://example.org/a/{article}', title: Article {article}, "
                 f"published: {made}}}",
                 f"    made_on: {made}",
@@ -89,9 +117,7 @@ def generate(path: Path, claims: int, sources: int, seed: int = 7) -> None:
 
 def _child(code: str, *args: str) -> dict[str, float]:
     """Run `code` in a fresh interpreter; it prints JSON with its wall time."""
-    proc = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark child failed:\n{proc.stderr[-3000:]}")
     result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -104,7 +130,9 @@ def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 """
 
-IMPORT = PEAK + """
+IMPORT = (
+    PEAK
+    + """
 import datetime as dt, json, sys, time
 from pathlib import Path
 from tracker import migrations
@@ -124,10 +152,15 @@ with factory.begin() as session:
 wall = time.perf_counter() - start
 print(json.dumps({"wall": wall, "peak_mb": peak_mb(), "created": report.created}))
 """
+)
 
-REIMPORT = IMPORT.replace('"created": report.created', '"created": report.created, "unchanged": report.unchanged')
+REIMPORT = IMPORT.replace(
+    '"created": report.created', '"created": report.created, "unchanged": report.unchanged'
+)
 
-FLOOR = PEAK + """
+FLOOR = (
+    PEAK
+    + """
 import datetime as dt, json, sqlite3, sys, time
 import yaml
 from tracker import migrations
@@ -178,10 +211,13 @@ conn.commit()
 wall = time.perf_counter() - start
 print(json.dumps({"wall": wall, "peak_mb": peak_mb(), "created": len(claims)}))
 """
+)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--claims", type=int, default=100_000)
     parser.add_argument("--sources", type=int, default=1_000)
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
@@ -190,8 +226,10 @@ def main() -> None:
     src = args.out / "claims-bench.yaml"
     start = time.perf_counter()
     generate(src, args.claims, args.sources)
-    print(f"generated {src} ({src.stat().st_size / 1e6:.1f} MB, {args.claims:,} claims, "
-          f"{args.sources:,} sources) in {time.perf_counter() - start:.1f} s")
+    print(
+        f"generated {src} ({src.stat().st_size / 1e6:.1f} MB, {args.claims:,} claims, "
+        f"{args.sources:,} sources) in {time.perf_counter() - start:.1f} s"
+    )
 
     for name in ("floor.db", "import.db"):
         for suffix in ("", "-wal", "-shm"):
@@ -206,7 +244,12 @@ def main() -> None:
     rows = [
         ("floor: CSafeLoader + sqlite3 executemany", floor["wall"], floor["peak_mb"], ""),
         ("tracker import (new database)", tracked["wall"], tracked["peak_mb"], f"{ratio:.2f}x floor"),
-        ("tracker import again (no changes)", again["wall"], again["peak_mb"], f"{again['wall'] / floor['wall']:.2f}x floor"),
+        (
+            "tracker import again (no changes)",
+            again["wall"],
+            again["peak_mb"],
+            f"{again['wall'] / floor['wall']:.2f}x floor",
+        ),
     ]
     print(f"\n{'run':44} {'wall s':>8} {'peak MB':>8}  vs floor")
     for label, wall, peak, note in rows:
@@ -214,8 +257,10 @@ def main() -> None:
     ok_time = ratio <= 1.5
     ok_mem = tracked["peak_mb"] <= 300 and again["peak_mb"] <= 300
     print(f"\ntarget wall <= 1.5x floor: {'met' if ok_time else 'MISSED'} ({ratio:.2f}x)")
-    print(f"target peak <= 300 MB:     {'met' if ok_mem else 'MISSED'} "
-          f"({max(tracked['peak_mb'], again['peak_mb']):.0f} MB)")
+    print(
+        f"target peak <= 300 MB:     {'met' if ok_mem else 'MISSED'} "
+        f"({max(tracked['peak_mb'], again['peak_mb']):.0f} MB)"
+    )
 
 
 if __name__ == "__main__":

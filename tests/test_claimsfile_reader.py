@@ -148,7 +148,9 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_progress_reaches_the_end(write_file: Callable[[str, str], Path]) -> None:
     path = write_file("c.yaml", "claims:\n" + "".join(f"  - {{id: c{i}}}\n" for i in range(600)))
     seen: list[tuple[int, int]] = []
-    reader = ClaimsFileReader(path, max_bytes=1 << 20, progress=lambda done, total: seen.append((done, total)))
+    reader = ClaimsFileReader(
+        path, max_bytes=1 << 20, progress=lambda done, total: seen.append((done, total))
+    )
     assert len([e for e in reader if e.index is not None]) == 600
     assert seen[-1] == (path.stat().st_size, path.stat().st_size)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)

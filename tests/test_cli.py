@@ -198,7 +198,7 @@ def test_version() -> None:
     [
         ["claims", "lst"],
         ["claims", "list", "--status", "closed"],
-        ["claims", "list", "--due-before", "tomorrow"],
+        ["claims", "list", "--due-before", "next week"],
         ["claims", "list", "--now", "noon"],
         ["resolve", "some-claim", "--verdict", "true"],
         ["reviewers", "add", "x", "--name", "X", "--email", "x@example.org", "--role", "boss"],
@@ -773,3 +773,20 @@ def test_now_without_an_offset_is_utc(seeded: Tracker) -> None:
     )
     entry = seeded.json("claims", "show", "xi-meets-kim")["resolutions"][0]
     assert entry["recorded_at"] == dt.datetime(2026, 11, 23, 23, 30, tzinfo=dt.UTC).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("relative", "absolute"),
+    [
+        ("today", "2026-12-10"),
+        ("tomorrow", "2026-12-11"),
+        ("yesterday", "2026-12-09"),
+        ("+400d", "2028-01-14"),
+        ("-3300d", "2017-10-03"),
+    ],
+)
+def test_due_before_accepts_days_relative_to_now(seeded: Tracker, relative: str, absolute: str) -> None:
+    now = "2026-12-10T12:00:00+00:00"
+    by_words = listed(seeded, "--due-before", relative, "--now", now)
+    assert by_words == listed(seeded, "--due-before", absolute)
+    assert by_words == listed(seeded, "--due-before", relative.upper(), "--now", now)

@@ -48,11 +48,23 @@ def downgrade(engine: Engine, revision: str = "-1") -> None:
         command.downgrade(config, revision)
 
 
+def _known(revision: str) -> bool:
+    scripts = ScriptDirectory.from_config(alembic_config())
+    try:
+        return scripts.get_revision(revision) is not None
+    except Exception:  # alembic raises several kinds for an unknown id
+        return False
+
+
 def require_head(engine: Engine) -> None:
     """Raise DatabaseNotReady unless the database is at this tracker's newest migration."""
     current = current_revision(engine)
     if current is None:
         raise DatabaseNotReady(f"database {engine.url.render_as_string()} has no schema: run `tracker init`")
+    if current != head_revision() and not _known(current):
+        raise DatabaseNotReady(
+            f"database is at migration {current}, newer than this tracker knows: upgrade tracker"
+        )
     if current != head_revision():
         raise DatabaseNotReady(
             f"database is at migration {current}, tracker needs {head_revision()}: run `tracker db upgrade`"

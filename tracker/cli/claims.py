@@ -12,7 +12,7 @@ import click
 from tracker import services
 from tracker.cli.app import App, pass_app
 from tracker.cli.output import emit_json, info
-from tracker.cli.params import DATE, json_option, now_option, resolve_now
+from tracker.cli.params import DATE, DAY, RelativeDay, json_option, now_option, resolve_day, resolve_now
 from tracker.cli.render import claim_detail, claim_summary, claim_text, claims_table
 from tracker.errors import TrackerError
 from tracker.models import ClaimKind
@@ -33,7 +33,11 @@ def claims() -> None:
     type=click.Choice(services.STATUS_FILTERS),
     help="open, resolved, or overdue (open predictions past their deadline).",
 )
-@click.option("--due-before", type=DATE, help="Deadline strictly before this date.")
+@click.option(
+    "--due-before",
+    type=DAY,
+    help="Deadline strictly before this date: YYYY-MM-DD, today, tomorrow, or +Nd (days from --now).",
+)
 @click.option("--tag", help="Claims with this tag.")
 @now_option
 @json_option
@@ -43,7 +47,7 @@ def list_claims(
     source: str | None,
     kind: str | None,
     status: str | None,
-    due_before: dt.date | None,
+    due_before: dt.date | RelativeDay | None,
     tag: str | None,
     now: dt.datetime | None,
     as_json: bool,
@@ -51,13 +55,14 @@ def list_claims(
     """List claims, soonest deadline first."""
     now = resolve_now(now)
     zone = app.settings.timezone
+    due_date = resolve_day(due_before, now, zone)
     with app.begin() as session:
         found = services.list_claims(
             session,
             source=source,
             kind=kind,
             status=status,
-            due_before=due_before,
+            due_before=due_date,
             tag=tag,
             now=now,
             default_timezone=zone,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -47,7 +48,44 @@ class DateTimeType(_DateTimeBase):
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+class DayType(_DateBase):
+    """A date, or one relative to --now: today, tomorrow, yesterday, +7d, -3d."""
+
+    name = "DATE"
+    _WORDS = {"today": 0, "tomorrow": 1, "yesterday": -1}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dt.date | RelativeDay):
+            return value
+        text = str(value).strip().lower()
+        if text in self._WORDS:
+            return RelativeDay(self._WORDS[text])
+        if len(text) > 2 and text[0] in "+-" and text.endswith("d") and text[1:-1].isdigit():
+            return RelativeDay(int(text[:-1]))
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a date (use YYYY-MM-DD, today, or +Nd)", param, ctx)
+
+
+class RelativeDay:
+    """A day counted from the command's --now, in the deployment's timezone."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+    def on(self, now: dt.datetime, timezone: str) -> dt.date:
+        """The date this stands for, seen from `now` in `timezone`."""
+        return now.astimezone(ZoneInfo(timezone)).date() + dt.timedelta(days=self.offset)
+
+
+def resolve_day(value: dt.date | RelativeDay | None, now: dt.datetime, timezone: str) -> dt.date | None:
+    """Turn a DAY option's value into a date."""
+    return value.on(now, timezone) if isinstance(value, RelativeDay) else value
+
+
 DATE = DateType()
+DAY = DayType()
 DATETIME = DateTimeType()
 
 
