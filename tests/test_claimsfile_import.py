@@ -273,7 +273,7 @@ def test_every_problem_is_reported_at_once(
     problems = problems_of(run_import, write_file("claims.yaml", BAD))
     text = "\n".join(problems)
     for expected in [
-        "claims.yaml:3: reviewers[1].email: 'not-an-email' is not a valid email address",
+        "claims.yaml:3: reviewers[1].email: 'not-an-email' is not an e-mail address",
         "claims.yaml:3: reviewers[1].handle: duplicate handle; first given on line 2",
         "claims.yaml:5: sources[0].url: 'sinoinsider.com' is not an absolute http(s) URL",
         "claims.yaml:6: claimz: unknown top-level key; did you mean 'claims'?",
@@ -284,13 +284,13 @@ def test_every_problem_is_reported_at_once(
         "claims.yaml:15: claims[0].resolution.deadline: 2017-01-31 is before made_on 2017-11-16",
         "claims.yaml:16: claims[0].reviewers[0]: reviewer 'annn' is not defined; did you mean 'ann'?",
         "claims.yaml:17: claims[1].id: duplicate id; first used on line 8",
-        "claims.yaml:23: claims[1].probability: 1.5 is outside [0, 1]",
+        "claims.yaml:23: claims[1].probability: probability 1.5 is outside [0, 1]",
         "claims.yaml:31: claims[2].outcome.evidence[0]: 'ftp://x' is not an absolute http(s) URL",
         "claims.yaml:40: claims[3].outcome.by: reviewer 'zed' is not defined",
-        "claims.yaml:40: claims[3].outcome.resolved_on: 2030-01-01 is in the future",
-        "claims.yaml:40: claims[3].outcome.verdict: 'mostly-true' is not on the prediction scale "
-        "(true, false, ambiguous, annulled)",
-        "claims.yaml:41: claims[4].id: 'Four Score' is not a valid id",
+        "claims.yaml:40: claims[3].outcome.resolved_on: resolved_on 2030-01-01 is in the future",
+        "claims.yaml:40: claims[3].outcome.verdict: verdict 'mostly-true' is not on the prediction scale: "
+        "true, false, ambiguous, annulled",
+        "claims.yaml:41: claims[4].id: id 'Four Score' may hold only lowercase letters",
         "claims.yaml:43: claims[4].kind: 'guess' is not one of: 'prediction' or 'fact'",
         "claims.yaml:41: claims[4].statement: required field is missing",
     ]:
@@ -311,7 +311,7 @@ def test_every_problem_is_reported_at_once(
         ),
         ("made_on: '16/11/2017'", "claims[0].made_on: '16/11/2017' is not a valid date; expected YYYY-MM-DD"),
         ("made_on: 2017-02-30", "claims[0].made_on: '2017-02-30' is not a valid date"),
-        ("tags: [North Korea]", "claims[0].tags[0]: 'North Korea' is not a valid tag"),
+        ("tags: [North Korea]", "claims[0].tags[0]: tag 'North Korea' may hold only lowercase letters, digits and '-'"),
         ("tags: north-korea", "claims[0].tags: expected a list"),
         ("as_of: 2017-11-16", "claims[0].as_of: as_of is for facts"),
         ("statement: ''", "claims[0].statement: must not be empty"),
@@ -360,7 +360,7 @@ claims:
     assert "claims[1].confidence: give probability or confidence, not both" in problems
     assert "claims[1].resolution.window_start: 2019-01-01 is after the deadline" in problems
     assert "claims[2].resolution: resolution criteria are for predictions; a fact has as_of" in problems
-    assert "claims[3].outcome.evidence: verdict 'true' needs at least one evidence URL" in problems
+    assert "claims[3].outcome.evidence: verdict 'true' needs evidence: at least one URL" in problems
 
 
 def test_one_article_one_description(run_import: Any, write_file: WriteFile) -> None:

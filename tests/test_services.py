@@ -17,7 +17,7 @@ from tracker import services
 from tracker.errors import NotFound, TrackerError
 from tracker.estimative import EstimativeScale
 from tracker.models import Appearance, Claim, ClaimTag, CriteriaVersion, Resolution, Reviewer, Source
-from tracker.services.checks import check_not_future, latest_date
+from tracker.rules import check_not_future, latest_date
 
 MakeClaim = Callable[..., Claim]
 MakeSource = Callable[..., Source]

@@ -46,7 +46,7 @@ class _Import:
     def __init__(self, session: Session, name: str, settings: Settings, now: dt.datetime) -> None:
         self.check = EntryChecker(name)
         self.scale = EstimativeScale.with_overrides(settings.estimative_phrases)
-        self.today = now.date()
+        self.now = now
         self.report = ImportReport()
         self.writer = ClaimWriter(session.connection(), now, self.report)
         self.reviewers: dict[str, tuple[ReviewerIn | None, int]] = {}
@@ -158,7 +158,7 @@ class _Import:
         checked: Any = claim if claim is not None else self.check.partial(ClaimIn, raw)
         if checked is None:
             return
-        probability = self.check.check_claim(checked, raw, prefix, entry.line, self.scale, self.today)
+        probability = self.check.check_claim(checked, raw, prefix, entry.line, self.scale, self.now)
         self._check_references(checked, raw, prefix, entry.line)
         if checked.appeared_in is not None:
             self._check_article(checked.appeared_in, raw, prefix, entry.line)

@@ -10,26 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Optional, TypeVar, cast
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 
+from tracker import rules
 from tracker.claimsfile.reader import LMap, LSeq
 from tracker.errors import Problem
 from tracker.estimative import EstimativeScale, UnknownPhrase
-from tracker.models import VERDICT_SCALES, ClaimKind
-
-# Verdicts that settle a claim need evidence; these three say it could not be settled.
-VERDICTS_WITHOUT_EVIDENCE = frozenset({"ambiguous", "annulled", "unverifiable"})
-
-_ID = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
-_TAG = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+from tracker.models import ClaimKind
 
 
 def _text(value: Any) -> Any:
@@ -53,30 +44,20 @@ def _date(value: Any) -> Any:
     raise ValueError(f"expected a date like 2017-11-16, got {value!r}")
 
 
-def check_url(value: str) -> str:
-    """Accept an absolute http(s) URL; anything else is a mistake worth naming."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
-        raise ValueError(f"{value!r} is not an absolute http(s) URL")
-    return value
+def _rule(check: Callable[[str], str | None]) -> Callable[[str], str]:
+    """Turn a tracker.rules check into a pydantic validator, so that every way in agrees."""
 
-
-def _pattern(regex: re.Pattern[str], what: str) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if not regex.match(value):
-            raise ValueError(f"{value!r} is not a valid {what}")
+    def validate(value: str) -> str:
+        problem = check(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
-    return check
+    return validate
 
 
-def check_timezone(value: str) -> str:
-    """Accept an IANA timezone name such as Asia/Seoul."""
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown timezone {value!r}; use an IANA name such as Asia/Seoul") from None
-    return value
+def _identifier(value: str) -> str | None:
+    return rules.check_identifier(value, max_length=200)
 
 
 def _verdict_text(value: Any) -> Any:
@@ -88,15 +69,11 @@ def _verdict_text(value: Any) -> Any:
 
 Text = Annotated[str, BeforeValidator(_text)]
 Date = Annotated[dt.date, BeforeValidator(_date)]
-Url = Annotated[str, BeforeValidator(_text), AfterValidator(check_url)]
-Id = Annotated[
-    str, BeforeValidator(_text), AfterValidator(_pattern(_ID, "id (lowercase letters, digits, . _ -)"))
-]
-Tag = Annotated[
-    str, BeforeValidator(_text), AfterValidator(_pattern(_TAG, "tag (lowercase letters, digits, -)"))
-]
-Email = Annotated[str, BeforeValidator(_text), AfterValidator(_pattern(_EMAIL, "email address"))]
-Timezone = Annotated[str, BeforeValidator(_text), AfterValidator(check_timezone)]
+Url = Annotated[str, BeforeValidator(_text), AfterValidator(_rule(rules.check_url))]
+Id = Annotated[str, BeforeValidator(_text), AfterValidator(_rule(_identifier))]
+Tag = Annotated[str, BeforeValidator(_text), AfterValidator(_rule(rules.check_tag))]
+Email = Annotated[str, BeforeValidator(_text), AfterValidator(_rule(rules.check_email))]
+Timezone = Annotated[str, BeforeValidator(_text), AfterValidator(_rule(rules.check_timezone))]
 
 
 class _Strict(BaseModel):
@@ -284,7 +261,7 @@ class EntryChecker:
             return None
 
     def check_claim(
-        self, claim: ClaimIn, raw: Any, prefix: str, line: int, scale: EstimativeScale, today: dt.date
+        self, claim: ClaimIn, raw: Any, prefix: str, line: int, scale: EstimativeScale, now: dt.datetime
     ) -> float | None:
         """Cross-field rules for one claim (fields may be None if invalid); returns its probability."""
 
@@ -292,8 +269,8 @@ class EntryChecker:
             self.at(raw, prefix, loc, message, line)
 
         probability = claim.probability
-        if probability is not None and not 0.0 <= probability <= 1.0:
-            bad(("probability",), f"{probability} is outside [0, 1]")
+        if probability is not None and (problem := rules.check_probability(probability)):
+            bad(("probability",), problem)
         if claim.probability is not None and claim.confidence is not None:
             bad(("confidence",), "give probability or confidence, not both")
         elif claim.confidence is not None:
@@ -328,18 +305,14 @@ class EntryChecker:
                     bad(("resolution", "window_start"), f"{criteria.window_start} is before made_on")
         outcome = claim.outcome
         if outcome is not None:
-            scale_values = VERDICT_SCALES[ClaimKind(claim.kind)]
-            if outcome.verdict not in scale_values:
-                bad(
-                    ("outcome", "verdict"),
-                    f"{outcome.verdict!r} is not on the {claim.kind} scale ({', '.join(scale_values)})",
-                )
-            elif outcome.verdict not in VERDICTS_WITHOUT_EVIDENCE and not outcome.evidence:
-                bad(("outcome", "evidence"), f"verdict {outcome.verdict!r} needs at least one evidence URL")
+            if problem := rules.check_verdict(claim.kind, outcome.verdict):
+                bad(("outcome", "verdict"), problem)
+            elif problem := rules.check_evidence(outcome.verdict, list(outcome.evidence)):
+                bad(("outcome", "evidence"), problem)
             if claim.made_on is not None and outcome.resolved_on < claim.made_on:
                 bad(("outcome", "resolved_on"), f"{outcome.resolved_on} is before made_on {claim.made_on}")
-            if outcome.resolved_on > today:
-                bad(("outcome", "resolved_on"), f"{outcome.resolved_on} is in the future")
+            if problem := rules.check_not_future(outcome.resolved_on, "resolved_on", now):
+                bad(("outcome", "resolved_on"), problem)
         return probability
 
 

@@ -6,7 +6,7 @@ failed operation is rolled back with everything else the command did.
 
 from __future__ import annotations
 
-from tracker.services.checks import (
+from tracker.rules import (
     check_deadline,
     check_email,
     check_evidence,

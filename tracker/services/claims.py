@@ -21,7 +21,7 @@ from tracker.models import (
     Reviewer,
     Source,
 )
-from tracker.services.checks import (
+from tracker.rules import (
     check_deadline,
     check_identifier,
     check_kind,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.errors import TrackerError
 from tracker.models import Claim, Reviewer, ReviewerRole, Source, SourceKind
-from tracker.services.checks import (
+from tracker.rules import (
     check_email,
     check_identifier,
     check_role,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import TrackerError
 from tracker.models import ClaimStatus, Resolution
-from tracker.services.checks import check_evidence, check_verdict
+from tracker.rules import check_evidence, check_verdict
 from tracker.services.deadlines import local_today
 from tracker.services.lookup import get_claim, get_reviewer
 

@@ -1,4 +1,4 @@
-"""Pure validators shared by the services and the claims-file importer.
+"""Pure validation rules shared by the services (CLI, later the web app) and the claims file.
 
 Each returns None when the value is acceptable, or the problem as a short phrase
 (no location, no trailing period) that the caller prefixes with its own context.
