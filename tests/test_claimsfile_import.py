@@ -311,7 +311,10 @@ def test_every_problem_is_reported_at_once(
         ),
         ("made_on: '16/11/2017'", "claims[0].made_on: '16/11/2017' is not a valid date; expected YYYY-MM-DD"),
         ("made_on: 2017-02-30", "claims[0].made_on: '2017-02-30' is not a valid date"),
-        ("tags: [North Korea]", "claims[0].tags[0]: tag 'North Korea' may hold only lowercase letters, digits and '-'"),
+        (
+            "tags: [North Korea]",
+            "claims[0].tags[0]: tag 'North Korea' may hold only lowercase letters, digits and '-'",
+        ),
         ("tags: north-korea", "claims[0].tags: expected a list"),
         ("as_of: 2017-11-16", "claims[0].as_of: as_of is for facts"),
         ("statement: ''", "claims[0].statement: must not be empty"),
