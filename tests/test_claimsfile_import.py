@@ -431,3 +431,25 @@ def test_the_project_claims_file_is_valid(run_import: Any, session_factory: Any,
             select(Claim).where(Claim.status == "open", Claim.kind == "prediction")
         ).all()
         assert open_with_reviewers and all(c.reviewers for c in open_with_reviewers)
+
+
+def test_import_marks_only_changed_sources_stale(
+    run_import: Any, session_factory: Any, write_file: WriteFile
+) -> None:
+    def revisions() -> dict[str, int]:
+        with session_factory() as session:
+            return dict(session.execute(select(Source.slug, Source.revision)).all())
+
+    run_import(write_file("claims.yaml", HEAD + CLAIMS))
+    first = revisions()
+    assert first["sino"] > 0 and first["analyst"] > 0
+    run_import(write_file("claims.yaml", HEAD + CLAIMS))
+    assert revisions() == first  # nothing changed, nothing to rebuild
+    run_import(
+        write_file("claims.yaml", (HEAD + CLAIMS).replace("deadline: 2027-12-31", "deadline: 2028-01-31"))
+    )
+    assert revisions() == {**first, "analyst": first["analyst"] + 1}
+    # An article's new title shows on every scorecard that cites it.
+    run_import(write_file("claims.yaml", (HEAD + CLAIMS).replace("title: Trump Hints", "title: Trump hints")))
+    after = revisions()
+    assert after["sino"] == first["sino"] + 1 and after["analyst"] == first["analyst"] + 2

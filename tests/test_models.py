@@ -163,3 +163,30 @@ def test_deleting_a_claim_cascades_to_its_rows(session: Session, make_claim: Mak
 )
 def test_claim_scored(kind: str, probability: float | None, scored: bool) -> None:
     assert Claim(kind=kind, probability=probability).scored is scored
+
+
+def _revision(session: Session, source: Source) -> int:
+    session.flush()
+    return session.scalar(select(Source.revision).where(Source.id == source.id)) or 0
+
+
+def test_changes_to_a_claim_bump_its_source_revision(
+    session: Session, make_claim: MakeClaim, make_source: MakeSource
+) -> None:
+    """Every write a scorecard shows marks that source's pages stale, and only that source's."""
+    source, other = make_source(), make_source()
+    claim = make_claim(source=source)
+    session.commit()
+    seen = _revision(session, source)
+    assert seen >= 1 and _revision(session, other) == 0
+
+    claim.statement = "Edited."
+    assert _revision(session, source) == seen + 1
+    session.add(Resolution(claim_id=claim.id, verdict="true", evidence=[], resolved_on=dt.date(2026, 11, 2)))
+    assert _revision(session, source) == seen + 2
+    session.add(ClaimTag(claim_id=claim.id, tag="new"))
+    assert _revision(session, source) == seen + 3
+    claim.source = other
+    session.flush()
+    assert _revision(session, source) == seen + 4 and _revision(session, other) == 1
+    assert _revision(session, other) == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -25,6 +26,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    inspect,
+    update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -95,6 +98,10 @@ class Source(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     # A person can belong to an outlet, so scorecards can aggregate either way.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"), index=True)
+    # Bumped whenever anything on the source's scorecard changes (its claims, their criteria,
+    # verdicts, tags, reviewers or articles), so a rebuild can tell which pages are stale
+    # without reading every claim.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     parent: Mapped[Source | None] = relationship(remote_side=[id], back_populates="members")
@@ -245,6 +252,59 @@ class Resolution(Base):
 
     claim: Mapped[Claim] = relationship(back_populates="resolutions")
     reviewer: Mapped[Reviewer | None] = relationship()
+
+
+class ReportRun(Base):
+    """One periodic report: when it ran, the period it covered, and the scores it saw."""
+
+    __tablename__ = "report_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ran_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    since: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    out_dir: Mapped[str | None] = mapped_column(String(2000))
+    # Per-source figures at the time, so the next report can say what changed.
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def _claim_source_id(session: Session, obj: Any) -> int | None:
+    claim = obj if isinstance(obj, Claim) else getattr(obj, "claim", None)
+    if claim is None and getattr(obj, "claim_id", None) is not None:
+        claim = session.get(Claim, obj.claim_id)
+    if claim is None:
+        return None
+    return claim.source_id if claim.source_id is not None else (claim.source.id if claim.source else None)
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_source_revisions(session: Session, _context: Any, _instances: Any) -> None:
+    """Mark the scorecards of the sources whose claims this flush changes as stale."""
+    touched: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Claim | Resolution | CriteriaVersion | ClaimTag):
+            if isinstance(obj, Claim) and obj in session.dirty and not session.is_modified(obj):
+                continue
+            source_id = _claim_source_id(session, obj)
+            if source_id is not None:
+                touched.add(source_id)
+            if isinstance(obj, Claim):
+                # A claim moved to another source changes both scorecards, whether it was
+                # moved by id or by relationship (which syncs to source_id only later).
+                state = inspect(obj)
+                touched.update(i for i in state.attrs.source_id.history.sum() if i is not None)
+                touched.update(s.id for s in state.attrs.source.history.sum() if s is not None and s.id)
+    if touched:
+        bump_revisions(session.connection(), touched)
+
+
+def bump_revisions(connection: Any, source_ids: Iterable[int]) -> None:
+    """Increase the revision of these sources (the importer calls this for its bulk writes)."""
+    ids = sorted(set(source_ids))
+    for start in range(0, len(ids), 500):
+        connection.execute(
+            update(Source).where(Source.id.in_(ids[start : start + 500])).values(revision=Source.revision + 1)
+        )
 
 
 @event.listens_for(Session, "before_flush")

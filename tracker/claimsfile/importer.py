@@ -212,6 +212,7 @@ class _Import:
         self.flush()
         if self.check.problems:
             raise InvalidInput(self.check.problems)
+        self.writer.finish()
         in_db = session.execute(select(Claim.key)).scalars()
         self.report.missing = sorted(k for k in in_db if k not in self.claim_lines)
         return self.report

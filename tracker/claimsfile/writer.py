@@ -26,6 +26,7 @@ from tracker.models import (
     Resolution,
     Reviewer,
     Source,
+    bump_revisions,
     claim_reviewers,
 )
 
@@ -99,6 +100,8 @@ class ClaimWriter:
         self.report = report
         self.source_ids: dict[str, int] = {}
         self.reviewer_ids: dict[str, int] = {}
+        # Sources whose scorecards this import changes; see `finish`.
+        self.touched_sources: set[int] = set()
 
     # -- reviewers and sources ---------------------------------------------------------
 
@@ -213,6 +216,13 @@ class ClaimWriter:
             ids.update(result.all())
         if changed:
             self.conn.execute(update(appearances_t).where(appearances_t.c.id == bindparam("b_id")), changed)
+            # An article's new title shows on every scorecard that cites it.
+            changed_ids = [row["b_id"] for row in changed]
+            self.touched_sources.update(
+                self.conn.execute(
+                    select(claims_t.c.source_id).where(claims_t.c.appearance_id.in_(changed_ids)).distinct()
+                ).scalars()
+            )
         return ids
 
     def _columns(self, record: ClaimRecord, appearance_ids: dict[str, int]) -> dict[str, Any]:
@@ -284,6 +294,7 @@ class ClaimWriter:
             if outcome_row is not None:
                 resolutions.append(outcome_row)
         self._insert_children(tags, assignments, versions, resolutions)
+        self.touched_sources.update(row["source_id"] for row in rows)
         self.report.created += len(records)
 
     def _version_row(self, claim_id: int, version: int, columns: dict[str, Any]) -> dict[str, Any]:
@@ -381,6 +392,7 @@ class ClaimWriter:
                 change["status"] = ClaimStatus.RESOLVED.value
             if change or touched:
                 updates.append({"b_id": claim_id, "updated_at": self.now, **change})
+                self.touched_sources.update((row.source_id, columns["source_id"]))
                 self.report.updated += 1
             else:
                 self.report.unchanged += 1
@@ -400,6 +412,11 @@ class ClaimWriter:
                 )
             )
         self._insert_children(tags_add, assign_add, versions, resolutions)
+
+    def finish(self) -> None:
+        """Mark the scorecards of every source this import changed as stale."""
+        bump_revisions(self.conn, self.touched_sources)
+        self.touched_sources.clear()
 
 
 def _same_outcome(row: Any, wanted: dict[str, Any]) -> bool:
