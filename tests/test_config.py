@@ -9,7 +9,7 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from tracker.config import ENV_PREFIX, Settings, load_settings
+from tracker.config import ENV_PREFIX, Settings, env_names, load_settings
 from tracker.errors import TrackerError
 from tracker.estimative import EstimativeScale
 
@@ -152,6 +152,41 @@ def test_every_setting_is_documented_in_the_readme(repo_root: Path) -> None:
     readme_path = repo_root / "README.md"
     assert readme_path.is_file(), "README.md is missing"
     readme = readme_path.read_text(encoding="utf-8")
-    names = [ENV_PREFIX + "CONFIG", *(ENV_PREFIX + name.upper() for name in Settings.model_fields)]
+    names = [ENV_PREFIX + "CONFIG", *env_names()]
     missing = [name for name in names if name not in readme]
     assert missing == [], "document these settings in README.md"
+
+
+def test_grouped_settings_from_file_and_environment(tmp_path: Path) -> None:
+    """[smtp] in the file and TRACKER_SMTP_* in the environment merge, the environment winning."""
+    config = tmp_path / "tracker.toml"
+    config.write_text(
+        '[smtp]\nhost = "mail.example.org"\nport = 465\nsecurity = "ssl"\n[reminders]\ndays_before = [14, 2]\n'
+    )
+    settings = load_settings(
+        config_file=config,
+        env={
+            "TRACKER_SMTP_PORT": "2525",
+            "TRACKER_SMTP_PASSWORD": "hunter2",
+            "TRACKER_REMINDERS_SEND_HOUR": "8",
+        },
+    )
+    assert (settings.smtp.host, settings.smtp.port, settings.smtp.security) == (
+        "mail.example.org",
+        2525,
+        "ssl",
+    )
+    assert settings.smtp.password is not None and settings.smtp.password.get_secret_value() == "hunter2"
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings)
+    assert settings.reminders.days_before == (14, 2) and settings.reminders.send_hour == 8
+    listed = load_settings(config_file=config, env={"TRACKER_REMINDERS_DAYS_BEFORE": "7, 1"})
+    assert listed.reminders.days_before == (7, 1)
+
+
+def test_bad_grouped_setting_names_its_variable(tmp_path: Path) -> None:
+    with pytest.raises(TrackerError, match="TRACKER_SMTP_SECURITY"):
+        load_settings(env={"TRACKER_SMTP_SECURITY": "tls"})
+    config = tmp_path / "tracker.toml"
+    config.write_text("[reminders]\nsend_hour = 25\n")
+    with pytest.raises(TrackerError, match=r"reminders\.send_hour"):
+        load_settings(config_file=config, env={})

@@ -10,16 +10,90 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from tracker.errors import TrackerError
 from tracker.estimative import EstimativeScale
 
 ENV_PREFIX = "TRACKER_"
 DEFAULT_CONFIG_FILE = "tracker.toml"
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SmtpSettings(_Group):
+    """The mail server reminders and report digests are sent through ([smtp], TRACKER_SMTP_*)."""
+
+    host: str | None = Field(
+        default=None, description="SMTP server host; unset means email is not configured."
+    )
+    port: int = Field(default=587, gt=0, lt=65536, description="SMTP server port.")
+    security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls",
+        description="starttls (port 587), ssl (implicit TLS, port 465) or none (local relays).",
+    )
+    user: str | None = Field(default=None, description="SMTP user name, when the server needs a login.")
+    password: SecretStr | None = Field(default=None, description="SMTP password; never printed or logged.")
+    sender: str = Field(default="tracker@localhost", description="The From address of tracker's mail.")
+    timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for the SMTP server.")
+
+
+class SlackSettings(_Group):
+    """A Slack-compatible incoming webhook ([slack], TRACKER_SLACK_*)."""
+
+    webhook_url: SecretStr | None = Field(
+        default=None, description="Incoming-webhook URL that reminders are POSTed to as JSON; a secret."
+    )
+
+
+class ReminderSettings(_Group):
+    """When reminders go out and how ([reminders], TRACKER_REMINDERS_*)."""
+
+    channel: Literal["console", "smtp", "slack"] = Field(
+        default="console", description="Where reminders go: console (stdout or console_file), smtp or slack."
+    )
+    console_file: str | None = Field(
+        default=None, description="With the console channel, append messages to this file instead of stdout."
+    )
+    days_before: tuple[int, ...] = Field(
+        default=(7, 1),
+        description="Remind this many days before a deadline (comma-separated in the environment).",
+    )
+    on_deadline: bool = Field(default=True, description="Remind on the deadline day itself.")
+    overdue_every_days: int = Field(default=3, gt=0, description="Nudge every this many days while overdue.")
+    escalate_after_days: int = Field(
+        default=14, gt=0, description="After this many overdue days, nudges also go to the admin reviewers."
+    )
+    send_hour: int = Field(
+        default=9, ge=0, le=23, description="Local hour (reviewer's timezone) digests go out."
+    )
+    pass_minutes: int = Field(default=5, gt=0, description="Minutes between the scheduler's reminder passes.")
+    max_attempts: int = Field(
+        default=8, gt=0, description="Delivery attempts before a reminder is marked failed."
+    )
+    retry_seconds: int = Field(default=60, gt=0, description="First retry delay; it doubles on each attempt.")
+    resolve_url: str | None = Field(
+        default=None, description="Base URL of the review web app, for links in messages (optional)."
+    )
+
+
+class ReportSettings(_Group):
+    """The periodic scorecard report ([report], TRACKER_REPORT_*)."""
+
+    cron: str = Field(default="0 8 * * mon", description="Cron expression (UTC) for the periodic report.")
+    out_dir: str = Field(default="site", description="Folder the scorecard site and digests are written to.")
+    email: bool = Field(default=True, description="Email the digest to the reviewers subscribed to reports.")
+    reviewer_name: str = Field(
+        default="tracker", description="The reviewing organisation named as author in ClaimReview markup."
+    )
+
+
+GROUPS = ("smtp", "slack", "reminders", "report")
 
 
 class Settings(BaseModel):
@@ -49,6 +123,11 @@ class Settings(BaseModel):
         ),
     )
 
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="Mail server settings.")
+    slack: SlackSettings = Field(default_factory=SlackSettings, description="Slack webhook settings.")
+    reminders: ReminderSettings = Field(default_factory=ReminderSettings, description="Reminder policy.")
+    report: ReportSettings = Field(default_factory=ReportSettings, description="Periodic report settings.")
+
     @field_validator("estimative_phrases")
     @classmethod
     def _valid_phrases(cls, value: dict[str, str]) -> dict[str, str]:
@@ -69,18 +148,44 @@ class Settings(BaseModel):
         return value
 
 
-def _env_values(env: Mapping[str, str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+def env_names() -> dict[str, tuple[str, ...]]:
+    """Every TRACKER_* variable, mapped to the setting it sets (e.g. TRACKER_SMTP_HOST: smtp.host)."""
+    names: dict[str, tuple[str, ...]] = {}
     for name, field in Settings.model_fields.items():
-        raw = env.get(ENV_PREFIX + name.upper())
+        if name in GROUPS:
+            group = field.annotation
+            assert isinstance(group, type) and issubclass(group, BaseModel)
+            for sub in group.model_fields:
+                names[f"{ENV_PREFIX}{name}_{sub}".upper()] = (name, sub)
+        else:
+            names[(ENV_PREFIX + name).upper()] = (name,)
+    return names
+
+
+def _parse_env(raw: str) -> Any:
+    text = raw.strip()
+    # Mappings and lists cannot be spelled in one variable without a format: use TOML's.
+    if text.startswith(("{", "[")):
+        return tomllib.loads(f"v = {text}")["v"]
+    return raw
+
+
+def _env_values(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+    values: dict[str, Any] = {}
+    origins: dict[tuple[str, ...], str] = {}
+    for variable, path in env_names().items():
+        raw = env.get(variable)
         if raw is None:
             continue
-        # Mappings cannot be spelled in one variable without a format; use JSON-ish TOML.
-        if field.annotation is not str and raw.strip().startswith("{"):
-            values[name] = tomllib.loads(f"v = {raw}")["v"]
+        value = _parse_env(raw)
+        if path == ("reminders", "days_before") and isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if len(path) == 1:
+            values[path[0]] = value
         else:
-            values[name] = raw
-    return values
+            values.setdefault(path[0], {})[path[1]] = value
+        origins[path] = variable
+    return values, origins
 
 
 def _file_values(path: Path) -> dict[str, Any]:
@@ -113,15 +218,19 @@ def load_settings(
     merged: dict[str, Any] = {}
     if path is not None:
         merged.update(_file_values(path))
-    env_values = _env_values(env)
-    merged.update(env_values)
+    env_values, origins = _env_values(env)
+    for key, value in env_values.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
     merged.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:
         messages = []
         for error in exc.errors():
-            key = str(error["loc"][0]) if error["loc"] else "?"
-            origin = f"{ENV_PREFIX}{key.upper()}" if key in env_values else f"{path or 'settings'}: {key}"
+            loc = tuple(str(part) for part in error["loc"][:2]) or ("?",)
+            origin = origins.get(loc) or origins.get(loc[:1]) or f"{path or 'settings'}: {'.'.join(loc)}"
             messages.append(f"{origin}: {error['msg']}")
         raise TrackerError("invalid configuration: " + "; ".join(messages)) from exc

@@ -1,0 +1,288 @@
+"""Benchmark `tracker scorecards` against its floor, in one run.
+
+Builds (once, cached in --out) a SQLite database of 1M claims over 10k sources, 70%
+predictions, most of them resolved, then measures, each in a fresh subprocess so that
+peak memory is its own:
+
+- the floor: one SELECT of the claim rows with their current verdicts, grouped by source
+  in Python, written through a one-line Jinja template into one file per source;
+- the full build: `tracker.scorecards.build_site(..., full=True)` into an empty folder;
+- the incremental build: one resolution (through `tracker.services.resolve`), then
+  `build_site` again on the same folder.
+
+Usage: python bench/scorecards.py [--claims 1000000] [--sources 10000] [--out bench/out]
+Targets (issue 3): full build at most 3x the floor; incremental at most 1 s; peak <= 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+NOW = "2026-11-23 12:00:00.000000"
+TAGS = ("china", "north-korea", "economy", "election", "trade", "security", "energy", "health")
+FACT_VERDICTS = ("true", "mostly-true", "half-true", "mostly-false", "false", "unverifiable")
+PHRASES = {"likely": 0.675, "very likely": 0.875, "unlikely": 0.325, "may": None, "almost certain": 0.97}
+
+
+def generate(db: Path, claims: int, sources: int, seed: int = 11) -> None:
+    """Create a migrated SQLite database filled with `claims` claims over `sources` sources."""
+    from tracker import migrations
+    from tracker.db import make_engine
+
+    engine = make_engine(f"sqlite:///{db}")
+    migrations.upgrade(engine)
+    engine.dispose()
+    rng = random.Random(seed)
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.executemany(
+        "INSERT INTO reviewers (id, handle, name, email, timezone, role, created_at) VALUES (?,?,?,?,?,?,?)",
+        [
+            (i, f"rev{i}", f"Reviewer {i}", f"rev{i}@example.org", "UTC", "reviewer", NOW)
+            for i in range(1, 51)
+        ],
+    )
+    outlets = sources // 10
+    conn.executemany(
+        "INSERT INTO sources (id, slug, name, kind, url, parent_id, revision, created_at) VALUES (?,?,?,?,?,?,?,?)",
+        [
+            (
+                s,
+                f"src{s}",
+                f"Source {s}",
+                "outlet" if s <= outlets else "person",
+                f"https://example.org/src{s}",
+                None if s <= outlets else rng.randint(1, outlets),
+                1,
+                NOW,
+            )
+            for s in range(1, sources + 1)
+        ],
+    )
+    batch: list[tuple[object, ...]] = []
+    apps, tags, versions, resolutions = [], [], [], []
+    for c in range(1, claims + 1):
+        source = rng.randint(1, sources)
+        year = 2015 + rng.randrange(9)
+        made = f"{year}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 28):02d}"
+        article = (c + 2) // 3
+        if c % 3 == 1:
+            apps.append((article, f"https://example.org/a/{article}", f"Article {article}", made))
+        kind = "prediction" if rng.random() < 0.7 else "fact"
+        probability = confidence = criteria = deadline = as_of = verdict = None
+        if kind == "prediction":
+            if rng.random() < 0.5:
+                probability = rng.randrange(1, 100) / 100
+            else:
+                confidence = rng.choice(list(PHRASES))
+                probability = PHRASES[confidence]
+            criteria = f"Resolves true if event {c} is reported by two major outlets before the deadline."
+            deadline = f"{year + rng.randrange(1, 4)}-12-31"
+            versions.append((c, 1, criteria, deadline, NOW))
+            if deadline < "2026-11-23" and rng.random() < 0.9:
+                verdict = rng.choices(("true", "false", "ambiguous", "annulled"), (45, 45, 5, 5))[0]
+        else:
+            as_of = made
+            if rng.random() < 0.85:
+                verdict = rng.choice(FACT_VERDICTS)
+        if verdict:
+            resolutions.append(
+                (
+                    c,
+                    verdict,
+                    json.dumps([f"https://example.org/e/{c}"]),
+                    "Checked.",
+                    rng.randint(1, 50),
+                    f"{year + 3}-01-15",
+                    NOW,
+                )
+            )
+        batch.append(
+            (
+                c,
+                f"claim-{c}",
+                kind,
+                f"Statement number {c} about {rng.choice(TAGS)}.",
+                f"We believe that number {c} will hold.",
+                made,
+                source,
+                article,
+                probability,
+                confidence,
+                criteria,
+                deadline,
+                as_of,
+                "resolved" if verdict else "open",
+                verdict,
+                NOW,
+                NOW,
+            )
+        )
+        tags.append((c, rng.choice(TAGS)))
+        if len(batch) >= 50_000:
+            _flush(conn, batch, apps, tags, versions, resolutions)
+    _flush(conn, batch, apps, tags, versions, resolutions)
+    conn.executemany(
+        "INSERT INTO claim_reviewers (claim_id, reviewer_id) VALUES (?,?)",
+        [(c, 1 + c % 50) for c in range(1, claims + 1, 7)],
+    )
+    conn.commit()
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def _flush(
+    conn: sqlite3.Connection, batch: list, apps: list, tags: list, versions: list, resolutions: list
+) -> None:
+    conn.executemany("INSERT INTO appearances (id, url, title, published) VALUES (?,?,?,?)", apps)
+    conn.executemany(
+        "INSERT INTO claims (id, key, kind, statement, quote, made_on, source_id, appearance_id, probability, "
+        "confidence, criteria, deadline, as_of, status, verdict, created_at, updated_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        batch,
+    )
+    conn.executemany("INSERT INTO claim_tags (claim_id, tag) VALUES (?,?)", tags)
+    conn.executemany(
+        "INSERT INTO criteria_versions (claim_id, version, criteria, deadline, recorded_at) VALUES (?,?,?,?,?)",
+        versions,
+    )
+    conn.executemany(
+        "INSERT INTO resolutions (claim_id, verdict, evidence, note, reviewer_id, resolved_on, recorded_at) "
+        "VALUES (?,?,?,?,?,?,?)",
+        resolutions,
+    )
+    for rows in (batch, apps, tags, versions, resolutions):
+        rows.clear()
+
+
+PEAK = """
+import resource
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+
+FLOOR = (
+    PEAK
+    + """
+import itertools, json, sqlite3, sys, time
+from pathlib import Path
+import jinja2
+db, out = sys.argv[1], Path(sys.argv[2])
+out.mkdir(parents=True, exist_ok=True)
+template = jinja2.Environment(autoescape=True).from_string(
+    "{% for c in claims %}<p>{{ c[1] }} {{ c[2] }} {{ c[3] }}</p>{% endfor %}")
+start = time.perf_counter()
+conn = sqlite3.connect(db)
+rows = conn.execute("SELECT source_id, key, statement, verdict FROM claims ORDER BY source_id")
+files = 0
+for source_id, claims in itertools.groupby(rows, key=lambda r: r[0]):
+    (out / f"{source_id}.html").write_text(template.render(claims=list(claims)))
+    files += 1
+wall = time.perf_counter() - start
+print(json.dumps({"wall": wall, "peak_mb": peak_mb(), "files": files}))
+"""
+)
+
+BUILD = (
+    PEAK
+    + """
+import datetime as dt, json, sys, time
+from pathlib import Path
+from tracker.config import load_settings
+from tracker.db import make_engine, make_session_factory
+from tracker.scorecards import build_site
+db, out, mode = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+url = f"sqlite:///{db}"
+settings = load_settings(env={}, database_url=url)
+factory = make_session_factory(make_engine(url))
+now = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)
+if mode == "incremental":
+    from sqlalchemy import select
+    from tracker import services
+    from tracker.models import Claim
+    with factory.begin() as session:
+        key = session.scalars(
+            select(Claim.key).where(Claim.status == "open", Claim.kind == "prediction").limit(1)
+        ).one()
+        services.resolve(session, key, "true", ["https://example.org/evidence"], "Benchmark resolution.",
+                         "rev1", resolved_on=dt.date(2026, 11, 23), now=now)
+start = time.perf_counter()
+with factory() as session:
+    result = build_site(session, out, settings=settings, now=now, full=(mode == "full"))
+wall = time.perf_counter() - start
+print(json.dumps({"wall": wall, "peak_mb": peak_mb(), "written": len(result.written),
+                  "unchanged": result.unchanged, "claims": result.claims, "sources": result.sources}))
+"""
+)
+
+
+def _child(code: str, *args: str) -> dict[str, float]:
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{proc.stderr[-3000:]}")
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--claims", type=int, default=1_000_000)
+    parser.add_argument("--sources", type=int, default=10_000)
+    parser.add_argument("--out", type=Path, default=Path("bench/out"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    db = args.out / f"scorecards-{args.claims}-{args.sources}.db"
+    if not db.exists():
+        start = time.perf_counter()
+        generate(db, args.claims, args.sources)
+        print(f"generated {db} in {time.perf_counter() - start:.0f} s")
+    # Work on a copy: the incremental run writes a resolution.
+    work = args.out / "scorecards-work.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{work}{suffix}").unlink(missing_ok=True)
+    shutil.copy(db, work)
+    floor_dir, site_dir = args.out / "floor-site", args.out / "site"
+    for d in (floor_dir, site_dir):
+        shutil.rmtree(d, ignore_errors=True)
+
+    floor = _child(FLOOR, str(work), str(floor_dir))
+    full = _child(BUILD, str(work), str(site_dir), "full")
+    incremental = _child(BUILD, str(work), str(site_dir), "incremental")
+    ratio = full["wall"] / floor["wall"]
+    print(f"\n{args.claims:,} claims over {args.sources:,} sources")
+    print(f"{'run':48} {'wall s':>8} {'peak MB':>8}  notes")
+    print(
+        f"{'floor: SELECT + group by + one-line template':48} {floor['wall']:8.2f} {floor['peak_mb']:8.0f}  "
+        f"{floor['files']:,} files"
+    )
+    print(
+        f"{'tracker scorecards, full build':48} {full['wall']:8.2f} {full['peak_mb']:8.0f}  "
+        f"{ratio:.2f}x floor, {full['written']:,} files"
+    )
+    print(
+        f"{'tracker scorecards, after one resolution':48} {incremental['wall']:8.2f} "
+        f"{incremental['peak_mb']:8.0f}  {incremental['written']:,} files written, "
+        f"{incremental['unchanged']:,} unchanged"
+    )
+    print(f"\ntarget full <= 3x floor:   {'met' if ratio <= 3 else 'MISSED'} ({ratio:.2f}x)")
+    print(
+        f"target incremental <= 1 s: {'met' if incremental['wall'] <= 1 else 'MISSED'} "
+        f"({incremental['wall']:.2f} s)"
+    )
+    peak = max(full["peak_mb"], incremental["peak_mb"])
+    print(f"target peak <= 300 MB:    {'met' if peak <= 300 else 'MISSED'} ({peak:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()
