@@ -379,3 +379,305 @@ def make_reviewer(session: Session) -> Callable[..., Reviewer]:
 def make_claim(session: Session) -> Callable[..., Claim]:
     """`make_claim(**overrides)`: a flushed prediction Claim (and its Source) in the test session."""
     return lambda **overrides: build_claim(session, **overrides)
+
+
+# --- mail and webhook servers (channels) -----------------------------------------------------------
+# Real servers on free loopback ports: aiosmtpd for SMTP, http.server for webhooks. Nothing
+# mocks smtplib or urllib; tests that need failures make these servers fail for real.
+
+import asyncio  # noqa: E402
+import email  # noqa: E402
+import email.policy  # noqa: E402
+import http.server  # noqa: E402
+import socket  # noqa: E402
+import ssl  # noqa: E402
+import threading  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from email.message import EmailMessage  # noqa: E402
+
+import trustme  # noqa: E402
+from aiosmtpd.controller import Controller  # noqa: E402
+from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
+
+from tracker.config import SmtpSettings  # noqa: E402
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (right now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    """One message the test SMTP server accepted: its envelope and the parsed email."""
+
+    peer: tuple[str, int]  # the client's address and port: one per connection
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+    message: EmailMessage
+
+
+class MailRecorder:
+    """aiosmtpd handler that records every message; it can refuse recipients or hang up."""
+
+    def __init__(self) -> None:
+        self.received: list[ReceivedMail] = []
+        self.peers: list[tuple[str, int]] = []  # connections that said EHLO or HELO, in order
+        self.logins: list[tuple[str, bool]] = []  # (user, accepted) per AUTH attempt
+        self.refuse: dict[str, str] = {}  # recipient -> reply, e.g. "550 5.1.1 No such user"
+        self.close_after: int | None = None  # messages per connection before the server hangs up
+        self.close_with_421 = True  # hang up politely (421 reply) or just drop the line
+        self.hang_up_after_data: int | None = None  # accept the Nth message, then drop the line unanswered
+        self._lock = threading.Lock()
+
+    @property
+    def connections(self) -> int:
+        """How many connections clients opened (STARTTLS's second EHLO is not a new one)."""
+        return len(self.peers)
+
+    def _greeted(self, peer: tuple[str, int]) -> None:
+        with self._lock:
+            if peer not in self.peers:
+                self.peers.append(peer)
+
+    async def handle_HELO(self, server: Any, session: Any, envelope: Any, hostname: str) -> str:
+        self._greeted(session.peer)
+        session.host_name = hostname
+        return f"250 {server.hostname}"
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self._greeted(session.peer)
+        session.host_name = hostname  # aiosmtpd leaves this to a handler that hooks EHLO
+        return responses
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.close_after is not None:
+            with self._lock:
+                sent = sum(1 for r in self.received if r.peer == session.peer)
+            if sent >= self.close_after:
+                if not self.close_with_421:
+                    server.transport.close()  # the reply below is never written
+                    return "421 unused"
+                # Close once the reply is out, as a real server does after a 421.
+                asyncio.get_running_loop().call_soon(server.transport.close)
+                return "421 4.7.0 Too many messages on this connection, closing"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        refusal = self.refuse.get(address)
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        data = bytes(envelope.original_content or envelope.content)
+        # As a mailbox stores it: CRLF is only the wire's line end.
+        message = email.message_from_bytes(data.replace(b"\r\n", b"\n"), policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        received = ReceivedMail(session.peer, envelope.mail_from, list(envelope.rcpt_tos), data, message)
+        with self._lock:
+            self.received.append(received)
+            hang_up = len(self.received) == self.hang_up_after_data
+        if hang_up:  # the message is taken, but the client never hears so: the one doubtful case
+            server.transport.close()
+        return "250 2.0.0 Message accepted for delivery"
+
+
+@dataclass
+class SmtpTestServer:
+    """A running aiosmtpd server and what it recorded."""
+
+    controller: Controller
+    handler: MailRecorder
+    port: int
+    security: str
+    client_context: ssl.SSLContext | None
+    host: str = "127.0.0.1"
+    running: bool = True
+
+    def stop(self) -> None:
+        """Stop the server now (it cannot be started again): clients see it go away."""
+        if self.running:
+            self.running = False
+            self.controller.stop()
+
+    @property
+    def received(self) -> list[ReceivedMail]:
+        return self.handler.received
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [r.message for r in self.handler.received]
+
+    def settings(self, **overrides: Any) -> SmtpSettings:
+        """SmtpSettings pointing at this server (security as started, short timeout)."""
+        values: dict[str, Any] = {
+            "host": self.host,
+            "port": self.port,
+            "security": self.security,
+            "timeout": 5.0,
+            "sender": "tracker@example.org",
+        }
+        values.update(overrides)
+        return SmtpSettings(**values)
+
+
+@pytest.fixture(scope="session")
+def tls_ca() -> trustme.CA:
+    """A throwaway certificate authority whose certificate 127.0.0.1 and localhost serve."""
+    return trustme.CA()
+
+
+@pytest.fixture
+def make_smtp_server(tls_ca: trustme.CA) -> Iterator[Callable[..., SmtpTestServer]]:
+    """`make_smtp_server(security="none"|"starttls"|"ssl", users={"user": "password"})`: a started server.
+
+    With `users`, AUTH is required (over plain connections too); with starttls the server
+    refuses mail before STARTTLS. The server's `client_context` trusts its certificate.
+    """
+    started: list[SmtpTestServer] = []
+
+    def make(*, security: str = "none", users: dict[str, str] | None = None) -> SmtpTestServer:
+        handler = MailRecorder()
+        port = free_port()
+        options: dict[str, Any] = {"server_hostname": "tracker-test", "ready_timeout": 5.0}
+        client_context: ssl.SSLContext | None = None
+        if security != "none":
+            server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            tls_ca.issue_cert("127.0.0.1", "localhost").configure_cert(server_context)
+            client_context = ssl.create_default_context()
+            tls_ca.configure_trust(client_context)
+            if security == "ssl":
+                options["ssl_context"] = server_context
+            else:
+                options.update(tls_context=server_context, require_starttls=True)
+        if users is not None:
+
+            def authenticate(
+                server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+            ) -> AuthResult:
+                assert isinstance(data, LoginPassword)
+                user, password = bytes(data.login).decode(), bytes(data.password).decode()
+                accepted = users.get(user) == password
+                handler.logins.append((user, accepted))
+                # handled=False: aiosmtpd sends the 535 reply itself.
+                return AuthResult(success=accepted, handled=False)
+
+            # aiosmtpd cannot tell that an implicit-TLS connection is encrypted: only STARTTLS counts.
+            options.update(
+                authenticator=authenticate, auth_required=True, auth_require_tls=security == "starttls"
+            )
+        controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
+        controller.start()
+        started.append(SmtpTestServer(controller, handler, port, security, client_context))
+        return started[-1]
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def smtp_server(make_smtp_server: Callable[..., SmtpTestServer]) -> SmtpTestServer:
+    """A plain SMTP server (no TLS, no login) on a free loopback port, recording every message."""
+    return make_smtp_server()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port with no server on it: connections are refused."""
+    return free_port()
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections but never says a word (for timeouts)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)  # the kernel completes handshakes; nobody ever accepts or answers
+        yield int(listener.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class ReceivedPost:
+    """One request the test webhook server received."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class WebhookTestServer:
+    """A running webhook server: answers with `statuses` in turn (then 200) and records requests."""
+
+    server: http.server.ThreadingHTTPServer
+    path: str
+    requests: list[ReceivedPost] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    retry_after: str | None = None  # sent with 429 replies
+    hold: threading.Event | None = None  # when set to an Event, replies wait for it (timeouts)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}{self.path}"
+
+
+class _WebhookHandler(http.server.BaseHTTPRequestHandler):
+    server: Any
+
+    def do_POST(self) -> None:
+        recorder: WebhookTestServer = self.server.recorder
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        recorder.requests.append(ReceivedPost(self.path, dict(self.headers.items()), body))
+        if recorder.hold is not None:
+            recorder.hold.wait(30)
+        status = recorder.statuses.pop(0) if recorder.statuses else 200
+        reply = b"ok" if status < 300 else f"error {status}: invalid_payload".encode()
+        self.send_response(status)
+        if status == 429 and recorder.retry_after:
+            self.send_header("Retry-After", recorder.retry_after)
+        if 300 <= status < 400:
+            self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the test output clean."""
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[WebhookTestServer]:
+    """A real HTTP server on a free loopback port standing in for a Slack webhook."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _WebhookHandler)
+    server.daemon_threads = True
+    recorder = WebhookTestServer(server, "/services/T0TEST/B0TEST/s3cr3t-t0ken-xyz")
+    server.recorder = recorder  # type: ignore[attr-defined]
+    # A short poll interval keeps shutdown() quick.
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    yield recorder
+    if recorder.hold is not None:
+        recorder.hold.set()
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+# --- end of mail and webhook servers ---------------------------------------------------------------

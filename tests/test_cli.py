@@ -179,6 +179,7 @@ def test_every_data_command_takes_json() -> None:
         ("sources",),
         ("reviewers",),
         ("claims",),
+        ("reminders",),
         (),
     }
     for path in _command_paths(cli):

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     inspect,
     update,
 )
@@ -135,6 +137,8 @@ class Reviewer(Base):
     email: Mapped[str] = mapped_column(String(320))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     role: Mapped[str] = mapped_column(String(20), default=ReviewerRole.REVIEWER.value)
+    # Receives the periodic scorecard report by email (reminders go to every assigned reviewer).
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -315,3 +319,102 @@ def _histories_are_append_only(session: Session, _context: Any, _instances: Any)
             obj in session.deleted or session.is_modified(obj, include_collections=False)
         ):
             raise ValueError(f"{type(obj).__name__} rows are append-only")
+
+
+# --- reminders -------------------------------------------------------------------------------------
+
+
+class ReminderStatus(enum.StrEnum):
+    PENDING = "pending"  # due, waiting to be put in a digest (possibly held by the daily limit)
+    QUEUED = "queued"  # in a delivery that has not gone out yet
+    SENT = "sent"
+    FAILED = "failed"  # its delivery failed for good (until `tracker reminders resend`)
+    CANCELLED = "cancelled"  # resolved, deadline moved or reviewer unassigned before it went out
+    SKIPPED = "skipped"  # superseded by a later reminder for the same claim before it went out
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker until lease_until
+    SENT = "sent"
+    RETRY = "retry"  # a temporary failure; tried again from next_attempt_at
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # every reminder in it was cancelled before it went out
+
+
+class Reminder(Base):
+    """One reminder that fell due: to one reviewer, about one claim, of one kind, for one deadline."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        # The key that makes recording idempotent: concurrent passes insert, conflicts are ignored.
+        UniqueConstraint("claim_id", "reviewer_id", "kind", "deadline"),
+        CheckConstraint(_in("status", tuple(ReminderStatus)), name="status"),
+        Index("ix_reminders_status_due_at", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("reviewers.id", ondelete="CASCADE"), index=True)
+    # before-7d, deadline, overdue-2, escalation-1 ...: see tracker.reminders.policy.
+    kind: Mapped[str] = mapped_column(String(40))
+    # The claim deadline this reminder was computed for; a moved deadline cancels it.
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default=ReminderStatus.PENDING.value)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"), index=True
+    )
+
+    claim: Mapped[Claim] = relationship()
+    reviewer: Mapped[Reviewer] = relationship()
+    delivery: Mapped[Delivery | None] = relationship(back_populates="reminders")
+
+
+class Delivery(Base):
+    """One digest message to one reviewer, and the state of getting it there."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        CheckConstraint(_in("status", tuple(DeliveryStatus)), name="status"),
+        Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_deliveries_reviewer_id_created_at", "reviewer_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("reviewers.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    # Derived from the reviewer and its reminders, so a retry after a crash repeats it exactly.
+    message_id: Mapped[str] = mapped_column(String(250), unique=True)
+    subject: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    reviewer: Mapped[Reviewer] = relationship()
+    reminders: Mapped[list[Reminder]] = relationship(back_populates="delivery", order_by=Reminder.id)
+
+
+class JobRun(Base):
+    """One run of a scheduled job (a reminder pass, a report): the heartbeat `tracker status` reads."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_started_at", "job", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(50))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # NULL while running; a row left NULL long after started_at is a pass that died.
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ok: Mapped[bool | None] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    worker: Mapped[str] = mapped_column(String(200))

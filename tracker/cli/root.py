@@ -10,7 +10,11 @@ from typing import Any
 import click
 
 from tracker import __version__
-from tracker.cli import claims, dbcmds, files, people, review, scale
+from tracker.cli import calendar as calendar_cmd
+from tracker.cli import claims, dbcmds, files, people, review, scale, site
+from tracker.cli import reminders as reminders_cmd
+from tracker.cli import report as report_cmd
+from tracker.cli import scores as scores_cmd
 from tracker.cli.app import App
 from tracker.cli.errors import PREFIX, USER_ERROR, Failure, translate, usage_line
 
@@ -97,6 +101,13 @@ for command in (
     review.resolve,
     review.unresolve,
     scale.scale,
+    reminders_cmd.remind,
+    reminders_cmd.reminders,
+    site.scorecards,
+    scores_cmd.scores,
+    scores_cmd.score,
+    report_cmd.report,
+    calendar_cmd.calendar,
 ):
     cli.add_command(command)
 

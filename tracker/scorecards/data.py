@@ -8,12 +8,13 @@ a chunk of sources at a time, so a build's memory does not grow with the databas
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from tracker.models import (
@@ -183,116 +184,205 @@ def iter_claims_by_source(
         yield from by_source.items()
 
 
+def _rows(session: Session, statement: Select[Any]) -> list[Any]:
+    """The rows of a statement as the database driver returns them: plain tuples, unconverted.
+
+    A build reads every claim, and SQLAlchemy's result rows and per-value processors cost
+    more than the queries; the few conversions needed are done by `_day`, `_moment` and
+    `_evidence` instead. The statement's only parameters are integer ids, rendered inline.
+    """
+    connection = session.connection()
+    sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _day(value: Any) -> Any:
+    # SQLite hands back ISO text, PostgreSQL a date.
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _moment(value: Any) -> Any:
+    """A UTC timestamp as `tracker.db.UTCDateTime` returns it: timezone-aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _evidence(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):  # SQLite's JSON is text; psycopg parses it already
+        value = json.loads(value)
+    return tuple(value or ())
+
+
+_CLAIM_COLUMNS = (
+    "id",
+    "key",
+    "source_id",
+    "kind",
+    "statement",
+    "quote",
+    "made_on",
+    "probability",
+    "confidence",
+    "criteria",
+    "deadline",
+    "window_start",
+    "timezone",
+    "as_of",
+    "status",
+    "verdict",
+    "created_at",
+    "updated_at",
+    "appearance_id",
+)
+
+
 def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecord]:
-    claim_rows = session.execute(
-        select(Claim.__table__).where(Claim.source_id.in_(source_ids)).order_by(Claim.made_on, Claim.key)
-    ).all()
+    claims = Claim.__table__.c
+    claim_rows = _rows(
+        session,
+        select(*(claims[name] for name in _CLAIM_COLUMNS))
+        .where(claims.source_id.in_(source_ids))
+        .order_by(claims.made_on, claims.key),
+    )
     if not claim_rows:
         return []
     # The children are read by the claims' source ids rather than a list of claim ids, so
     # that one chunk is a handful of queries whatever its size.
-    of_sources = Claim.source_id.in_(source_ids)
+    of_sources = claims.source_id.in_(source_ids)
 
     tags: dict[int, list[str]] = defaultdict(list)
-    for claim_id, tag in session.execute(
-        select(ClaimTag.claim_id, ClaimTag.tag).join(Claim).where(of_sources).order_by(ClaimTag.tag)
+    tag_table = ClaimTag.__table__.c
+    for claim_id, tag in _rows(
+        session,
+        select(tag_table.claim_id, tag_table.tag)
+        .join(Claim.__table__, claims.id == tag_table.claim_id)
+        .where(of_sources)
+        .order_by(tag_table.tag),
     ):
         tags[claim_id].append(tag)
 
+    people = Reviewer.__table__.c
     reviewers: dict[int, list[str]] = defaultdict(list)
-    for claim_id, handle in session.execute(
-        select(claim_reviewers.c.claim_id, Reviewer.handle)
-        .join(Reviewer, Reviewer.id == claim_reviewers.c.reviewer_id)
-        .join(Claim, Claim.id == claim_reviewers.c.claim_id)
+    for claim_id, handle in _rows(
+        session,
+        select(claim_reviewers.c.claim_id, people.handle)
+        .join(Reviewer.__table__, people.id == claim_reviewers.c.reviewer_id)
+        .join(Claim.__table__, claims.id == claim_reviewers.c.claim_id)
         .where(of_sources)
-        .order_by(Reviewer.handle)
+        .order_by(people.handle),
     ):
         reviewers[claim_id].append(handle)
 
+    res = Resolution.__table__.c
     history: dict[int, list[HistoryEntry]] = defaultdict(list)
-    for row in session.execute(
+    for claim_id, verdict, evidence, note, handle, name, resolved_on, recorded_at in _rows(
+        session,
         select(
-            Resolution.claim_id,
-            Resolution.verdict,
-            Resolution.evidence,
-            Resolution.note,
-            Reviewer.handle,
-            Reviewer.name,
-            Resolution.resolved_on,
-            Resolution.recorded_at,
+            res.claim_id,
+            res.verdict,
+            res.evidence,
+            res.note,
+            people.handle,
+            people.name,
+            res.resolved_on,
+            res.recorded_at,
         )
-        .join(Claim, Claim.id == Resolution.claim_id)
-        .outerjoin(Reviewer, Reviewer.id == Resolution.reviewer_id)
+        .join(Claim.__table__, claims.id == res.claim_id)
+        .outerjoin(Reviewer.__table__, people.id == res.reviewer_id)
         .where(of_sources)
-        .order_by(Resolution.id)
+        .order_by(res.id),
     ):
-        history[row.claim_id].append(
+        history[claim_id].append(
             HistoryEntry(
-                verdict=row.verdict,
-                evidence=tuple(row.evidence or ()),
-                note=row.note,
-                reviewer=row.handle,
-                reviewer_name=row.name,
-                resolved_on=row.resolved_on,
-                recorded_at=row.recorded_at,
+                verdict, _evidence(evidence), note, handle, name, _day(resolved_on), _moment(recorded_at)
             )
         )
 
+    cv = CriteriaVersion.__table__.c
     criteria: dict[int, list[CriteriaEntry]] = defaultdict(list)
-    for version in session.execute(
-        select(CriteriaVersion).join(Claim).where(of_sources).order_by(CriteriaVersion.version)
-    ).scalars():
-        criteria[version.claim_id].append(
-            CriteriaEntry(
-                version.version,
-                version.criteria,
-                version.deadline,
-                version.window_start,
-                version.timezone,
-                version.recorded_at,
-            )
+    for claim_id, version, text, deadline, window_start, timezone, recorded_at in _rows(
+        session,
+        select(
+            cv.claim_id,
+            cv.version,
+            cv.criteria,
+            cv.deadline,
+            cv.window_start,
+            cv.timezone,
+            cv.recorded_at,
+        )
+        .join(Claim.__table__, claims.id == cv.claim_id)
+        .where(of_sources)
+        .order_by(cv.version),
+    ):
+        criteria[claim_id].append(
+            CriteriaEntry(version, text, _day(deadline), _day(window_start), timezone, _moment(recorded_at))
         )
 
-    appearance_ids = {row.appearance_id for row in claim_rows if row.appearance_id is not None}
+    appearance_ids = sorted({row[-1] for row in claim_rows if row[-1] is not None})
     articles: dict[int, Article] = {}
+    app = Appearance.__table__.c
     for start in range(0, len(appearance_ids), 5000):
-        wanted = sorted(appearance_ids)[start : start + 5000]
-        for a in session.execute(select(Appearance).where(Appearance.id.in_(wanted))).scalars():
-            articles[a.id] = Article(a.url, a.title, a.author, a.published)
+        wanted = appearance_ids[start : start + 5000]
+        for a_id, url, title, author, published in _rows(
+            session, select(app.id, app.url, app.title, app.author, app.published).where(app.id.in_(wanted))
+        ):
+            articles[a_id] = Article(url, title, author, _day(published))
 
-    return [_claim(row, tags, reviewers, history, criteria, articles) for row in claim_rows]
-
-
-def _claim(
-    row: Any,
-    tags: dict[int, list[str]],
-    reviewers: dict[int, list[str]],
-    history: dict[int, list[HistoryEntry]],
-    criteria: dict[int, list[CriteriaEntry]],
-    articles: dict[int, Article],
-) -> ClaimRecord:
-    return ClaimRecord(
-        id=row.id,
-        key=row.key,
-        source_id=row.source_id,
-        kind=row.kind,
-        statement=row.statement,
-        quote=row.quote,
-        made_on=row.made_on,
-        probability=row.probability,
-        confidence=row.confidence,
-        criteria=row.criteria,
-        deadline=row.deadline,
-        window_start=row.window_start,
-        timezone=row.timezone,
-        as_of=row.as_of,
-        status=row.status,
-        verdict=row.verdict,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        article=articles.get(row.appearance_id) if row.appearance_id is not None else None,
-        tags=tuple(tags.get(row.id, ())),
-        reviewers=tuple(reviewers.get(row.id, ())),
-        history=tuple(history.get(row.id, ())),
-        criteria_history=tuple(criteria.get(row.id, ())),
-    )
+    none: tuple[Any, ...] = ()
+    return [
+        ClaimRecord(
+            claim_id,
+            key,
+            source_id,
+            kind,
+            statement,
+            quote,
+            _day(made_on),
+            probability,
+            confidence,
+            criteria_text,
+            _day(deadline),
+            _day(window_start),
+            timezone,
+            _day(as_of),
+            status,
+            verdict,
+            _moment(created_at),
+            _moment(updated_at),
+            articles.get(appearance_id) if appearance_id is not None else None,
+            tuple(tags[claim_id]) if claim_id in tags else none,
+            tuple(reviewers[claim_id]) if claim_id in reviewers else none,
+            tuple(history[claim_id]) if claim_id in history else none,
+            tuple(criteria[claim_id]) if claim_id in criteria else none,
+        )
+        for (
+            claim_id,
+            key,
+            source_id,
+            kind,
+            statement,
+            quote,
+            made_on,
+            probability,
+            confidence,
+            criteria_text,
+            deadline,
+            window_start,
+            timezone,
+            as_of,
+            status,
+            verdict,
+            created_at,
+            updated_at,
+            appearance_id,
+        ) in claim_rows
+    ]

@@ -1,0 +1,137 @@
+"""Digest messages: the data they carry, the plain text, and the HTML (checked with selectors)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+
+from tracker.reminders.digest import Digest, digest_claim, render, resolve_link, subject_line
+
+NOW = dt.datetime(2027, 2, 3, 9, 0, tzinfo=dt.UTC)
+
+
+def claim(**overrides: Any) -> Any:
+    fields: dict[str, Any] = {
+        "key": "rates-fall",
+        "statement": "Rates fall by March.",
+        "criteria": "Policy rate on 2027-01-31 lower than on 2026-11-01.",
+        "deadline": dt.date(2027, 1, 31),
+        "claim_timezone": "America/New_York",
+        "reviewer_handle": "ann",
+        "reviewer_timezone": "Asia/Seoul",
+        "source": "The Daily",
+        "article_url": "https://example.org/rates",
+        "article_title": "Rates & markets",
+        "kind": "overdue-1",
+        "assigned": ["ann"],
+        "resolve_url": None,
+        "now": NOW,
+    }
+    fields.update(overrides)
+    return digest_claim(**fields)
+
+
+def digest(*claims: Any) -> Digest:
+    return Digest("ann", "Ann Lee", "ann@example.org", "Asia/Seoul", tuple(claims))
+
+
+def test_the_deadline_is_shown_in_the_reviewers_timezone() -> None:
+    c = claim()
+    # 2027-01-31 ends at midnight in New York: 14:00 on 02-01 in Seoul.
+    assert c.ends_at == dt.datetime(2027, 2, 1, 5, 0, tzinfo=dt.UTC)
+    assert c.ends_at.strftime("%Y-%m-%d %H:%M %Z") == "2027-02-01 14:00 KST"
+    text = render(digest(c), "<id@tracker>").text
+    assert "Deadline: 2027-01-31 (America/New_York), which ends Mon 01 Feb 2027 14:00 KST" in text
+
+
+@pytest.mark.parametrize(
+    ("deadline", "when"),
+    [
+        (dt.date(2027, 2, 10), "7 days left"),
+        (dt.date(2027, 2, 4), "1 day left"),
+        (dt.date(2027, 2, 3), "due today"),
+        (dt.date(2027, 2, 2), "overdue by 1 day"),
+        (dt.date(2027, 1, 20), "overdue by 14 days"),
+    ],
+)
+def test_days_left_and_overdue(deadline: dt.date, when: str) -> None:
+    assert claim(deadline=deadline, claim_timezone="UTC").when == when
+
+
+def test_subjects() -> None:
+    assert subject_line(1, 0) == "tracker: 1 claim to resolve"
+    assert subject_line(3, 1) == "tracker: 3 claims to resolve (1 overdue)"
+    assert render(digest(claim(), claim(key="b", deadline=dt.date(2027, 3, 1))), "<x@t>").subject == (
+        "tracker: 2 claims to resolve (1 overdue)"
+    )
+
+
+def test_the_text_part_says_how_to_resolve() -> None:
+    message = render(digest(claim()), "<digest-1.ann@tracker>", (("X-Tracker-Reminders", "7"),))
+    assert (message.message_id, message.to_address, message.to_name) == (
+        "<digest-1.ann@tracker>",
+        "ann@example.org",
+        "Ann Lee",
+    )
+    assert message.headers == (("X-Tracker-Reminders", "7"),)
+    text = message.text
+    for expected in (
+        "1. rates-fall: OVERDUE BY 3 DAYS",
+        "Rates fall by March.",
+        "Criteria: Policy rate on 2027-01-31 lower than on 2026-11-01.",
+        "Source:   The Daily",
+        "Article:  https://example.org/rates",
+        "Resolve:  tracker resolve rates-fall --verdict true|false|ambiguous|annulled --evidence URL --by ann",
+    ):
+        assert expected in text
+    assert "Or here:" not in text
+    assert (
+        max(len(line) for line in text.splitlines() if "://" not in line and "tracker resolve" not in line)
+        <= 80
+    )
+
+
+def test_a_resolve_link_when_the_web_app_is_configured() -> None:
+    assert resolve_link(None, "k", "ann") is None
+    assert resolve_link("https://review.example.org/", "a b", "ann") == (
+        "https://review.example.org/claims/a%20b/resolve?by=ann"
+    )
+    c = claim(resolve_url="https://review.example.org")
+    message = render(digest(c), "<x@t>")
+    assert "Or here:  https://review.example.org/claims/rates-fall/resolve?by=ann" in message.text
+    assert message.html is not None
+    soup = BeautifulSoup(message.html, "html.parser")
+    assert (
+        soup.select_one("a.resolve")["href"] == "https://review.example.org/claims/rates-fall/resolve?by=ann"
+    )  # type: ignore[index]
+
+
+def test_the_html_part_lists_each_claim_escaped() -> None:
+    nasty = claim(key="x-1", statement="<script>alert('x')</script> & more", kind="before-7d")
+    escalated = claim(key="x-2", kind="escalation-1", assigned=[], deadline=dt.date(2027, 1, 1))
+    html = render(digest(escalated, nasty), "<x@t>").html
+    assert html is not None
+    soup = BeautifulSoup(html, "html.parser")
+    items = soup.select("ol.claims > li.claim")
+    assert [li["id"] for li in items] == ["claim-x-2", "claim-x-1"]
+    assert soup.find("script") is None
+    assert items[1].select_one(".statement").get_text() == "<script>alert('x')</script> & more"  # type: ignore[union-attr]
+    assert "escalated" in items[0]["class"] and "overdue" in items[0]["class"]
+    assert (
+        items[0]
+        .select_one(".assigned")
+        .get_text(strip=True)
+        .startswith("Sent to you as an admin: nobody is assigned")
+    )  # type: ignore[union-attr]
+    assert items[1].select_one("a.article")["href"] == "https://example.org/rates"  # type: ignore[index]
+    assert items[1].select_one("a.article").get_text() == "Rates & markets"  # type: ignore[union-attr]
+    assert items[1].select_one("code.command").get_text().endswith("--by ann")  # type: ignore[union-attr]
+    assert items[1].select_one("time")["datetime"] == "2027-02-01T14:00:00+09:00"  # type: ignore[index]
+
+
+def test_the_text_part_is_not_html_escaped() -> None:
+    text = render(digest(claim(statement="A < B & C")), "<x@t>").text
+    assert "A < B & C" in text

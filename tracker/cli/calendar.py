@@ -1,0 +1,72 @@
+"""`tracker calendar`: open predictions' deadlines as an iCalendar (.ics) file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from tracker import ical
+from tracker.cli.app import App, pass_app
+from tracker.cli.output import emit_json, info
+from tracker.cli.params import json_option, now_option, resolve_now
+from tracker.errors import TrackerError
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` in one step, so that a subscriber never reads half a file."""
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise TrackerError(f"{path}: folder {folder} does not exist")
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
+    try:
+        with open(descriptor, "wb") as handle:
+            handle.write(data)
+        # mkstemp makes the file private; a calendar is meant to be read (and served), so
+        # give it the mode a plain write would have.
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, path.stat().st_mode if path.exists() else 0o666 & ~mask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@click.command()
+@click.option("--reviewer", metavar="HANDLE", help="Only the claims assigned to this reviewer.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="The .ics file to write (replaced in one step), or - for stdout.",
+)
+@now_option
+@json_option
+@pass_app
+def calendar(app: App, reviewer: str | None, out: Path, now: dt.datetime | None, as_json: bool) -> None:
+    """Write open predictions' deadlines as an iCalendar file to subscribe to.
+
+    One all-day event per deadline; each claim keeps its event UID across runs.
+    """
+    to_stdout = str(out) == "-"
+    if to_stdout and as_json:
+        raise click.UsageError("--json describes the file written: give --out FILE")
+    with app.begin() as session:
+        deadlines = ical.open_deadlines(session, reviewer=reviewer, default_timezone=app.settings.timezone)
+    data = ical.build_calendar(deadlines, now=resolve_now(now), reviewer=reviewer)
+    if to_stdout:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    write_atomically(out, data)
+    if as_json:
+        emit_json({"file": str(out), "reviewer": reviewer, "events": len(deadlines)})
+    else:
+        plural = "deadline" if len(deadlines) == 1 else "deadlines"
+        info(f"wrote {len(deadlines)} {plural} to {out}")

@@ -1,0 +1,47 @@
+"""`tracker scorecards`: build the static scorecard site."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from tracker.cli.app import App, pass_app
+from tracker.cli.output import emit_json
+from tracker.cli.params import json_option, now_option, resolve_now
+from tracker.scorecards import build_site
+
+
+@click.command("scorecards")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the site into (created if missing).",
+)
+@click.option("--source", metavar="SLUG", help="Rebuild only this source's page (plus the index and feed).")
+@click.option("--full", is_flag=True, help="Rebuild every page, ignoring what the last build recorded.")
+@now_option
+@json_option
+@pass_app
+def scorecards(
+    app: App, out_dir: Path, source: str | None, full: bool, now: dt.datetime | None, as_json: bool
+) -> None:
+    """Build the scorecard site: a page per source, a ranked index and an Atom feed."""
+    # Read-only: a dry-run unit of work is rolled back, so a build can never write by mistake.
+    with app.begin(dry_run=True) as session:
+        result = build_site(
+            session, out_dir, settings=app.settings, now=resolve_now(now), source=source, full=full
+        )
+    if as_json:
+        emit_json(result.to_json())
+        return
+    pages = sum(1 for p in result.written if p.parts[0] == "sources")
+    click.echo(
+        f"wrote {len(result.written)} files ({pages} source pages; {result.unchanged} unchanged) "
+        f"for {result.sources} sources and {result.claims} claims in {out_dir}"
+    )
+    for path in result.deleted:
+        click.echo(f"deleted {path.as_posix()}")

@@ -1,0 +1,193 @@
+"""Digest messages: what one reviewer is told in one message, and how it is rendered.
+
+The core is plain data (`Digest`, `DigestClaim`); the templates in templates/emails/ only
+present it. The Message-ID is a function of the reviewer and the reminders the digest
+carries, so a retry after a crash repeats it exactly and a duplicate is detectable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import quote, urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from tracker.channels import Message
+from tracker.reminders.policy import is_escalation, zone
+from tracker.resources import resource_dir
+
+VERDICTS = "true|false|ambiguous|annulled"
+
+
+def message_id(handle: str, reminder_ids: Sequence[int]) -> str:
+    """The digest's Message-ID: the same reviewer and reminders always give the same one."""
+    ids = ",".join(str(i) for i in sorted(reminder_ids))
+    digest = hashlib.sha1(f"{handle}:{ids}".encode()).hexdigest()[:16]
+    return f"<digest-{digest}.{handle}@tracker>"
+
+
+def subject_line(total: int, overdue: int) -> str:
+    """E.g. "tracker: 3 claims to resolve (1 overdue)"."""
+    noun = "claim" if total == 1 else "claims"
+    return f"tracker: {total} {noun} to resolve" + (f" ({overdue} overdue)" if overdue else "")
+
+
+def resolve_command(key: str, handle: str) -> str:
+    """The command that resolves claim `key`, ready to fill in."""
+    return f"tracker resolve {key} --verdict {VERDICTS} --evidence URL --by {handle}"
+
+
+def resolve_link(base_url: str | None, key: str, handle: str) -> str | None:
+    """The review web app's page resolving claim `key`, when its base URL is configured."""
+    if not base_url:
+        return None
+    return f"{base_url.rstrip('/')}/claims/{quote(key)}/resolve?{urlencode({'by': handle})}"
+
+
+@dataclass(frozen=True)
+class DigestClaim:
+    """One claim in a digest, with everything the reviewer needs to resolve it."""
+
+    key: str
+    statement: str
+    criteria: str
+    deadline: dt.date
+    claim_timezone: str
+    ends_at: dt.datetime  # the end of the deadline day, in the reviewer's timezone
+    source: str
+    article_url: str | None
+    article_title: str | None
+    days_left: int  # where the claim is read: 0 on the deadline, negative when overdue
+    kind: str
+    assigned: tuple[str, ...]  # handles of the claim's reviewers (shown on escalations)
+    command: str
+    link: str | None
+
+    @property
+    def escalated(self) -> bool:
+        """Whether this reaches an admin because the assigned reviewers have not resolved it."""
+        return is_escalation(self.kind)
+
+    @property
+    def overdue(self) -> bool:
+        """Whether the deadline has passed."""
+        return self.days_left < 0
+
+    @property
+    def when(self) -> str:
+        """How far the deadline is: "3 days left", "due today", "overdue by 4 days"."""
+        days = abs(self.days_left)
+        unit = "day" if days == 1 else "days"
+        if self.days_left > 0:
+            return f"{days} {unit} left"
+        return "due today" if days == 0 else f"overdue by {days} {unit}"
+
+    @property
+    def label(self) -> str:
+        """`when`, and whether the claim was escalated."""
+        return f"{self.when}, escalated" if self.escalated else self.when
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything one reviewer is told in one message."""
+
+    handle: str
+    name: str
+    email: str
+    timezone: str
+    claims: tuple[DigestClaim, ...]
+
+    @property
+    def overdue(self) -> int:
+        """How many of the claims are past their deadline."""
+        return sum(1 for c in self.claims if c.overdue)
+
+    @property
+    def subject(self) -> str:
+        """The message subject."""
+        return subject_line(len(self.claims), self.overdue)
+
+
+def digest_claim(
+    *,
+    key: str,
+    statement: str,
+    criteria: str | None,
+    deadline: dt.date,
+    claim_timezone: str,
+    reviewer_handle: str,
+    reviewer_timezone: str,
+    source: str,
+    article_url: str | None,
+    article_title: str | None,
+    kind: str,
+    assigned: Sequence[str],
+    resolve_url: str | None,
+    now: dt.datetime,
+) -> DigestClaim:
+    """A DigestClaim, with the deadline's end and the days left worked out."""
+    end = dt.datetime.combine(deadline + dt.timedelta(days=1), dt.time(0), tzinfo=zone(claim_timezone))
+    today = now.astimezone(zone(claim_timezone)).date()
+    return DigestClaim(
+        key=key,
+        statement=statement,
+        criteria=criteria or "",
+        deadline=deadline,
+        claim_timezone=claim_timezone,
+        ends_at=end.astimezone(zone(reviewer_timezone)),
+        source=source,
+        article_url=article_url,
+        article_title=article_title,
+        days_left=(deadline - today).days,
+        kind=kind,
+        assigned=tuple(assigned),
+        command=resolve_command(key, reviewer_handle),
+        link=resolve_link(resolve_url, key, reviewer_handle),
+    )
+
+
+def _indent(text: str, width: int = 76, indent: str = "   ") -> str:
+    return textwrap.fill(
+        " ".join(text.split()), width, initial_indent=indent, subsequent_indent=indent, break_long_words=False
+    )
+
+
+def _local(at: dt.datetime) -> str:
+    return at.strftime("%a %d %b %Y %H:%M %Z")
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The Jinja environment for templates/emails (HTML autoescaped, plain text not)."""
+    env = Environment(
+        loader=FileSystemLoader(resource_dir("templates")),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["indent_wrap"] = _indent
+    env.filters["local"] = _local
+    return env
+
+
+def render(digest: Digest, message_id: str, headers: tuple[tuple[str, str], ...] = ()) -> Message:
+    """The digest as a Message with a plain-text and an HTML part."""
+    env = environment()
+    context = {"digest": digest}
+    return Message(
+        message_id=message_id,
+        to_address=digest.email,
+        to_name=digest.name,
+        subject=digest.subject,
+        text=env.get_template("emails/digest.txt").render(context),
+        html=env.get_template("emails/digest.html").render(context),
+        headers=headers,
+    )

@@ -1,0 +1,257 @@
+"""Recording due reminders and cancelling the ones that no longer apply.
+
+Every function takes the session first and never commits: the engine runs each step in
+its own short transaction, so a crash loses at most the step it interrupted, and another
+process can work beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, and_, exists, not_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from tracker.config import ReminderSettings, Settings
+from tracker.errors import TrackerError
+from tracker.models import (
+    Claim,
+    ClaimKind,
+    ClaimStatus,
+    Delivery,
+    DeliveryStatus,
+    Reminder,
+    ReminderStatus,
+    Reviewer,
+    ReviewerRole,
+    claim_reviewers,
+)
+from tracker.reminders import policy
+from tracker.reminders.policy import ClaimDeadline, Due, Recipient
+
+ACTIVE = (ReminderStatus.PENDING.value, ReminderStatus.QUEUED.value)
+CHUNK = 500
+
+
+def rowcount(result: Any) -> int:
+    """Rows an UPDATE or INSERT touched."""
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+def lock_for_write(session: Session) -> None:
+    """Take SQLite's write lock before reading, as the first statement of a writing transaction.
+
+    SQLite's deferred BEGIN starts as a reader; upgrading to a writer after another process
+    has committed fails at once ("database is locked") instead of waiting. A write that
+    changes nothing takes the lock up front, so busy_timeout makes concurrent passes queue.
+    PostgreSQL needs nothing: its row locks and SKIP LOCKED do the work.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("UPDATE reminders SET id = id WHERE 0 = 1")
+
+
+def _insert_ignoring_conflicts(session: Session) -> Any:
+    name = session.connection().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(Reminder).on_conflict_do_nothing(
+            index_elements=["claim_id", "reviewer_id", "kind", "deadline"]
+        )
+    if name == "sqlite":
+        return sqlite.insert(Reminder).on_conflict_do_nothing(
+            index_elements=["claim_id", "reviewer_id", "kind", "deadline"]
+        )
+    raise TrackerError(f"reminders need SQLite or PostgreSQL, not {name}")
+
+
+# --- stopping and rescheduling -----------------------------------------------------------------------
+
+
+def cancel_stale(session: Session) -> int:
+    """Cancel reminders not yet sent whose claim was resolved, deadline moved or reviewer changed."""
+    claim_still_due = exists().where(
+        Claim.id == Reminder.claim_id,
+        Claim.status == ClaimStatus.OPEN.value,
+        Claim.kind == ClaimKind.PREDICTION.value,
+        Claim.deadline == Reminder.deadline,
+    )
+    assigned = exists().where(
+        claim_reviewers.c.claim_id == Reminder.claim_id,
+        claim_reviewers.c.reviewer_id == Reminder.reviewer_id,
+    )
+    is_admin = exists().where(Reviewer.id == Reminder.reviewer_id, Reviewer.role == ReviewerRole.ADMIN.value)
+    escalation = Reminder.kind.like(policy.ESCALATION_PREFIX + "%")
+    stale = or_(
+        not_(claim_still_due),
+        and_(not_(escalation), not_(assigned)),
+        # Escalations go to admins who are not on the claim themselves (see the policy).
+        and_(escalation, or_(not_(is_admin), assigned)),
+    )
+    cancelled = rowcount(
+        session.execute(
+            update(Reminder)
+            .where(Reminder.status.in_(ACTIVE), stale)
+            .values(status=ReminderStatus.CANCELLED.value)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if cancelled:
+        # A digest not yet sent whose every reminder was cancelled has nothing left to say.
+        live = exists().where(
+            Reminder.delivery_id == Delivery.id, Reminder.status != ReminderStatus.CANCELLED.value
+        )
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.status.in_((DeliveryStatus.PENDING.value, DeliveryStatus.RETRY.value)), not_(live)
+            )
+            .values(status=DeliveryStatus.CANCELLED.value)
+            .execution_options(synchronize_session=False)
+        )
+    return cancelled
+
+
+# --- recording ---------------------------------------------------------------------------------------
+
+
+def open_deadlines(
+    session: Session, settings: Settings, now: dt.datetime
+) -> tuple[list[tuple[ClaimDeadline, list[Recipient]]], list[Recipient]]:
+    """The open predictions that can have a reminder due at `now`, with their reviewers; and the admins."""
+    admins = [
+        Recipient(rid, tz)
+        for rid, tz in session.execute(
+            select(Reviewer.id, Reviewer.timezone).where(Reviewer.role == ReviewerRole.ADMIN.value)
+        )
+    ]
+    rows = session.execute(
+        select(Claim.id, Claim.deadline, Claim.timezone, claim_reviewers.c.reviewer_id, Reviewer.timezone)
+        .outerjoin(claim_reviewers, claim_reviewers.c.claim_id == Claim.id)
+        .outerjoin(Reviewer, Reviewer.id == claim_reviewers.c.reviewer_id)
+        .where(
+            Claim.status == ClaimStatus.OPEN.value,
+            Claim.kind == ClaimKind.PREDICTION.value,
+            Claim.deadline <= policy.horizon(settings.reminders, now),
+        )
+        .order_by(Claim.id)
+    )
+    claims: list[tuple[ClaimDeadline, list[Recipient]]] = []
+    for claim_id, deadline, claim_zone, reviewer_id, reviewer_zone in rows:
+        if not claims or claims[-1][0].claim_id != claim_id:
+            deadline_of = ClaimDeadline(
+                claim_id,
+                ClaimKind.PREDICTION.value,
+                ClaimStatus.OPEN.value,
+                deadline,
+                claim_zone or settings.timezone,
+            )
+            claims.append((deadline_of, []))
+        if reviewer_id is not None:
+            claims[-1][1].append(Recipient(reviewer_id, reviewer_zone))
+    return claims, admins
+
+
+def due_now(
+    claims: Iterable[tuple[ClaimDeadline, Sequence[Recipient]]],
+    admins: Sequence[Recipient],
+    rules: ReminderSettings,
+    now: dt.datetime,
+) -> list[Due]:
+    """Every recipient's latest due reminder, computing each (deadline, timezones) case once."""
+    # Claims share deadlines and timezones: with many claims most cases are already known.
+    memo: dict[tuple[Any, ...], tuple[str, dt.datetime] | None] = {}
+
+    def latest(
+        escalate: bool, deadline: dt.date, claim_zone: str, zone: str
+    ) -> tuple[str, dt.datetime] | None:
+        key = (escalate, deadline, claim_zone, zone)
+        if key not in memo:
+            find = policy.latest_escalation if escalate else policy.latest_for_reviewer
+            memo[key] = find(deadline, claim_zone, zone, rules, now)
+        return memo[key]
+
+    found: list[Due] = []
+    for claim, assigned in claims:
+        if claim.deadline is None:
+            continue
+        ids = {r.reviewer_id for r in assigned}
+        for recipient, escalate in [(r, False) for r in assigned] + [
+            (a, True) for a in admins if a.reviewer_id not in ids
+        ]:
+            hit = latest(escalate, claim.deadline, claim.timezone, recipient.timezone)
+            if hit is not None:
+                found.append(Due(claim.claim_id, recipient.reviewer_id, hit[0], claim.deadline, hit[1]))
+    return found
+
+
+def _recorded(
+    session: Session, rules: ReminderSettings, now: dt.datetime
+) -> dict[tuple[Any, ...], tuple[int, str]]:
+    """(claim, reviewer, kind, deadline) -> (id, status) of the recent reminders of the claims in reach."""
+    # The same narrowing as open_deadlines; older rows cannot be anyone's latest due kind.
+    rows = session.connection().execute(
+        select(
+            Reminder.claim_id,
+            Reminder.reviewer_id,
+            Reminder.kind,
+            Reminder.deadline,
+            Reminder.id,
+            Reminder.status,
+        )
+        .join(Claim, Claim.id == Reminder.claim_id)
+        .where(
+            Claim.status == ClaimStatus.OPEN.value,
+            Claim.kind == ClaimKind.PREDICTION.value,
+            Claim.deadline <= policy.horizon(rules, now),
+            Reminder.deadline == Claim.deadline,
+            Reminder.due_at >= now - policy.lookback(rules),
+        )
+    )
+    return {(c, r, k, d): (rid, status) for c, r, k, d, rid, status in rows}
+
+
+def record(session: Session, dues: Sequence[Due], rules: ReminderSettings, now: dt.datetime) -> int:
+    """Record the due reminders not recorded yet; returns how many were new (or revived)."""
+    if not dues:
+        return 0
+    known = _recorded(session, rules, now)
+    new: list[dict[str, Any]] = []
+    revive: list[int] = []
+    for due in sorted(dues):
+        hit = known.get((due.claim_id, due.reviewer_id, due.kind, due.deadline))
+        if hit is None:
+            new.append(
+                {
+                    "claim_id": due.claim_id,
+                    "reviewer_id": due.reviewer_id,
+                    "kind": due.kind,
+                    "deadline": due.deadline,
+                    "due_at": due.due_at,
+                    "status": ReminderStatus.PENDING.value,
+                    "created_at": now,
+                }
+            )
+        elif hit[1] == ReminderStatus.CANCELLED:
+            # Cancelled while it did not apply (claim resolved, reviewer unassigned); it applies again.
+            revive.append(hit[0])
+    count = 0
+    for start in range(0, len(new), CHUNK):
+        # Another pass may record the same rows at the same moment: the unique key decides.
+        stmt = _insert_ignoring_conflicts(session).returning(Reminder.id)
+        count += len(session.execute(stmt, new[start : start + CHUNK]).all())
+    for start in range(0, len(revive), CHUNK):
+        count += rowcount(
+            session.execute(
+                update(Reminder)
+                .where(
+                    Reminder.id.in_(revive[start : start + CHUNK]),
+                    Reminder.status == ReminderStatus.CANCELLED.value,
+                )
+                .values(status=ReminderStatus.PENDING.value, delivery_id=None)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    return count

@@ -1,0 +1,290 @@
+"""A source's page as a view model, and the summary the index keeps of it.
+
+`source_page` takes one source's claims (and, for an outlet with people, its members'
+scoring records) and returns everything the template prints, plus a `Summary`: the
+few figures the index needs, which the manifest stores so that the index can be
+rebuilt without reading any claim.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from tracker.models import ClaimKind, SourceKind
+from tracker.scorecards.charts import (
+    Bar,
+    CalibrationChart,
+    TimelineChart,
+    bars,
+    calibration_chart,
+    timeline_chart,
+)
+from tracker.scorecards.claimreview import ReviewWriter, verdict_label
+from tracker.scorecards.claims import ClaimView, claim_view, day
+from tracker.scorecards.data import ClaimRecord, SourceRecord
+from tracker.scorecards.figures import (
+    DASH,
+    Figure,
+    brier_terms,
+    fact_figures,
+    fact_values,
+    hit_interval,
+    mean_interval,
+    num,
+    pct,
+    prediction_figures,
+)
+from tracker.scoring import (
+    FACT_VERDICTS,
+    PREDICTION_VERDICTS,
+    ScoredFact,
+    ScoredPrediction,
+    SourceScores,
+    brier_over_time,
+    fact_rank_key,
+    rank_key,
+    score_source,
+    scored_pairs,
+)
+
+KIND_LABELS = {
+    SourceKind.OUTLET.value: "Outlet",
+    SourceKind.PERSON.value: "Person",
+    SourceKind.ORGANISATION.value: "Organisation",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """Another source's page, as a link."""
+
+    name: str
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationRow:
+    """One row of the calibration table under the chart."""
+
+    said: str
+    n: int
+    hits: int
+    observed: str
+    interval: str
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One figure for the source alone and together with its people."""
+
+    label: str
+    alone: str
+    together: str
+
+
+class Summary(NamedTuple):
+    """What the index shows of a source, stored in the manifest between builds (as a JSON list)."""
+
+    slug: str
+    name: str
+    kind: str
+    claims: int
+    n: int  # scored predictions
+    brier: float | None
+    brier_lo: float | None
+    brier_hi: float | None
+    hit: float | None
+    hit_lo: float | None
+    hit_hi: float | None
+    too_few: bool
+    rated: int  # rated facts
+    accuracy: float | None
+    facts_too_few: bool
+    open: int
+    overdue: int
+    rank: tuple[bool, float | None, int]  # tracker.scoring.rank_key, None for infinity
+    fact_rank: tuple[bool, float | None, int]
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePage:
+    """Everything a source's page prints."""
+
+    source: SourceRecord
+    kind_label: str
+    parent: Link | None
+    members: tuple[Link, ...]
+    scores: SourceScores
+    has_predictions: bool
+    has_facts: bool
+    prediction_figures: tuple[Figure, ...]
+    fact_figures: tuple[Figure, ...]
+    excluded_counts: tuple[tuple[str, int], ...]
+    calibration: CalibrationChart | None
+    calibration_rows: tuple[CalibrationRow, ...]
+    timeline: TimelineChart | None
+    prediction_bars: tuple[Bar, ...]
+    fact_bars: tuple[Bar, ...]
+    together_label: str
+    comparison: tuple[Comparison, ...]
+    open_claims: tuple[ClaimView, ...]
+    resolved: tuple[ClaimView, ...]
+    excluded: tuple[ClaimView, ...]
+    today: str
+    timezones: tuple[str, ...]  # where the page's "days left" were counted
+
+
+def _finite(key: tuple[bool, float, int]) -> tuple[bool, float | None, int]:
+    # JSON has no infinity: None stands for "nothing scored", which sorts last.
+    return (key[0], None if key[1] == float("inf") else key[1], key[2])
+
+
+def _prediction_bars(scores: SourceScores) -> tuple[Bar, ...]:
+    c = scores.predictions.counts
+    counts = {"true": c.resolved_true, "false": c.resolved_false, "ambiguous": c.ambiguous}
+    counts["annulled"] = c.annulled
+    rows = [(v, verdict_label(ClaimKind.PREDICTION, v), counts[v]) for v in PREDICTION_VERDICTS]
+    return bars([*rows, ("open", "Still open", c.open)])
+
+
+def _fact_bars(scores: SourceScores) -> tuple[Bar, ...]:
+    shares = {d.verdict: d.count for d in scores.facts.distribution}
+    rows = [(v, verdict_label(ClaimKind.FACT, v), shares.get(v, 0)) for v in FACT_VERDICTS]
+    return bars([*rows, ("open", "Not yet checked", scores.facts.open)])
+
+
+def _comparison(alone: SourceScores, together: SourceScores) -> tuple[Comparison, ...]:
+    a, t = alone.predictions, together.predictions
+    fa, ft = alone.facts, together.facts
+    return (
+        Comparison("Scored predictions", str(a.n_scored), str(t.n_scored)),
+        Comparison("Brier score", num(a.brier), num(t.brier)),
+        Comparison("Hit rate", pct(a.hit_rate), pct(t.hit_rate)),
+        Comparison("Log score (nats)", num(a.log_score), num(t.log_score)),
+        Comparison("Rated facts", str(fa.rated), str(ft.rated)),
+        Comparison("Fact accuracy index", pct(fa.accuracy), pct(ft.accuracy)),
+    )
+
+
+def summary_of(source: SourceRecord, claims: int, scores: SourceScores, pairs_brier: list[float]) -> Summary:
+    """The index's view of one source."""
+    p, f = scores.predictions, scores.facts
+    brier_ci = mean_interval(pairs_brier)
+    hit_ci = hit_interval(p)
+    return Summary(
+        slug=source.slug,
+        name=source.name,
+        kind=source.kind,
+        claims=claims,
+        n=p.n_scored,
+        brier=p.brier,
+        brier_lo=brier_ci[0] if brier_ci else None,
+        brier_hi=brier_ci[1] if brier_ci else None,
+        hit=p.hit_rate,
+        hit_lo=hit_ci[0] if hit_ci else None,
+        hit_hi=hit_ci[1] if hit_ci else None,
+        too_few=p.too_few,
+        rated=f.rated,
+        accuracy=f.accuracy,
+        facts_too_few=f.too_few,
+        open=p.counts.open + f.open,
+        overdue=p.counts.overdue,
+        rank=_finite(rank_key(scores)),
+        fact_rank=_finite(fact_rank_key(scores)),
+    )
+
+
+def source_page(
+    source: SourceRecord,
+    claims: Sequence[ClaimRecord],
+    *,
+    parent: Link | None,
+    members: Sequence[Link],
+    member_records: tuple[list[ScoredPrediction], list[ScoredFact]] | None,
+    today: dt.date,
+    today_in: Callable[[str | None], dt.date],
+    default_timezone: str,
+) -> tuple[SourcePage, Summary]:
+    """The page and index summary of one source; `member_records` adds its people's figures."""
+    predictions: list[ScoredPrediction] = []
+    facts: list[ScoredFact] = []
+    views: list[ClaimView] = []
+    timezones: set[str] = set()
+    review = ReviewWriter(source)
+    for claim in claims:
+        scored = claim.scored()
+        if isinstance(scored, ScoredPrediction):
+            predictions.append(scored)
+            if claim.verdict is None:
+                timezones.add(claim.timezone or default_timezone)
+        else:
+            facts.append(scored)
+        views.append(claim_view(claim, review, today_in=today_in))
+    scores = score_source(predictions, facts, today=today)
+    pairs = scored_pairs(predictions)
+    terms = brier_terms(pairs)
+
+    comparison: tuple[Comparison, ...] = ()
+    together_label = ""
+    if member_records is not None and members:
+        together = score_source([*predictions, *member_records[0]], [*facts, *member_records[1]], today=today)
+        comparison = _comparison(scores, together)
+        people = "person" if len(members) == 1 else "people"
+        together_label = f"With its {len(members)} {people}"
+
+    open_claims = sorted((v for v in views if v.verdict is None), key=lambda v: (v.sort_deadline, v.key))
+    resolved = sorted(
+        (v for v in views if v.verdict is not None and not v.excluded),
+        key=lambda v: (v.sort_resolved, v.key),
+        reverse=True,
+    )
+    excluded = sorted((v for v in views if v.excluded), key=lambda v: (v.sort_resolved, v.key), reverse=True)
+    c = scores.predictions.counts
+    excluded_counts = tuple(
+        (one if count == 1 else many, count)
+        for one, many, count in (
+            ("ambiguous prediction", "ambiguous predictions", c.ambiguous),
+            ("annulled prediction", "annulled predictions", c.annulled),
+            ("hedge that names no probability", "hedges that name no probability", c.hedges),
+            ("unverifiable fact", "unverifiable facts", scores.facts.unverifiable),
+        )
+        if count
+    )
+    cal = scores.predictions.calibration
+    page = SourcePage(
+        source=source,
+        kind_label=KIND_LABELS.get(source.kind, source.kind),
+        parent=parent,
+        members=tuple(members),
+        scores=scores,
+        has_predictions=bool(predictions),
+        has_facts=bool(facts),
+        prediction_figures=tuple(prediction_figures(scores.predictions, pairs)),
+        fact_figures=tuple(fact_figures(scores.facts, fact_values([f.verdict for f in facts]))),
+        excluded_counts=excluded_counts,
+        calibration=calibration_chart(cal),
+        calibration_rows=tuple(
+            CalibrationRow(
+                said=pct(b.mean_forecast) if b.lower == b.upper else f"{pct(b.lower)}{DASH}{pct(b.upper)}",
+                n=b.n,
+                hits=b.hits,
+                observed=pct(b.observed),
+                interval=f"{pct(b.ci_low)}{DASH}{pct(b.ci_high)}",
+            )
+            for b in cal
+        ),
+        timeline=timeline_chart(brier_over_time(predictions)),
+        prediction_bars=_prediction_bars(scores) if predictions else (),
+        fact_bars=_fact_bars(scores) if facts else (),
+        together_label=together_label,
+        comparison=comparison,
+        open_claims=tuple(open_claims),
+        resolved=tuple(resolved),
+        excluded=tuple(excluded),
+        today=day(today) if timezones else "",
+        timezones=tuple(sorted(timezones | ({default_timezone} if timezones else set()))),
+    )
+    return page, summary_of(source, len(claims), scores, terms)

@@ -1,0 +1,268 @@
+"""Per-source figures from the loader: each source alone, and an outlet together with its members.
+
+Every figure comes from `tracker.scoring`; this module only reads the records, groups
+them by source family and turns the frozen results into JSON. `tracker scores`, the
+periodic report and (later) the site share it, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tracker.scorecards.data import SourceRecord, iter_claims_by_source, load_sources, split_scored
+from tracker.scoring import (
+    MIN_SAMPLE,
+    Binning,
+    CalibrationBin,
+    Decomposition,
+    FactScores,
+    ScoredFact,
+    ScoredPrediction,
+    SourceScores,
+    StatusCounts,
+    score_source,
+)
+from tracker.services.lookup import get_source
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSummary:
+    """One source's figures; `including_members` is set for a source that has members."""
+
+    source: SourceRecord
+    member_of: str | None  # the parent's slug
+    members: tuple[str, ...]  # the members' slugs
+    scores: SourceScores
+    including_members: SourceScores | None
+
+
+@dataclass
+class _Family:
+    """An outlet's records, gathered while its members are still being read."""
+
+    predictions: list[ScoredPrediction]
+    facts: list[ScoredFact]
+    waiting: int
+
+
+def _family_order(sources: Sequence[SourceRecord]) -> list[SourceRecord]:
+    """Every source, each parent directly before its members, so a family is read together."""
+    by_id = {s.id: s for s in sources}
+    children: dict[int, list[SourceRecord]] = {}
+    for s in sources:
+        if s.parent_id is not None and s.parent_id in by_id and s.parent_id != s.id:
+            children.setdefault(s.parent_id, []).append(s)
+    ordered: list[SourceRecord] = []
+    seen: set[int] = set()
+
+    def visit(s: SourceRecord) -> None:
+        if s.id in seen:  # a parent loop in bad data must not recurse forever
+            return
+        seen.add(s.id)
+        ordered.append(s)
+        for child in children.get(s.id, ()):
+            visit(child)
+
+    for s in sources:
+        if s.parent_id is None or s.parent_id not in by_id:
+            visit(s)
+    for s in sources:  # sources caught in a parent loop have no root; keep them anyway
+        visit(s)
+    return ordered
+
+
+def iter_summaries(
+    session: Session,
+    sources: Sequence[SourceRecord] | None = None,
+    *,
+    today: dt.date,
+    min_sample: int = MIN_SAMPLE,
+    binning: Binning = "distinct",
+) -> Iterator[SourceSummary]:
+    """Summaries of `sources` (default: all), parents before their members, read a chunk at a time.
+
+    An outlet's `including_members` is its own records plus those of its direct members
+    (people with `member_of` naming it) that are among `sources`; only a family still
+    being read is held in memory.
+    """
+    everything = load_sources(session) if sources is None else list(sources)
+    ordered = _family_order(everything)
+    by_id = {s.id: s for s in ordered}
+    members: dict[int, list[str]] = {}
+    for s in ordered:
+        if s.parent_id in by_id and s.parent_id != s.id:
+            assert s.parent_id is not None
+            members.setdefault(s.parent_id, []).append(s.slug)
+    families: dict[int, _Family] = {}
+    own: dict[int, SourceScores] = {}
+
+    def score(predictions: list[ScoredPrediction], facts: list[ScoredFact]) -> SourceScores:
+        return score_source(predictions, facts, today=today, min_sample=min_sample, binning=binning)
+
+    def finish(source: SourceRecord) -> SourceSummary:
+        family = families.pop(source.id, None)
+        combined = score(family.predictions, family.facts) if family is not None else None
+        parent = by_id.get(source.parent_id) if source.parent_id is not None else None
+        return SourceSummary(
+            source=source,
+            member_of=parent.slug if parent is not None else None,
+            members=tuple(members.get(source.id, ())),
+            scores=own.pop(source.id),
+            including_members=combined,
+        )
+
+    # A parent's summary waits until its last member is read; members come right after it.
+    pending: deque[SourceRecord] = deque()
+    for source_id, claims in iter_claims_by_source(session, [s.id for s in ordered]):
+        source = by_id[source_id]
+        predictions, facts = split_scored(claims)
+        own[source_id] = score(predictions, facts)
+        if source_id in members:
+            families[source_id] = _Family(list(predictions), list(facts), len(members[source_id]))
+        parent_family = families.get(source.parent_id) if source.parent_id is not None else None
+        if parent_family is not None and source.parent_id != source_id:
+            parent_family.predictions.extend(predictions)
+            parent_family.facts.extend(facts)
+            parent_family.waiting -= 1
+        pending.append(source)
+        while pending and (pending[0].id not in families or families[pending[0].id].waiting <= 0):
+            yield finish(pending.popleft())
+    while pending:
+        yield finish(pending.popleft())
+
+
+def summarise_sources(
+    session: Session,
+    *,
+    today: dt.date,
+    min_sample: int = MIN_SAMPLE,
+    binning: Binning = "distinct",
+) -> list[SourceSummary]:
+    """Every source's summary, by slug."""
+    found = iter_summaries(session, today=today, min_sample=min_sample, binning=binning)
+    return sorted(found, key=lambda s: s.source.slug)
+
+
+def summarise_source(
+    session: Session,
+    slug: str,
+    *,
+    today: dt.date,
+    min_sample: int = MIN_SAMPLE,
+    binning: Binning = "distinct",
+) -> SourceSummary:
+    """One source's summary (with its members when it has any); NotFound with a hint when unknown."""
+    wanted = get_source(session, slug)
+    family = [s for s in load_sources(session) if s.id == wanted.id or s.parent_id == wanted.id]
+    for summary in iter_summaries(session, family, today=today, min_sample=min_sample, binning=binning):
+        if summary.source.id == wanted.id:
+            parent = wanted.parent
+            return SourceSummary(
+                source=summary.source,
+                member_of=parent.slug if parent is not None else None,
+                members=summary.members,
+                scores=summary.scores,
+                including_members=summary.including_members,
+            )
+    raise AssertionError(f"source {slug!r} vanished while it was being read")  # pragma: no cover
+
+
+# --- JSON -------------------------------------------------------------------------------------------
+
+
+def _bin_json(b: CalibrationBin) -> dict[str, Any]:
+    return {
+        "lower": b.lower,
+        "upper": b.upper,
+        "n": b.n,
+        "hits": b.hits,
+        "mean_forecast": b.mean_forecast,
+        "observed": b.observed,
+        "ci_low": b.ci_low,
+        "ci_high": b.ci_high,
+    }
+
+
+def _decomposition_json(d: Decomposition | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    return {
+        "reliability": d.reliability,
+        "resolution": d.resolution,
+        "uncertainty": d.uncertainty,
+        "within_bin_variance": d.within_bin_variance,
+        "within_bin_covariance": d.within_bin_covariance,
+        "binning": d.binning,
+    }
+
+
+def _status_json(c: StatusCounts) -> dict[str, int]:
+    return {
+        "total": c.total,
+        "open": c.open,
+        "overdue": c.overdue,
+        "true": c.resolved_true,
+        "false": c.resolved_false,
+        "ambiguous": c.ambiguous,
+        "annulled": c.annulled,
+        "hedges": c.hedges,
+        "scored": c.scored,
+    }
+
+
+def _facts_json(f: FactScores) -> dict[str, Any]:
+    return {
+        "total": f.total,
+        "open": f.open,
+        "checked": f.checked,
+        "rated": f.rated,
+        "unverifiable": f.unverifiable,
+        "distribution": [{"verdict": v.verdict, "count": v.count, "share": v.share} for v in f.distribution],
+        "accuracy": f.accuracy,
+        "too_few": f.too_few,
+    }
+
+
+def figures_json(scores: SourceScores) -> dict[str, Any]:
+    """The figures as JSON-ready values, exactly as tracker.scoring computed them (floats unrounded)."""
+    p = scores.predictions
+    return {
+        "n_scored": p.n_scored,
+        "brier": p.brier,
+        "skill_vs_chance": p.skill_vs_chance,
+        "skill_vs_base_rate": p.skill_vs_base_rate,
+        "base_rate": p.base_rate,
+        "log_score": p.log_score,
+        "hit_rate": p.hit_rate,
+        "overconfidence": p.overconfidence,
+        "binning": p.binning,
+        "calibration": [_bin_json(b) for b in p.calibration],
+        "decomposition": _decomposition_json(p.decomposition),
+        "status": _status_json(p.counts),
+        "facts": _facts_json(scores.facts),
+        "min_sample": p.min_sample,
+        "predictions_too_few": p.too_few,
+        "too_few": scores.too_few,
+    }
+
+
+def summary_json(summary: SourceSummary) -> dict[str, Any]:
+    """One source for `tracker scores --json`: who it is, then its figures."""
+    s = summary.source
+    out: dict[str, Any] = {
+        "slug": s.slug,
+        "name": s.name,
+        "kind": s.kind,
+        "member_of": summary.member_of,
+        "members": list(summary.members),
+        **figures_json(summary.scores),
+    }
+    if summary.including_members is not None:
+        out["including_members"] = figures_json(summary.including_members)
+    return out
