@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
+import statistics
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +30,8 @@ from tracker.errors import NotFound
 from tracker.scorecards import CLAIMREVIEW_RATINGS, ORDERINGS, BuildResult, build_site
 from tracker.scorecards.claimreview import ReviewWriter, claim_review, script_json
 from tracker.scorecards.data import iter_claims_by_source, load_sources, split_scored
-from tracker.scoring import SELECTION_NOTE, score_source
+from tracker.scorecards.figures import mean_interval
+from tracker.scoring import SELECTION_NOTE, Z_95, score_source
 
 WriteFile = Callable[[str, str], Path]
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -583,3 +586,12 @@ def test_an_unknown_source_is_not_found(
 ) -> None:
     with pytest.raises(NotFound):
         build(session_factory, settings, site, source="nobody")
+
+
+def test_the_interval_of_a_mean_is_the_normal_approximation() -> None:
+    values = [0.01, 0.04, 0.64, 0.09, 0.25]
+    mean = statistics.fmean(values)
+    half = Z_95 * statistics.stdev(values) / math.sqrt(len(values))
+    assert mean_interval(values) == pytest.approx((max(0.0, mean - half), mean + half))
+    assert mean_interval([1.0, 0.0]) == pytest.approx((0.0, 1.0))  # clipped to the figure's range
+    assert mean_interval([0.2]) is None

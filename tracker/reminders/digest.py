@@ -158,6 +158,18 @@ def _indent(text: str, width: int = 76, indent: str = "   ") -> str:
     )
 
 
+def _field(text: str, label: str, width: int = 78) -> str:
+    """ "   Label:   value", the value wrapped and aligned under itself."""
+    head = f"   {label + ':':<10}"
+    return textwrap.fill(
+        " ".join(text.split()),
+        width,
+        initial_indent=head,
+        subsequent_indent=" " * len(head),
+        break_long_words=False,
+    )
+
+
 def _local(at: dt.datetime) -> str:
     return at.strftime("%a %d %b %Y %H:%M %Z")
 
@@ -174,6 +186,7 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["indent_wrap"] = _indent
+    env.filters["field"] = _field
     env.filters["local"] = _local
     return env
 
