@@ -294,6 +294,7 @@ def test_reviewers_add_and_list(tracker: Tracker) -> None:
         "email": "bo@example.org",
         "timezone": "UTC",
         "role": "admin",
+        "subscribed": False,
     }
     assert [r["handle"] for r in tracker.json("reviewers", "list")] == ["ann", "bo"]
     text = tracker.run("reviewers", "list").stdout

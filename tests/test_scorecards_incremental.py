@@ -117,8 +117,10 @@ def test_a_source_without_claims_loses_its_page(
         session.delete(session.scalars(select(Source).where(Source.slug == "lucky")).one())
     again = build(session_factory, settings, built)
     assert again.deleted == [] and again.written == SHARED
-    manifest = json.loads((built / MANIFEST_NAME).read_text())
-    assert "lucky" not in {page[0] for page in manifest["pages"].values()}  # entries start with the slug
+    # JSON Lines: a header, then [source id, slug, ...] per source.
+    lines = [json.loads(line) for line in (built / MANIFEST_NAME).read_text().splitlines()]
+    assert "signature" in lines[0] and len(lines) == 1 + 4
+    assert "lucky" not in {line[1] for line in lines[1:]}
 
 
 def test_a_removed_source_with_a_page_has_it_deleted(
@@ -163,9 +165,10 @@ def test_other_templates_or_code_make_every_page_stale(
     built: Path, session_factory: sessionmaker[Session], settings: Settings
 ) -> None:
     manifest_path = built / MANIFEST_NAME
-    manifest = json.loads(manifest_path.read_text())
-    manifest["signature"] = "built-by-another-version"
-    manifest_path.write_text(json.dumps(manifest))
+    head, *entries = manifest_path.read_text().splitlines(keepends=True)
+    manifest_path.write_text(
+        head.replace('"signature":"', '"signature":"another-version-', 1) + "".join(entries)
+    )
     assert build(session_factory, settings, built).written == sorted([*SHARED, *pages(*PAGES)])
     manifest_path.write_text("{ not json")
     everything = sorted([*SHARED, Path("style.css"), *pages(*PAGES)])
@@ -185,3 +188,39 @@ def test_the_index_of_an_incremental_build_matches_a_full_one(
     fresh = tmp_path / "fresh"
     build(session_factory, settings, fresh)
     assert hashes(built) == hashes(fresh)
+
+
+FAMILY = """
+reviewers:
+  - {handle: ann, name: Ann Lee, email: ann@example.org}
+sources:
+  - {slug: ministry, name: The Ministry, kind: organisation}
+  - {slug: spokesman, name: The Spokesman, kind: person, member_of: ministry}
+claims:
+  - id: briefing
+    source: spokesman
+    kind: fact
+    statement: The envoy left on Friday.
+    quote: the envoy departed on Friday
+    made_on: 2017-11-16
+    outcome: {verdict: true, resolved_on: 2017-11-20, by: ann, evidence: ['https://example.org/briefing']}
+"""
+
+
+def test_an_outlet_whose_people_have_claims_has_a_page_until_they_have_none(
+    session_factory: sessionmaker[Session], settings: Settings, write_file: WriteFile, tmp_path: Path
+) -> None:
+    import_site(session_factory, settings, write_file, FAMILY)
+    out = tmp_path / "site"
+    assert build(session_factory, settings, out).written == sorted(
+        [*SHARED, Path("style.css"), *pages("ministry", "spokesman")]
+    )
+    ministry = soup(out, "sources/ministry.html")
+    assert [str(a["href"]) for a in ministry.select(".members a")] == ["spokesman.html"]
+    assert ministry.select_one("#together") is not None and ministry.select_one("#record") is None
+    parent = soup(out, "sources/spokesman.html").select_one(".eyebrow a")
+    assert parent is not None and parent["href"] == "ministry.html"
+    with session_factory.begin() as session:
+        session.delete(session.scalars(select(Claim).where(Claim.key == "briefing")).one())
+    result = build(session_factory, settings, out)
+    assert result.deleted == pages("ministry", "spokesman") and result.sources == 0

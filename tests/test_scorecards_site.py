@@ -595,3 +595,27 @@ def test_the_interval_of_a_mean_is_the_normal_approximation() -> None:
     assert mean_interval(values) == pytest.approx((max(0.0, mean - half), mean + half))
     assert mean_interval([1.0, 0.0]) == pytest.approx((0.0, 1.0))  # clipped to the figure's range
     assert mean_interval([0.2]) is None
+
+
+def test_families_are_read_together_members_first() -> None:
+    from tracker.scorecards.build import _Family
+    from tracker.scorecards.data import SourceRecord
+
+    def source(i: int, slug: str, parent: int | None = None) -> SourceRecord:
+        return SourceRecord(i, slug, slug, "person" if parent else "outlet", None, None, parent, 0)
+
+    # Slugs interleave the families, as src1, src10, src2 ... would; a cycle has no top.
+    sources = [
+        source(1, "a-outlet"),
+        source(2, "b-person", 4),
+        source(3, "c-person", 1),
+        source(4, "d-outlet"),
+        source(5, "e-person", 1),
+        source(6, "f-loop", 7),
+        source(7, "g-loop", 6),
+    ]
+    family = _Family(sorted(sources, key=lambda s: s.slug))
+    order = family.children_first([s.id for s in sources])
+    assert order == [3, 5, 1, 2, 4, 7, 6]
+    # Only what was asked for, and a member whose outlet is not asked for stands alone.
+    assert family.children_first([2, 3]) == [2, 3]

@@ -34,6 +34,7 @@ def reviewer_json(reviewer: Reviewer) -> dict[str, Any]:
         "email": reviewer.email,
         "timezone": reviewer.timezone,
         "role": reviewer.role,
+        "subscribed": reviewer.subscribed,
     }
 
 
@@ -124,14 +125,16 @@ def reviewers() -> None:
     default=ReviewerRole.REVIEWER.value,
     show_default=True,
 )
+@click.option("--subscribe", is_flag=True, help="Email this reviewer the periodic report.")
 @json_option
 @pass_app
 def add_reviewer(
-    app: App, handle: str, name: str, email: str, timezone: str, role: str, as_json: bool
+    app: App, handle: str, name: str, email: str, timezone: str, role: str, subscribe: bool, as_json: bool
 ) -> None:
     """Add a reviewer."""
     with app.begin() as session:
-        data = reviewer_json(services.add_reviewer(session, handle, name, email, timezone, role))
+        added = services.add_reviewer(session, handle, name, email, timezone, role, subscribed=subscribe)
+        data = reviewer_json(added)
     if as_json:
         emit_json(data)
     else:
@@ -157,3 +160,33 @@ def list_reviewers(app: App, as_json: bool) -> None:
     ]
     rows = [[d["handle"], d["role"], d["timezone"], d["email"], d["name"]] for d in data]
     click.echo(table(columns, rows) if rows else "no reviewers yet: `tracker reviewers add` adds one")
+
+
+def _subscription(app: App, handles: tuple[str, ...], subscribed: bool, as_json: bool) -> None:
+    with app.begin() as session:
+        data = [reviewer_json(r) for r in services.set_subscribed(session, list(handles), subscribed)]
+    if as_json:
+        emit_json(data)
+    else:
+        verb = "subscribed" if subscribed else "unsubscribed"
+        click.echo(
+            f"{verb} {', '.join(handles)} {'to' if subscribed else 'from'} the periodic report's email"
+        )
+
+
+@reviewers.command("subscribe")
+@click.argument("handles", nargs=-1, required=True, metavar="HANDLE...")
+@json_option
+@pass_app
+def subscribe(app: App, handles: tuple[str, ...], as_json: bool) -> None:
+    """Email these reviewers the periodic report (`tracker scheduler` sends it)."""
+    _subscription(app, handles, True, as_json)
+
+
+@reviewers.command("unsubscribe")
+@click.argument("handles", nargs=-1, required=True, metavar="HANDLE...")
+@json_option
+@pass_app
+def unsubscribe(app: App, handles: tuple[str, ...], as_json: bool) -> None:
+    """Stop emailing these reviewers the periodic report."""
+    _subscription(app, handles, False, as_json)

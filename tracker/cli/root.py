@@ -14,7 +14,9 @@ from tracker.cli import calendar as calendar_cmd
 from tracker.cli import claims, dbcmds, files, people, review, scale, site
 from tracker.cli import reminders as reminders_cmd
 from tracker.cli import report as report_cmd
+from tracker.cli import scheduler as scheduler_cmd
 from tracker.cli import scores as scores_cmd
+from tracker.cli import status as status_cmd
 from tracker.cli.app import App
 from tracker.cli.errors import PREFIX, USER_ERROR, Failure, translate, usage_line
 
@@ -108,6 +110,8 @@ for command in (
     scores_cmd.score,
     report_cmd.report,
     calendar_cmd.calendar,
+    scheduler_cmd.scheduler,
+    status_cmd.status,
 ):
     cli.add_command(command)
 

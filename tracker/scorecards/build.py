@@ -98,11 +98,22 @@ class _Family:
         )
 
     def children_first(self, ids: Iterable[int]) -> list[int]:
-        """`ids` ordered so that every source comes after its members (whose records it adds up)."""
+        """`ids` in families: each source right after its members, whose records it adds up.
+
+        Walking from the top of each family keeps a family together, so the members'
+        records wait in memory only until their outlet comes, a few sources later.
+        """
         wanted = set(ids)
+
+        def is_top(i: int) -> bool:
+            parent = self.parent(self.by_id[i])
+            return parent is None or parent.id not in wanted
+
         order: list[int] = []
         done: set[int] = set()
-        for root in sorted(wanted, key=lambda i: self.by_id[i].slug):
+        by_slug = sorted(wanted, key=lambda i: self.by_id[i].slug)
+        # Tops first; a membership cycle has none, so its sources come in a second pass.
+        for root in [i for i in by_slug if is_top(i)] + by_slug:
             stack: list[tuple[int, bool]] = [(root, False)]
             on_path: set[int] = set()
             while stack:
@@ -130,7 +141,7 @@ class _Builder:
         self.timezone = settings.timezone
         self.today = local_today(self.timezone, now)
         self._days: dict[str, dt.date] = {}
-        self.written: list[Path] = []
+        self.written: list[str] = []  # paths as text until the end: ten thousand Paths add up
         self.deleted: list[Path] = []
 
     def today_in(self, timezone: str | None) -> dt.date:
@@ -145,15 +156,17 @@ class _Builder:
         """Whether the dates a page counted its "days left" on are still today's."""
         return all(self.today_in(zone).isoformat() == day for zone, day in entry.days.items())
 
-    def write(self, relative: str, text: str) -> None:
-        """Write one file of the site and note it."""
+    def write(self, relative: str, text: str | Iterable[str]) -> None:
+        """Write one file of the site (a string, or pieces streamed from a template) and note it."""
         path = self.out_dir / relative
-        try:
-            path.write_text(text, encoding="utf-8")
-        except FileNotFoundError:
+        if not path.parent.is_dir():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        self.written.append(Path(relative))
+        with path.open("w", encoding="utf-8") as out:
+            if isinstance(text, str):
+                out.write(text)
+            else:
+                out.writelines(text)
+        self.written.append(relative)
 
     def delete(self, relative: str) -> None:
         """Remove a page that no longer has a source, and note it."""
@@ -198,7 +211,14 @@ def _build(
     signature = build_signature(reviewers_digest(session), str(MIN_SAMPLE), settings.timezone)
     old = Manifest.load(out_dir)
     trusted = not full and old.signature == signature
-    parents = sources_with_claims(session, family.members)
+    # An outlet has a page when it or any of its people has a claim; its people's pages link to it.
+    related = [*family.members, *(m.id for members in family.members.values() for m in members)]
+    with_claims = sources_with_claims(session, related)
+    parents = {
+        pid
+        for pid, members in family.members.items()
+        if pid in with_claims or any(m.id in with_claims for m in members)
+    }
     metas = {s.id: family.meta(s, s.parent_id in parents) for s in sources}
 
     def stale(s: SourceRecord) -> bool:
@@ -232,7 +252,7 @@ def _build(
     Manifest(signature=signature, pages=pages, files=files).save(out_dir)
     rendered = sum(1 for sid in render if pages[sid].path)
     return BuildResult(
-        written=sorted(b.written),
+        written=sorted(Path(p) for p in b.written),
         unchanged=len(on_site) - rendered,
         sources=len(on_site),
         claims=sum(summary.claims for summary, _ in on_site),
@@ -257,7 +277,8 @@ def _render_pages(
     has_claims: set[int] = set()
     page_template = b.env.get_template("scorecards/source.html")
     row_template = b.env.get_template("scorecards/_index_row.html")
-    for sid, claims in iter_claims_by_source(b.session, family.children_first(read)):
+    # A hundred sources a chunk: about ten thousand claims in memory at a time.
+    for sid, claims in iter_claims_by_source(b.session, family.children_first(read), chunk=100):
         s = family.by_id[sid]
         parent = family.parent(s)
         if claims:
@@ -268,14 +289,14 @@ def _render_pages(
                 pending[parent.id][1].extend(facts)
         if sid not in render:
             continue
+        members = [m for m in family.members.get(sid, ()) if m.id in has_claims]
         previous = pages.get(sid)
-        path = page_path(s.slug) if claims else None
+        path = page_path(s.slug) if claims or members else None
         if previous is not None and previous.path and previous.path != path:
             b.delete(previous.path)
         if path is None:
             pages[sid] = PageEntry(s.slug, None, s.revision, metas[sid], {})
             continue
-        members = [m for m in family.members.get(sid, ()) if m.id in has_claims]
         page, summary = source_page(
             s,
             claims,
@@ -301,8 +322,9 @@ def _write_index(b: _Builder, summaries: list[tuple[Summary, str]]) -> None:
     index = Index(summaries)
     claims = sum(s.claims for s, _ in summaries)
     for ordering in ORDERINGS:
-        html = template.render(
-            rows=index.body(ordering),
+        # Streamed: an index of ten thousand sources is megabytes, better not held whole.
+        pieces = template.generate(
+            rows=index.rows(ordering),
             ordering=ordering,
             orderings={o.column: o for o in ORDERINGS},
             n_sources=len(summaries),
@@ -311,7 +333,7 @@ def _write_index(b: _Builder, summaries: list[tuple[Summary, str]]) -> None:
             root="",
             **_site_text(),
         )
-        b.write(ordering.file, html)
+        b.write(ordering.file, pieces)
 
 
 def _write_feed(b: _Builder, session: Session) -> None:

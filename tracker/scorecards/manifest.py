@@ -1,6 +1,7 @@
 """The build manifest: what each page was built from, so a rebuild can skip the pages still current.
 
-It lives in the output folder as `.tracker-manifest.json`. For every source it records
+It lives in the output folder as `.tracker-manifest.json`: JSON Lines, a header and then
+one line per source. For every source it records
 the source's `revision` (bumped by tracker whenever anything on its scorecard
 changes), a hash of what the page shows about the source and its relatives (names,
 links, members' revisions), the dates its "days left" were counted on, and the
@@ -21,7 +22,7 @@ from typing import Any
 from tracker.scorecards.page import Summary
 
 MANIFEST_NAME = ".tracker-manifest.json"
-FORMAT = 2
+FORMAT = 3
 
 
 @dataclass(slots=True)
@@ -62,29 +63,33 @@ class Manifest:
     def load(cls, out_dir: Path) -> Manifest:
         """The manifest in `out_dir`; an empty one when it is missing, unreadable or of another format."""
         try:
-            data = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
-            if data.get("format") != FORMAT:
-                return cls()
-            return cls(
-                signature=data["signature"],
-                pages={int(k): PageEntry.from_json(v) for k, v in data["pages"].items()},
-                files=dict(data.get("files", {})),
-            )
-        except (OSError, ValueError, KeyError, TypeError):
+            with (out_dir / MANIFEST_NAME).open(encoding="utf-8") as lines:
+                head = json.loads(next(lines))
+                if head.get("format") != FORMAT:
+                    return cls()
+                pages = {}
+                for line in lines:
+                    source_id, *entry = json.loads(line)
+                    pages[int(source_id)] = PageEntry.from_json(entry)
+            return cls(signature=head["signature"], pages=pages, files=dict(head.get("files", {})))
+        except (OSError, StopIteration, ValueError, KeyError, TypeError):
             # A damaged manifest only costs a full rebuild; it must never stop one.
             return cls()
 
     def save(self, out_dir: Path) -> None:
         """Write the manifest atomically, so an interrupted build leaves the old one whole."""
-        data = {
-            "format": FORMAT,
-            "signature": self.signature,
-            "files": self.files,
-            "pages": {str(k): v.to_json() for k, v in sorted(self.pages.items())},
-        }
+        head = {"format": FORMAT, "signature": self.signature, "files": self.files}
         tmp = out_dir / (MANIFEST_NAME + ".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        # One JSON line per page: encoded a line at a time, it is never held whole in memory.
+        with tmp.open("w", encoding="utf-8") as out:
+            out.write(_line(head))
+            for source_id, entry in sorted(self.pages.items()):
+                out.write(_line([source_id, *entry.to_json()]))
         os.replace(tmp, out_dir / MANIFEST_NAME)
+
+
+def _line(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def digest(*parts: str) -> str:

@@ -36,6 +36,7 @@ from tracker.services.people import (
     claim_counts,
     list_reviewers,
     list_sources,
+    set_subscribed,
 )
 from tracker.services.resolutions import resolve, unresolve
 
@@ -70,6 +71,7 @@ __all__ = [
     "local_today",
     "resolve",
     "revise_criteria",
+    "set_subscribed",
     "unassign",
     "unresolve",
 ]

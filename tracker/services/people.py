@@ -18,7 +18,7 @@ from tracker.rules import (
     check_timezone,
     check_url,
 )
-from tracker.services.lookup import get_source
+from tracker.services.lookup import get_reviewer, get_source
 
 
 def _raise_if(problems: list[str | None], what: str) -> None:
@@ -35,9 +35,10 @@ def add_reviewer(
     timezone: str = "UTC",
     role: str = ReviewerRole.REVIEWER.value,
     *,
+    subscribed: bool = False,
     now: dt.datetime | None = None,
 ) -> Reviewer:
-    """Record a new reviewer; the handle must be unused."""
+    """Record a new reviewer (subscribed: emailed the periodic report); the handle must be unused."""
     _raise_if(
         [
             check_identifier(handle, "handle"),
@@ -50,12 +51,23 @@ def add_reviewer(
     )
     if session.scalar(select(Reviewer.id).where(Reviewer.handle == handle)) is not None:
         raise TrackerError(f"reviewer {handle!r} already exists")
-    reviewer = Reviewer(handle=handle, name=name.strip(), email=email, timezone=timezone, role=role)
+    reviewer = Reviewer(
+        handle=handle, name=name.strip(), email=email, timezone=timezone, role=role, subscribed=subscribed
+    )
     if now is not None:
         reviewer.created_at = now
     session.add(reviewer)
     session.flush()
     return reviewer
+
+
+def set_subscribed(session: Session, handles: list[str], subscribed: bool) -> list[Reviewer]:
+    """Subscribe these reviewers to the periodic report's email, or unsubscribe them."""
+    reviewers = [get_reviewer(session, handle) for handle in handles]
+    for reviewer in reviewers:
+        reviewer.subscribed = subscribed
+    session.flush()
+    return reviewers
 
 
 def list_reviewers(session: Session) -> list[Reviewer]:

@@ -1,0 +1,113 @@
+"""Shared helpers for the scheduler tests: an injectable clock, settings, and the crash-bench harness.
+
+The harness (bench/crash.py: seeding, a recording aiosmtpd server, tracker processes) is
+loaded from the checkout, so that the tests and the benchmark script run the same code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from conftest import REPO_ROOT
+
+from tracker.config import Settings, load_settings
+from tracker.reminders import PassResult
+from tracker.scheduler import ReportOutcome
+
+
+def _load_bench(name: str) -> ModuleType:
+    module_name = f"tracker_bench_{name}"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(module_name, REPO_ROOT / "bench" / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module  # dataclasses look their module up while the class is built
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
+
+
+harness: Any = _load_bench("crash")
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+def at(text: str) -> dt.datetime:
+    """An aware UTC datetime from "2027-01-25 08:30"."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+def scheduler_settings(db_url: str, tmp_path: Path, **groups: dict[str, Any]) -> Settings:
+    """Settings for the test database, the report written under tmp_path, groups overridden."""
+    config = tmp_path / "tracker-test.toml"
+    config.write_text("")
+    report = {"out_dir": str(tmp_path / "site"), **groups.pop("report", {})}
+    return load_settings(config_file=config, env={}, database_url=db_url, report=report, **groups)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "the condition") -> None:
+    """Poll `condition` until it holds (a process making progress); fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.01)
+
+
+def run_tracker(
+    *args: str, env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run `tracker ARGS...` in a real process and wait for it."""
+    return subprocess.run(
+        [*harness.tracker_argv(), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+class Events:
+    """A Listener that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.passes: list[PassResult] = []
+        self.reports: list[ReportOutcome] = []
+        self.failures: list[tuple[str, Exception]] = []
+        self.catch_ups: list[dt.datetime | None] = []
+
+    def started(self, once: bool, catch_up: dt.datetime | None) -> None:
+        self.catch_ups.append(catch_up)
+
+    def passed(self, result: PassResult) -> None:
+        self.passes.append(result)
+
+    def reported(self, outcome: ReportOutcome) -> None:
+        self.reports.append(outcome)
+
+    def failed(self, job: str, exc: Exception) -> None:
+        self.failures.append((job, exc))
+
+    def stopping(self, signum: int, again: bool) -> None:
+        """Not exercised in-process: see test_scheduler_cli."""
