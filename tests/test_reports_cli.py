@@ -9,7 +9,8 @@ import pytest
 from test_reports import CLAIMS, FIRST, IMPORTED_AT, SECOND
 from test_scores import Tracker
 
-from tracker.reports.render import WIDTH, text_columns
+from tracker.text import WIDTH
+from tracker.text import text_width as text_columns
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from tracker.reports import ClaimRef, Digest, Headline, NewResolution, ScoreChange, Section, render_digest
-from tracker.reports.render import WIDTH, text_columns, wrap_lines
 from tracker.reports.snapshot import score_changes, take_snapshot
+from tracker.text import WIDTH, wrap_lines
+from tracker.text import text_width as text_columns
 
 UNTIL = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)
 SINCE = dt.datetime(2026, 11, 16, 12, tzinfo=dt.UTC)

@@ -7,8 +7,6 @@ Templates live in templates/report/. HTML is autoescaped; the plain text is not
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote, urlsplit
@@ -19,8 +17,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from tracker.reports.changes import Digest
 from tracker.reports.snapshot import Headline
 from tracker.resources import resource_dir
+from tracker.text import WIDTH, text_width, wrap_lines
 
-WIDTH = 80
 DASH = "\u2013"
 ARROW = "\u2192"
 
@@ -72,40 +70,9 @@ def _verdict(verdict: str | None) -> str:
     return "re-opened" if verdict is None else verdict
 
 
-def text_columns(text: str) -> int:
-    """Columns `text` takes in a terminal or a monospaced mail reader (wide CJK characters take two)."""
-    return sum(
-        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-        for ch in text
-    )
-
-
-def wrap_lines(text: str, width: int) -> list[str]:
-    """`text` in lines of at most `width` columns, broken at spaces; only URLs may be longer.
-
-    The same rules as the CLI's (tracker.cli.output), which this cannot import: the CLI imports us.
-    """
-    lines: list[str] = []
-    line = ""
-    for word in re.sub(r"\s+", " ", text).strip().split(" "):
-        candidate = f"{line} {word}" if line else word
-        if text_columns(candidate) <= width:
-            line = candidate
-            continue
-        if line:
-            lines.append(line)
-        line = word
-        # A URL must stay whole to be usable; anything else that is too long is cut.
-        while text_columns(line) > width and "://" not in line:
-            cut = next(i for i in range(1, len(line) + 1) if text_columns(line[:i]) > width) - 1
-            lines.append(line[: max(cut, 1)])
-            line = line[max(cut, 1) :]
-    return [*lines, line]
-
-
 def _wrap(text: object, indent: str = "", first: str | None = None) -> str:
     """`text` wrapped at WIDTH with every line indented; `first` replaces the indent on line one."""
-    lines = wrap_lines(str(text), WIDTH - text_columns(indent))
+    lines = wrap_lines(str(text), WIDTH - text_width(indent))
     return "\n".join((indent if i or first is None else first) + line for i, line in enumerate(lines))
 
 
