@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from markupsafe import Markup, escape
+
 from tracker.scorecards.figures import DASH, pct
 from tracker.scoring import BRIER_CHANCE, BrierPoint, CalibrationBin
 
@@ -155,6 +157,7 @@ class TimelineChart:
     chance_y: str
     path: str
     points: tuple[TimelinePoint, ...]
+    points_svg: Markup  # the points' circles, drawn here: a chart can have hundreds of months
     description: str
 
 
@@ -195,6 +198,12 @@ def timeline_chart(points: Sequence[BrierPoint]) -> TimelineChart | None:
         chance_y=_f(_y(BRIER_CHANCE, top)),
         path=path,
         points=marks,
+        points_svg=Markup(
+            "".join(
+                f'  <circle class="point" cx="{m.cx}" cy="{m.cy}" r="4"><title>{escape(m.title)}</title></circle>\n'
+                for m in marks
+            )
+        ),
         description=(
             f"Cumulative Brier score by month of resolution, {len(points)} month"
             f"{'s' if len(points) != 1 else ''} from {month_label(points[0].month)} to "

@@ -145,8 +145,10 @@ class ReviewWriter:
     def __init__(self, source: SourceRecord) -> None:
         self.url_prefix = f"{source.slug}.html#"
         item = claim_review_head(source)
-        self.author = _dumps(item)
-        self.organisation = _dumps({"@type": "Organization", "name": REVIEWING_ORGANISATION})
+        # Every piece is made script-safe as it is written: the fixed text between them has
+        # no "<", ">" or "&", so the whole is what `_script_safe` of the whole would give.
+        self.author = _script_safe(_dumps(item))
+        self.organisation = _script_safe(_dumps({"@type": "Organization", "name": REVIEWING_ORGANISATION}))
         self.works: dict[tuple[str, str | None, Any], str] = {}
 
     def _work(self, claim: ClaimRecord) -> str:
@@ -156,7 +158,13 @@ class ReviewWriter:
         key = (article.url, article.title, article.published)
         found = self.works.get(key)
         if found is None:
-            work = _dumps(creative_work(claim))
+            # `_dumps(creative_work(claim))`, written out (a test holds them together).
+            work = f'{{"@type":"CreativeWork","url":{encode_basestring(article.url)}'
+            if article.title:
+                work += f',"headline":{encode_basestring(article.title)}'
+            if article.published:
+                work += f',"datePublished":"{article.published.isoformat()}"'
+            work = _script_safe(work + "}")
             found = self.works[key] = f',"appearance":{work},"firstAppearance":{work}'
         return found
 
@@ -167,18 +175,20 @@ class ReviewWriter:
             return None
         rating = _RATINGS.get((claim.kind, claim.verdict))
         if rating is None:
-            rating = _RATINGS[(claim.kind, claim.verdict)] = _dumps(review_rating(claim.kind, claim.verdict))
+            rating = _RATINGS[(claim.kind, claim.verdict)] = _script_safe(
+                _dumps(review_rating(claim.kind, claim.verdict))
+            )
         text = (
             '{"@context":"https://schema.org","@type":"ClaimReview","url":'
-            f"{encode_basestring(self.url_prefix + anchor)},"
-            f'"claimReviewed":{encode_basestring(claim.statement)},'
+            f"{_script_safe(encode_basestring(self.url_prefix + anchor))},"
+            f'"claimReviewed":{_script_safe(encode_basestring(claim.statement))},'
             f'"datePublished":"{latest.resolved_on.isoformat()}",'
             f'"author":{self.organisation},'
             f'"itemReviewed":{{"@type":"Claim","author":{self.author},'
             f'"datePublished":"{claim.made_on.isoformat()}"{self._work(claim)}}},'
             f'"reviewRating":{rating}}}'
         )
-        return Markup(_script_safe(text))
+        return Markup(text)
 
 
 _RATINGS: dict[tuple[str, str], str] = {}

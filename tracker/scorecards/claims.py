@@ -1,7 +1,8 @@
-"""One claim as its scorecard entry shows it: every string worked out here, once, in Python.
+"""One claim as its scorecard entry shows it: its HTML written here, once, in Python.
 
-The template then only places strings, which keeps the per-claim cost of a build small
-(a site of a million claims renders this once per claim).
+A site of a million claims writes a million entries, and a template macro per claim cost
+a third of a build; the source page's template places the entries, already joined. Every
+value that comes from the database is escaped with `markupsafe.escape` as it goes in.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from tracker.models import ClaimKind, FactVerdict, PredictionVerdict
 from tracker.scorecards.charts import MONTHS
@@ -39,62 +40,15 @@ def day(d: dt.date) -> str:
 
 
 @dataclass(slots=True)
-class HistoryView:
-    """One entry of a claim's verdict history."""
-
-    date: str
-    iso: str
-    label: str
-    css: str
-    reviewer: str
-    evidence: tuple[str, ...]
-    note: str | None
-
-
-@dataclass(slots=True)
-class CriteriaView:
-    """One version of a prediction's resolution criteria."""
-
-    version: int
-    criteria: str
-    deadline: str
-    window: str
-    recorded: str
-    superseded: bool
-
-
-@dataclass(slots=True)
 class ClaimView:
-    """A claim's entry on its source's page, every value ready to print."""
+    """A claim's entry on its source's page: its HTML, and what the page sorts it by."""
 
     key: str
-    anchor: str
-    kind: str
-    statement: str
-    quote: str
-    made_on: str
-    made_on_iso: str
-    probability: str  # "68% (“we believe”)", "unscored hedge (“may”)", or "" for facts
     verdict: str | None
-    verdict_label: str
-    css: str
-    deadline: str
-    deadline_iso: str
-    days_left: str
-    overdue: bool
-    as_of: str
-    article_url: str | None
-    article_title: str
-    article_meta: str
-    criteria: tuple[CriteriaView, ...]
-    history: tuple[HistoryView, ...]
-    tags: str
-    reviewers: str
     excluded: str  # why it is kept out of the scores, or ""
-    outcome: str  # for a scored prediction: hit or miss, and its own Brier score
-    jsonld: Markup | None
     sort_deadline: dt.date
     sort_resolved: dt.date
+    html: Markup
 
 
 def verdict_css(verdict: str | None) -> str:
@@ -147,77 +101,156 @@ def _days_left(deadline: dt.date, today: dt.date) -> tuple[str, bool]:
     return f"overdue by {late} day{'s' if late != 1 else ''}", True
 
 
+# Values that repeat across a site's claims (verdicts, kinds, tags, reviewers, bylines),
+# escaped once each. Only strings go in; the cache is bounded so a huge site cannot grow it
+# without limit.
+_ESCAPED: dict[str, str] = {}
+
+
+def _esc_common(text: str) -> str:
+    found = _ESCAPED.get(text)
+    if found is None:
+        found = str(escape(text))
+        if len(_ESCAPED) < 50_000:
+            _ESCAPED[text] = found
+    return found
+
+
+def _criteria_html(claim: ClaimRecord) -> str:
+    versions = claim.criteria_history
+    if not versions:
+        return ""
+    last = len(versions) - 1
+    parts = ['<h4>Resolution criteria</h4>\n<ol class="criteria">\n']
+    for i, c in enumerate(versions):
+        superseded = i < last
+        by = ""
+        if c.deadline:
+            window = f", from {day(c.window_start)}" if c.window_start else ""
+            by = f' <span class="by">By {day(c.deadline)}{window}.</span>'
+        parts.append(
+            f'<li class="{"is-superseded" if superseded else "is-current"}"><span class="version">'
+            f"Version {c.version}, {'superseded' if superseded else 'in force'}</span> "
+            f'<span class="recorded">recorded {day(c.recorded_at.date())}</span>'
+            f"<p>{escape(c.criteria)}{by}</p></li>\n"
+        )
+    parts.append("</ol>\n")
+    return "".join(parts)
+
+
+def _history_html(claim: ClaimRecord) -> str:
+    if not claim.history:
+        return ""
+    parts = ['<h4>Verdict history</h4>\n<ol class="history">\n']
+    for h in claim.history:
+        label = "Re-opened" if h.verdict is None else verdict_label(claim.kind, h.verdict)
+        reviewer = h.reviewer_name or h.reviewer or "unknown reviewer"
+        note = f'<p class="note-text">{escape(h.note)}</p>' if h.note else ""
+        evidence = ""
+        if h.evidence:
+            links = ", ".join(f'<a href="{url}">{url}</a>' for url in map(escape, h.evidence))
+            evidence = f'<p class="evidence">Evidence: {links}</p>'
+        parts.append(
+            f'<li><time datetime="{h.resolved_on.isoformat()}">{day(h.resolved_on)}</time> '
+            f'<span class="verdict {_esc_common(verdict_css(h.verdict))}">{_esc_common(label)}</span> '
+            f'<span class="by">by {_esc_common(reviewer)}</span>{note}{evidence}</li>\n'
+        )
+    parts.append("</ol>\n")
+    return "".join(parts)
+
+
 def claim_view(
     claim: ClaimRecord,
     review: ReviewWriter,
     *,
     today_in: Callable[[str | None], dt.date],
 ) -> ClaimView:
-    """The entry for one claim; `today_in(timezone)` gives the date where its deadline is read."""
-    anchor = f"claim-{claim.key}"
+    """The entry for one claim; `today_in(timezone)` gives the date where its deadline is read.
+
+    The HTML is written here rather than by a template macro, once per claim: every value
+    that comes from the database is escaped (`markupsafe.escape`), and only dates, numbers
+    and fixed words worked out here go in unescaped.
+    """
+    raw_anchor = f"claim-{claim.key}"
+    anchor = escape(raw_anchor)
     days_left, overdue = "", False
     if claim.verdict is None and claim.deadline is not None:
         days_left, overdue = _days_left(claim.deadline, today_in(claim.timezone))
+    css, outcome = _scored_outcome(claim)
+    css = _esc_common(css)
+    excluded = excluded_reason(claim)
+    kind = claim.kind
+
+    facts = [
+        f'<dl class="claim-facts"><div><dt>Said on</dt><dd><time datetime="{claim.made_on.isoformat()}">'
+        f"{day(claim.made_on)}</time></dd></div>"
+    ]
+    probability = _probability(claim)
+    if probability:
+        facts.append(f"<div><dt>Probability</dt><dd>{_esc_common(probability)}</dd></div>")
+    deadline = claim.deadline
+    if deadline:
+        left = ""
+        if days_left:
+            late = " is-late" if overdue else ""
+            left = f' \u00b7 <span class="days-left{late}">{days_left}</span>'
+        facts.append(
+            f'<div><dt>Deadline</dt><dd><time datetime="{deadline.isoformat()}">{day(deadline)}</time>'
+            f"{left}</dd></div>"
+        )
+    if claim.as_of and claim.as_of != claim.made_on:
+        facts.append(f"<div><dt>Judged as of</dt><dd>{day(claim.as_of)}</dd></div>")
+    if claim.tags:
+        facts.append(f"<div><dt>Tags</dt><dd>{_esc_common(', '.join(claim.tags))}</dd></div>")
+    if claim.reviewers:
+        facts.append(f"<div><dt>Reviewers</dt><dd>{_esc_common(', '.join(claim.reviewers))}</dd></div>")
+    facts.append("</dl>\n")
+
+    quote = escape(claim.quote)
     article = claim.article
-    meta = []
     if article is not None:
+        url = escape(article.url)
+        meta = []
         if article.author:
             meta.append(article.author)
         if article.published:
             meta.append(day(article.published))
-    versions = claim.criteria_history
-    criteria = tuple(
-        CriteriaView(
-            version=c.version,
-            criteria=c.criteria,
-            deadline=day(c.deadline) if c.deadline else "",
-            window=f"from {day(c.window_start)}" if c.window_start else "",
-            recorded=day(c.recorded_at.date()),
-            superseded=i < len(versions) - 1,
+        byline = f" \u00b7 {_esc_common(' · '.join(meta))}" if meta else ""
+        appeared = (
+            f'<blockquote class="quote" cite="{url}"><p>{quote}</p></blockquote>\n'
+            f'<p class="appeared">In <a href="{url}">{escape(article.title or article.url)}</a>{byline}</p>\n'
         )
-        for i, c in enumerate(versions)
-    )
-    history = tuple(
-        HistoryView(
-            date=day(h.resolved_on),
-            iso=h.resolved_on.isoformat(),
-            label="Re-opened" if h.verdict is None else verdict_label(claim.kind, h.verdict),
-            css=verdict_css(h.verdict),
-            reviewer=h.reviewer_name or h.reviewer or "unknown reviewer",
-            evidence=h.evidence,
-            note=h.note,
+    else:
+        appeared = f'<blockquote class="quote"><p>{quote}</p></blockquote>\n'
+
+    flags = ' <span class="flag-overdue">Overdue</span>' if overdue else ""
+    if excluded:
+        flags += ' <span class="flag-excluded">Not scored</span>'
+    jsonld = review(claim, raw_anchor)
+    html = "".join(
+        (
+            f'<article class="claim {css}{" is-overdue" if overdue else ""}" id="{anchor}">\n'
+            f'<p class="claim-meta"><span class="verdict {css}">{_esc_common(verdict_label(kind, claim.verdict))}'
+            f'</span>{flags} <span class="claim-kind">{_esc_common(kind)}</span></p>\n'
+            f'<h3 class="statement"><a href="#{anchor}">{escape(claim.statement)}</a></h3>\n',
+            appeared,
+            *facts,
+            f'<p class="outcome">{outcome}</p>\n' if outcome else "",
+            f'<p class="excluded-why">Kept out of the scores: {_esc_common(excluded)}.</p>\n'
+            if excluded
+            else "",
+            _criteria_html(claim),
+            _history_html(claim),
+            f'<script type="application/ld+json">{jsonld}</script>\n' if jsonld else "",
+            "</article>\n",
         )
-        for h in claim.history
     )
     resolved_on = claim.resolved_on
-    css, outcome = _scored_outcome(claim)
     return ClaimView(
         key=claim.key,
-        anchor=anchor,
-        kind=claim.kind,
-        statement=claim.statement,
-        quote=claim.quote,
-        made_on=day(claim.made_on),
-        made_on_iso=claim.made_on.isoformat(),
-        probability=_probability(claim),
         verdict=claim.verdict,
-        verdict_label=verdict_label(claim.kind, claim.verdict),
-        css=css,
-        deadline=day(claim.deadline) if claim.deadline else "",
-        deadline_iso=claim.deadline.isoformat() if claim.deadline else "",
-        days_left=days_left,
-        overdue=overdue,
-        as_of=day(claim.as_of) if claim.as_of and claim.as_of != claim.made_on else "",
-        article_url=article.url if article else None,
-        article_title=(article.title or article.url) if article else "",
-        article_meta=" \u00b7 ".join(meta),
-        criteria=criteria,
-        history=history,
-        tags=", ".join(claim.tags),
-        reviewers=", ".join(claim.reviewers),
-        excluded=excluded_reason(claim),
-        outcome=outcome,
-        jsonld=review(claim, anchor),
-        sort_deadline=claim.deadline or dt.date.max,
+        excluded=excluded,
+        sort_deadline=deadline or dt.date.max,
         sort_resolved=resolved_on or claim.made_on,
+        html=Markup(html),
     )

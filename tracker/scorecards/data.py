@@ -1,5 +1,8 @@
 """Read what the scorecards show, in chunks of sources, as plain frozen records.
 
+The claim records are named tuples rather than dataclasses: a build makes one per claim,
+resolution and criteria version, and a tuple is built in one step rather than field by field.
+
 The site builder and the report never touch ORM objects: they get `SourceRecord`s and
 `ClaimRecord`s from here, which also map onto the scoring core's inputs. Claims are read
 a chunk of sources at a time, so a build's memory does not grow with the database.
@@ -12,7 +15,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -47,8 +50,7 @@ class SourceRecord:
     revision: int
 
 
-@dataclass(frozen=True, slots=True)
-class Article:
+class Article(NamedTuple):
     """Where a claim appeared."""
 
     url: str
@@ -57,8 +59,7 @@ class Article:
     published: dt.date | None
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
+class HistoryEntry(NamedTuple):
     """One entry of a claim's verdict history (verdict None: un-resolved)."""
 
     verdict: str | None
@@ -70,8 +71,7 @@ class HistoryEntry:
     recorded_at: dt.datetime
 
 
-@dataclass(frozen=True, slots=True)
-class CriteriaEntry:
+class CriteriaEntry(NamedTuple):
     """One recorded version of a prediction's resolution criteria."""
 
     version: int
@@ -82,8 +82,7 @@ class CriteriaEntry:
     recorded_at: dt.datetime
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimRecord:
+class ClaimRecord(NamedTuple):
     """A claim with everything its scorecard entry shows."""
 
     id: int
@@ -203,6 +202,8 @@ def _rows(session: Session, statement: Select[Any]) -> list[Any]:
 
 def _day(value: Any) -> Any:
     # SQLite hands back ISO text, PostgreSQL a date.
+    if value is None:
+        return None
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
@@ -219,6 +220,18 @@ def _evidence(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):  # SQLite's JSON is text; psycopg parses it already
         value = json.loads(value)
     return tuple(value or ())
+
+
+class _Memo(dict[Any, Any]):
+    """`memo[value]` is `convert(value)`, worked out once per distinct value."""
+
+    def __init__(self, convert: Any) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, value: Any) -> Any:
+        found = self[value] = self.convert(value)
+        return found
 
 
 _CLAIM_COLUMNS = (
@@ -254,6 +267,12 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
     )
     if not claim_rows:
         return []
+    # Conversions memoised for this chunk: many values repeat (dates above all), and a
+    # lookup is cheaper than a call. Each is `_day`, `_moment` or `_evidence` of its key.
+    days = _Memo(_day)
+    moments = _Memo(_moment)
+    evidences = _Memo(_evidence)
+    new = tuple.__new__
     # The children are read by the claims' source ids rather than a list of claim ids, so
     # that one chunk is a handful of queries whatever its size.
     of_sources = claims.source_id.in_(source_ids)
@@ -265,7 +284,7 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
         select(tag_table.claim_id, tag_table.tag)
         .join(Claim.__table__, claims.id == tag_table.claim_id)
         .where(of_sources)
-        .order_by(tag_table.tag),
+        .order_by(tag_table.claim_id, tag_table.tag),
     ):
         tags[claim_id].append(tag)
 
@@ -277,7 +296,9 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
         .join(Reviewer.__table__, people.id == claim_reviewers.c.reviewer_id)
         .join(Claim.__table__, claims.id == claim_reviewers.c.claim_id)
         .where(of_sources)
-        .order_by(people.handle),
+        # By the claims' own id: ordered by handle alone, or by claim_reviewers.claim_id, SQLite
+        # walks the whole claim_reviewers table for every chunk instead of the chunk's claims.
+        .order_by(claims.id, people.handle),
     ):
         reviewers[claim_id].append(handle)
 
@@ -301,8 +322,17 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
         .order_by(res.id),
     ):
         history[claim_id].append(
-            HistoryEntry(
-                verdict, _evidence(evidence), note, handle, name, _day(resolved_on), _moment(recorded_at)
+            new(
+                HistoryEntry,
+                (
+                    verdict,
+                    evidences[evidence] if type(evidence) is str else _evidence(evidence),
+                    note,
+                    handle,
+                    name,
+                    days[resolved_on],
+                    moments[recorded_at],
+                ),
             )
         )
 
@@ -324,7 +354,10 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
         .order_by(cv.version),
     ):
         criteria[claim_id].append(
-            CriteriaEntry(version, text, _day(deadline), _day(window_start), timezone, _moment(recorded_at))
+            new(
+                CriteriaEntry,
+                (version, text, days[deadline], days[window_start], timezone, moments[recorded_at]),
+            )
         )
 
     appearance_ids = sorted({row[-1] for row in claim_rows if row[-1] is not None})
@@ -335,34 +368,38 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
         for a_id, url, title, author, published in _rows(
             session, select(app.id, app.url, app.title, app.author, app.published).where(app.id.in_(wanted))
         ):
-            articles[a_id] = Article(url, title, author, _day(published))
+            articles[a_id] = new(Article, (url, title, author, days[published]))
 
     none: tuple[Any, ...] = ()
+    new = tuple.__new__
     return [
-        ClaimRecord(
-            claim_id,
-            key,
-            source_id,
-            kind,
-            statement,
-            quote,
-            _day(made_on),
-            probability,
-            confidence,
-            criteria_text,
-            _day(deadline),
-            _day(window_start),
-            timezone,
-            _day(as_of),
-            status,
-            verdict,
-            _moment(created_at),
-            _moment(updated_at),
-            articles.get(appearance_id) if appearance_id is not None else None,
-            tuple(tags[claim_id]) if claim_id in tags else none,
-            tuple(reviewers[claim_id]) if claim_id in reviewers else none,
-            tuple(history[claim_id]) if claim_id in history else none,
-            tuple(criteria[claim_id]) if claim_id in criteria else none,
+        new(
+            ClaimRecord,
+            (
+                claim_id,
+                key,
+                source_id,
+                kind,
+                statement,
+                quote,
+                days[made_on],
+                probability,
+                confidence,
+                criteria_text,
+                days[deadline],
+                days[window_start],
+                timezone,
+                days[as_of],
+                status,
+                verdict,
+                moments[created_at],
+                moments[updated_at],
+                articles.get(appearance_id) if appearance_id is not None else None,
+                tuple(tags[claim_id]) if claim_id in tags else none,
+                tuple(reviewers[claim_id]) if claim_id in reviewers else none,
+                tuple(history[claim_id]) if claim_id in history else none,
+                tuple(criteria[claim_id]) if claim_id in criteria else none,
+            ),
         )
         for (
             claim_id,
