@@ -11,7 +11,8 @@ The one send that can be doubled is a kill between the server's accept and track
 commit; a process has one message in flight at a time, so duplicates <= kills.
 
 Usage: python bench/crash.py [--reviewers 500] [--kills 5] [--runs 1] [--seed 1]
-                             [--database-url URL]   (default: a fresh SQLite file)
+                             [--postgres postgresql://postgres@127.0.0.1:5432/test]
+(a fresh SQLite file per run by default, or a fresh database per run on that server)
 
 tests/test_crash.py runs the same code; this script repeats it to measure how often the
 doubtful window is hit.
@@ -40,7 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from sqlalchemy import insert, select
+from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy.engine import make_url
 
 from tracker.db import make_engine
 from tracker.migrations import upgrade
@@ -58,8 +60,10 @@ SERVER_DELAY = 0.003
 # --- the database --------------------------------------------------------------------------------
 
 
-def seed(db_url: str, reviewers: int, claims_each: int = 1, *, now: dt.datetime = NOW) -> int:
-    """Add `reviewers` UTC reviewers with `claims_each` open predictions due DEADLINE; the reminders due."""
+def seed(
+    db_url: str, reviewers: int, claims_each: int = 1, *, now: dt.datetime = NOW, deadline: dt.date = DEADLINE
+) -> int:
+    """Add `reviewers` UTC reviewers with `claims_each` open predictions due `deadline`, one source."""
     engine = make_engine(db_url)
     try:
         with engine.begin() as conn:
@@ -91,7 +95,7 @@ def seed(db_url: str, reviewers: int, claims_each: int = 1, *, now: dt.datetime 
                     "probability": 0.675,
                     "confidence": "likely",
                     "criteria": f"Resolves true if event {n}-{m} is reported by the deadline.",
-                    "deadline": DEADLINE,
+                    "deadline": deadline,
                     "status": "open",
                     "created_at": now,
                     "updated_at": now,
@@ -108,7 +112,7 @@ def seed(db_url: str, reviewers: int, claims_each: int = 1, *, now: dt.datetime 
                         "claim_id": keys[c["key"]],
                         "version": 1,
                         "criteria": c["criteria"],
-                        "deadline": DEADLINE,
+                        "deadline": deadline,
                         "recorded_at": now,
                     }
                     for c in claims
@@ -312,6 +316,8 @@ def crash_run(
             proc.kill()
             proc.wait()
             killed = True
+        # A message whose data was out before the kill may still be accepted: let the server finish.
+        time.sleep(0.05)
         figures.lives.append(Life(delay, killed, recorder.count - before))
         now += RESTART_AFTER
     for _ in range(final_runs):
@@ -334,6 +340,31 @@ def crash_run(
     return figures
 
 
+@contextmanager
+def fresh_database(workdir: Path, postgres: str | None) -> Iterator[str]:
+    """A new database at the newest schema: a SQLite file, or a PostgreSQL database made and dropped."""
+    if postgres is None:
+        url = f"sqlite:///{workdir / 'crash.db'}"
+        admin = None
+    else:
+        server = make_url(postgres).set(drivername="postgresql+psycopg")
+        name = f"tracker_crash_{os.getpid()}_{workdir.name.rsplit('-', 1)[-1]}".lower()
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = server.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+            admin.dispose()
+
+
 def main() -> None:
     """Run the crash test `--runs` times and print the figures of each and their totals."""
     parser = argparse.ArgumentParser(
@@ -346,16 +377,19 @@ def main() -> None:
     parser.add_argument(
         "--server-delay", type=float, default=SERVER_DELAY, help="seconds the SMTP server takes per message"
     )
-    parser.add_argument("--database-url", default=None, help="an empty database to migrate (default: SQLite)")
+    parser.add_argument(
+        "--postgres",
+        default=None,
+        metavar="URL",
+        help="a PostgreSQL server whose user may create databases (default: SQLite files)",
+    )
     args = parser.parse_args()
     totals = Counter[str]()
     for run in range(args.runs):
-        with tempfile.TemporaryDirectory(prefix="tracker-crash-") as tmp:
-            workdir = Path(tmp)
-            db_url = args.database_url or f"sqlite:///{workdir / 'crash.db'}"
-            engine = make_engine(db_url)
-            upgrade(engine)
-            engine.dispose()
+        with (
+            tempfile.TemporaryDirectory(prefix="tracker-crash-") as tmp,
+            fresh_database(Path(tmp), args.postgres) as db_url,
+        ):
             seed(db_url, args.reviewers)
             recorder = Recorder(args.server_delay)
             with smtp_server(recorder) as port:
@@ -363,7 +397,7 @@ def main() -> None:
                     db_url,
                     recorder,
                     port,
-                    workdir,
+                    Path(tmp),
                     expected=args.reviewers,
                     kills=args.kills,
                     seed=args.seed + run,
@@ -378,8 +412,6 @@ def main() -> None:
                 kills_while_delivering=figures.kills_while_delivering,
                 restarts=figures.restarts,
             )
-            if args.database_url:
-                break  # the database is not fresh any more
     print("totals: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import signal
@@ -168,3 +169,21 @@ def test_the_scheduler_needs_a_database(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--database-url", url, "scheduler", "--once"])
     assert result.exit_code == 1
     assert "does not exist: run `tracker init`" in result.stderr
+
+
+def test_json_events_for_monitoring(tmp_path: Path, db_url: str, repo_root: Path) -> None:
+    config = tmp_path / "empty.toml"
+    config.write_text("")
+    base = ["--config", str(config), "--database-url", db_url]
+    runner = CliRunner()
+    assert runner.invoke(cli, [*base, "import", str(repo_root / "claims.yaml")]).exit_code == 0
+    result = runner.invoke(
+        cli, [*base, "scheduler", "--once", "--json", "--now", "2026-11-23T12:00:00+00:00"]
+    )
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["event"] for e in events] == ["started", "pass"]
+    assert events[0]["once"] is True and events[0]["catch_up_report"] is None
+    assert events[1]["sent"] == events[1]["deliveries_created"] > 0 and events[1]["stopped"] is False
+    # The console channel's messages moved to stderr, out of the JSON's way.
+    assert result.stderr.count("Message-ID: <digest-") == events[1]["sent"]

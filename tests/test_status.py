@@ -179,7 +179,15 @@ def test_a_missed_report_is_a_warning_after_the_grace(world: World, status: Stat
         "running? (`tracker report` makes one by hand)"
     ]
     add_run(world, slot, job="report", ok=None)  # a report job under way
-    assert status.json(slot + dt.timedelta(minutes=11), code=0)["ok"] is True
+    assert status.json(slot + dt.timedelta(minutes=10), code=0)["ok"] is True
+    # ... until it has taken too long to be anything but dead.
+    dead = status.json(slot + dt.timedelta(minutes=11), code=3)
+    assert dead["stale"] is True
+    assert dead["warnings"][1:] == [
+        "the report job started at 2027-01-18 08:00 UTC by box:42 never finished "
+        "(its process may have died before the report was emailed)"
+    ]
+    assert dead["warnings"][0].startswith("the report due at 2027-01-18 08:00 UTC was not made")
 
 
 def test_the_report_shows_when_it_was_made_and_is_next_due(

@@ -150,8 +150,7 @@ def gather(session: Session, settings: Settings, now: dt.datetime) -> Facts:
     unrecorded = 0
     if good is None:
         # Before the first pass nothing is recorded, so ask the policy what is due.
-        claims, admins = store.open_deadlines(session, settings, now)
-        unrecorded = len(store.due_now(claims, admins, settings.reminders, now))
+        unrecorded = len(store.scan_due(session, settings, now))
     return Facts(
         now=now,
         last_pass=RunInfo.of(latest[0] if latest else None),
@@ -214,7 +213,14 @@ def _pass_warnings(f: Facts, every: dt.timedelta) -> tuple[bool, list[str]]:
 def _report_warnings(f: Facts, owed: dt.datetime | None, grace: dt.timedelta) -> tuple[bool, list[str]]:
     warnings: list[str] = []
     job = f.last_report_job
-    running = job is not None and job.ok is None and owed is not None and job.started_at >= owed
+    # A report job under way covers the slot for a while; one that never finished does not.
+    running = (
+        job is not None
+        and job.ok is None
+        and owed is not None
+        and job.started_at >= owed
+        and f.now - job.started_at <= grace
+    )
     stale = owed is not None and f.now - owed > grace and not running
     if stale and owed is not None:
         since = f"since {_stamp(f.last_report_at)}" if f.last_report_at else "yet"
@@ -224,6 +230,11 @@ def _report_warnings(f: Facts, owed: dt.datetime | None, grace: dt.timedelta) ->
         )
     if job is not None and job.ok is False:
         warnings.append(f"the last report job, at {_stamp(job.started_at)}, failed: {job.error}")
+    elif job is not None and job.ok is None and f.now - job.started_at > grace:
+        warnings.append(
+            f"the report job started at {_stamp(job.started_at)} by {job.worker} never finished "
+            "(its process may have died before the report was emailed)"
+        )
     if job is not None and job.counts.get("email_failed"):
         failed = ", ".join(f"{x['reviewer']} ({x['error']})" for x in job.counts.get("email_failures", []))
         warnings.append(f"the last report could not be emailed to {failed}")

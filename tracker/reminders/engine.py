@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -26,6 +28,9 @@ from tracker.reminders import grouping, outbox, runs, store
 from tracker.reminders.digest import render
 
 LEASE = dt.timedelta(minutes=5)
+# Deliveries claimed and rendered per transaction. Each is still marked sent in a commit of
+# its own (a crash can double one message, not a batch); what a stop leaves is given back.
+BATCH = 20
 RETRIES = 3
 # Temporary failures in a row after which a pass stops sending: the channel looks down, and
 # trying the rest would only spend their attempts. The next pass tries again.
@@ -120,9 +125,7 @@ def record_due(sessions: Sessions, *, settings: Settings, now: dt.datetime, resu
     """Cancel reminders that no longer apply, then record the ones that fell due."""
 
     def record(session: Session) -> int:
-        claims, admins = store.open_deadlines(session, settings, now)
-        dues = store.due_now(claims, admins, settings.reminders, now)
-        return store.record(session, dues, settings.reminders, now)
+        return store.record(session, store.scan_due(session, settings, now), settings.reminders, now)
 
     result.cancelled += transaction(sessions, store.cancel_stale)
     result.recorded += transaction(sessions, record)
@@ -153,30 +156,48 @@ def group_one(
 @dataclass(frozen=True)
 class _Claimed:
     delivery_id: int
+    lease_until: dt.datetime
     reviewer: str = ""
-    message: Message | None = None  # None: nothing left to send, or `error`
+    message: Message | None = None  # None: see `error`
     error: str | None = None  # the message could not be built
 
 
-def _claim_and_render(
-    session: Session, *, settings: Settings, now: dt.datetime, worker: str, lease_until: dt.datetime
-) -> _Claimed | None:
-    delivery_id = outbox.claim_next(session, worker=worker, now=now, lease_until=lease_until)
-    if delivery_id is None:
-        return None
-    try:
-        with session.begin_nested():
-            outgoing = outbox.load_outgoing(session, delivery_id, settings, now)
-            if outgoing is None:
-                outbox.cancel_empty(session, delivery_id, worker)
-                return _Claimed(delivery_id)
-            ids = ",".join(str(i) for i in outgoing.reminder_ids)
-            message = render(outgoing.digest, outgoing.message_id, (("X-Tracker-Reminders", ids),))
-            outbox.set_subject(session, delivery_id, message.subject)
-    except Exception as exc:
-        # One message that cannot be built (a template error, bad data) must not block the rest.
-        return _Claimed(delivery_id, error=f"cannot build the message: {type(exc).__name__}: {exc}")
-    return _Claimed(delivery_id, outgoing.digest.handle, message)
+def _claim_batch(
+    session: Session,
+    *,
+    settings: Settings,
+    now: dt.datetime,
+    due_by: dt.datetime,
+    worker: str,
+    lease_until: dt.datetime,
+    limit: int,
+) -> tuple[list[_Claimed], bool]:
+    """Claim up to `limit` due deliveries and render them; those to send, and whether any was claimed."""
+    ids = outbox.claim_batch(session, worker=worker, now=due_by, lease_until=lease_until, limit=limit)
+    found = outbox.load_outgoing_many(session, ids, settings, now)
+    empty = [d for d in ids if found[d] is None]
+    if empty:
+        outbox.cancel_empty(session, empty, worker)
+    claimed: list[_Claimed] = []
+    subjects: dict[int, str] = {}
+    for d in ids:
+        outgoing = found[d]
+        if outgoing is None:
+            continue
+        try:
+            if isinstance(outgoing, Exception):
+                raise outgoing
+            reminders = ",".join(str(i) for i in outgoing.reminder_ids)
+            message = render(outgoing.digest, outgoing.message_id, (("X-Tracker-Reminders", reminders),))
+        except Exception as exc:
+            # One message that cannot be built (a template error, bad data) must not block the rest.
+            error = f"cannot build the message: {type(exc).__name__}: {exc}"
+            claimed.append(_Claimed(d, lease_until, error=error))
+            continue
+        subjects[d] = message.subject
+        claimed.append(_Claimed(d, lease_until, outgoing.digest.handle, message))
+    outbox.set_subjects(session, subjects)
+    return claimed, bool(ids)
 
 
 def _mark_failed(
@@ -213,6 +234,36 @@ def _mark_failed(
         result.retried += 1
 
 
+def _renew(
+    sessions: Sessions,
+    claimed: _Claimed,
+    queue: deque[_Claimed],
+    *,
+    worker: str,
+    clock: Callable[[], dt.datetime],
+    lease: dt.timedelta,
+) -> _Claimed | None:
+    """Extend the leases of `claimed` and the rest of its batch; `claimed` renewed, or None if lost."""
+    held = [claimed, *queue]
+    until = clock() + lease
+    kept = transaction(
+        sessions,
+        lambda s: outbox.extend_leases(s, [c.delivery_id for c in held], worker=worker, lease_until=until),
+        write=False,
+    )
+    queue.clear()
+    queue.extend(replace(c, lease_until=until) for c in held[1:] if c.delivery_id in kept)
+    return replace(claimed, lease_until=until) if claimed.delivery_id in kept else None
+
+
+def release(sessions: Sessions, queue: deque[_Claimed], worker: str) -> None:
+    """Give back what this worker claimed and will not send (a stop, or a channel that is down)."""
+    if queue:
+        ids = [c.delivery_id for c in queue]
+        queue.clear()
+        transaction(sessions, lambda s: outbox.release(s, ids, worker=worker), write=False)
+
+
 def send_one(
     sessions: Sessions,
     sender: Sender,
@@ -223,21 +274,45 @@ def send_one(
     worker: str,
     lease: dt.timedelta,
     result: PassResult,
+    queue: deque[_Claimed] | None = None,
+    batch: int = 1,
 ) -> bool:
-    """Claim, send and mark the next due delivery; False when none is due."""
-    claimed = transaction(
-        sessions,
-        lambda s: _claim_and_render(
-            s, settings=settings, now=now, worker=worker, lease_until=clock() + lease
-        ),
-    )
-    if claimed is None:
-        return False
+    """Send and mark the next due delivery, claiming `batch` more into `queue` when it is empty.
+
+    Claiming and rendering a batch takes one transaction; each message is still marked
+    sent in its own commit, so a crash can double at most the one message in flight.
+    Returns False when nothing is due.
+    """
+    queue = deque() if queue is None else queue
+    while not queue:
+        # Due by the running clock, not the pass's `now`: a digest another process made (or a
+        # lease that ran out) after this pass began is this pass's to send too.
+        at = max(now, clock())
+        claim = partial(
+            _claim_batch,
+            settings=settings,
+            now=now,
+            due_by=at,
+            worker=worker,
+            lease_until=at + lease,
+            limit=batch,
+        )
+        # It writes first, so SQLite takes the write lock at once without lock_for_write.
+        claimed_now, any_claimed = transaction(sessions, claim, write=False)
+        if not any_claimed:
+            return False
+        queue.extend(claimed_now)
+    claimed: _Claimed | None = queue.popleft()
+    assert claimed is not None
+    if clock() > claimed.lease_until - lease / 2:
+        # Never start a send on a lease that could run out before it ends.
+        claimed = _renew(sessions, claimed, queue, worker=worker, clock=clock, lease=lease)
+        if claimed is None:  # another worker took it over: its to send
+            return True
     failing: dict[str, Any] = {"settings": settings, "worker": worker, "clock": clock, "result": result}
-    if claimed.error is not None:
-        _mark_failed(sessions, claimed, claimed.error, permanent=True, retry_after=None, **failing)
-        return True
-    if claimed.message is None:
+    if claimed.error is not None or claimed.message is None:
+        error = claimed.error or "nothing to send"
+        _mark_failed(sessions, claimed, error, permanent=True, retry_after=None, **failing)
         return True
     try:
         sender.send(claimed.message)
@@ -251,7 +326,8 @@ def send_one(
         error = f"{type(exc).__name__}: {exc}"
         _mark_failed(sessions, claimed, error, permanent=False, retry_after=None, **failing)
         return True
-    transaction(sessions, lambda s: outbox.mark_sent(s, claimed.delivery_id, clock()))
+    delivery_id = claimed.delivery_id
+    transaction(sessions, lambda s: outbox.mark_sent(s, delivery_id, clock()), write=False)
     result.sent += 1
     return True
 
@@ -277,23 +353,32 @@ def _passes(
             return
         group_one(sessions, reviewer_id, settings=settings, now=now, channel=channel_name, result=result)
     in_a_row = 0
-    while not (stopped := stop()):
-        retried = result.retried
-        if not send_one(
-            sessions,
-            sender,
-            settings=settings,
-            now=now,
-            clock=clock,
-            worker=worker,
-            lease=lease,
-            result=result,
-        ):
-            break
-        in_a_row = in_a_row + 1 if result.retried > retried else 0
-        if in_a_row >= GIVE_UP_AFTER:
-            result.channel_down = True
-            break
+    queue: deque[_Claimed] = deque()
+    try:
+        while not (stopped := stop()):
+            retried = result.retried
+            if not send_one(
+                sessions,
+                sender,
+                settings=settings,
+                now=now,
+                clock=clock,
+                worker=worker,
+                lease=lease,
+                result=result,
+                queue=queue,
+                batch=BATCH,
+            ):
+                break
+            in_a_row = in_a_row + 1 if result.retried > retried else 0
+            if in_a_row >= GIVE_UP_AFTER:
+                result.channel_down = True
+                break
+    except BaseException:
+        with suppress(Exception):  # best effort: their leases run out anyway
+            release(sessions, queue, worker)
+        raise
+    release(sessions, queue, worker)
     result.stopped = stopped
 
 

@@ -61,11 +61,12 @@ _REVIEWER = (
     # finds the row locked leaves the reviewer to the process holding it.
     .with_for_update(skip_locked=True, key_share=True)
 )
-_PENDING = select(Reminder.id, Reminder.claim_id, Reminder.deadline, Reminder.due_at).where(
-    Reminder.reviewer_id == bindparam("reviewer"),
-    Reminder.status == ReminderStatus.PENDING.value,
-    Reminder.due_at <= bindparam("now"),
-)
+# Only the reviewer in the WHERE: with the status there too, SQLite picks the (status, due_at)
+# index and reads every reviewer's pending reminders for each reviewer, quadratic in a big
+# pass. The reviewer's own rows are few; status and time are checked in Python.
+_REVIEWER_REMINDERS = select(
+    Reminder.id, Reminder.claim_id, Reminder.deadline, Reminder.due_at, Reminder.status
+).where(Reminder.reviewer_id == bindparam("reviewer"))
 _TOLD = select(Reminder.claim_id).where(
     Reminder.reviewer_id == bindparam("reviewer"),
     Reminder.claim_id.in_(bindparam("claims", expanding=True)),
@@ -96,7 +97,11 @@ def group_reviewer(
     reviewer = db.execute(_REVIEWER, {"reviewer": reviewer_id}).first()
     if reviewer is None:
         return Grouped()
-    pending = db.execute(_PENDING, {"reviewer": reviewer_id, "now": now}).all()
+    pending = [
+        r
+        for r in db.execute(_REVIEWER_REMINDERS, {"reviewer": reviewer_id})
+        if r.status == ReminderStatus.PENDING and r.due_at <= now
+    ]
     if not pending:
         return Grouped()
     keep, superseded = supersede(pending)

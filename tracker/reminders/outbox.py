@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker.config import Settings
@@ -85,6 +85,85 @@ def claim_next(session: Session, *, worker: str, now: dt.datetime, lease_until: 
     return int(candidate) if rowcount(claimed) == 1 else None
 
 
+# The candidates go through a CTE: PostgreSQL materialises it once, where `id IN (SELECT ...
+# LIMIT n FOR UPDATE SKIP LOCKED)` may be rescanned and claim more than n rows.
+_CANDIDATES = (
+    select(Delivery.id)
+    .where(claimable(bindparam("now")))
+    # No ORDER BY: sorting every due row for each batch made a large queue quadratic.
+    # Unordered, the (status, next_attempt_at) index still yields the oldest first.
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+    .cte("candidates")
+)
+_CLAIM_BATCH = (
+    update(Delivery)
+    .where(Delivery.id.in_(select(_CANDIDATES.c.id)), claimable(bindparam("now")))
+    .values(
+        status=DeliveryStatus.SENDING.value,
+        lease_owner=bindparam("worker"),
+        lease_until=bindparam("lease"),
+        attempts=Delivery.attempts + 1,
+    )
+    .returning(Delivery.id)
+)
+
+
+def claim_batch(
+    session: Session, *, worker: str, now: dt.datetime, lease_until: dt.datetime, limit: int
+) -> list[int]:
+    """Claim up to `limit` due deliveries for `worker` until `lease_until`, in one statement; their ids.
+
+    One UPDATE ... RETURNING, whose subquery picks the candidates (skipping rows another
+    worker has locked, on PostgreSQL) and whose own WHERE repeats the compare-and-set. It
+    writes first, so on SQLite it takes the write lock at once and needs no lock_for_write.
+    """
+    claimed = session.connection().execute(
+        _CLAIM_BATCH, {"now": now, "limit": limit, "worker": worker, "lease": lease_until}
+    )
+    return sorted(int(i) for i in claimed.scalars())
+
+
+def extend_leases(session: Session, ids: list[int], *, worker: str, lease_until: dt.datetime) -> set[int]:
+    """Extend this worker's leases on `ids` (those it still holds); the ids extended."""
+    extended = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(ids),
+            Delivery.lease_owner == worker,
+            Delivery.status == DeliveryStatus.SENDING.value,
+        )
+        .values(lease_until=lease_until)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return {int(i) for i in extended.scalars()}
+
+
+def release(session: Session, ids: list[int], *, worker: str) -> int:
+    """Give back claimed deliveries this worker will not send after all (a stop): due again at once."""
+    return rowcount(
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(ids),
+                Delivery.lease_owner == worker,
+                Delivery.status == DeliveryStatus.SENDING.value,
+            )
+            .values(
+                # Not an attempt: nothing was sent.
+                status=case(
+                    (Delivery.attempts <= 1, DeliveryStatus.PENDING.value), else_=DeliveryStatus.RETRY.value
+                ),
+                attempts=Delivery.attempts - 1,
+                lease_owner=None,
+                lease_until=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """A claimed delivery, ready to render: its Message-ID, its live reminders and its digest."""
@@ -95,14 +174,18 @@ class Outgoing:
     digest: Digest
 
 
-_HEAD = (
-    select(Delivery.message_id, Reviewer.handle, Reviewer.name, Reviewer.email, Reviewer.timezone)
+_HEADS = (
+    select(
+        Delivery.id, Delivery.message_id, Reviewer.handle, Reviewer.name, Reviewer.email, Reviewer.timezone
+    )
     .join(Reviewer, Reviewer.id == Delivery.reviewer_id)
-    .where(Delivery.id == bindparam("delivery"))
+    .where(Delivery.id.in_(bindparam("deliveries", expanding=True)))
 )
 _CONTENT = (
     select(
+        Reminder.delivery_id,
         Reminder.id,
+        Reminder.status.label("reminder_status"),
         Reminder.kind,
         Reminder.deadline,
         Claim.id.label("claim_id"),
@@ -120,7 +203,9 @@ _CONTENT = (
     .join(Claim, Claim.id == Reminder.claim_id)
     .join(Source, Source.id == Claim.source_id)
     .outerjoin(Appearance, Appearance.id == Claim.appearance_id)
-    .where(Reminder.delivery_id == bindparam("delivery"), Reminder.status == ReminderStatus.QUEUED.value)
+    # Only the delivery in the WHERE, so that the planner uses its index rather than the
+    # status index (every queued reminder); the few rows of other statuses are dropped below.
+    .where(Reminder.delivery_id.in_(bindparam("deliveries", expanding=True)))
     .order_by(Reminder.id)
 )
 
@@ -129,26 +214,47 @@ def load_outgoing(
     session: Session, delivery_id: int, settings: Settings, now: dt.datetime
 ) -> Outgoing | None:
     """What a delivery carries now, or None when none of its reminders still applies."""
+    found = load_outgoing_many(session, [delivery_id], settings, now)[delivery_id]
+    if isinstance(found, Exception):
+        raise found
+    return found
+
+
+def load_outgoing_many(
+    session: Session, delivery_ids: list[int], settings: Settings, now: dt.datetime
+) -> dict[int, Outgoing | Exception | None]:
+    """What each delivery carries now (None: none of its reminders still applies), in a few queries.
+
+    A delivery whose digest cannot be built (bad data) maps to the exception instead, so
+    that one bad delivery does not block the others.
+    """
+    if not delivery_ids:
+        return {}
     connection = session.connection()
-    head = connection.execute(_HEAD, {"delivery": delivery_id}).one()
-    rows = connection.execute(_CONTENT, {"delivery": delivery_id}).all()
+    heads = {h.id: h for h in connection.execute(_HEADS, {"deliveries": delivery_ids})}
+    rows: dict[int, list[Any]] = defaultdict(list)
+    for row in connection.execute(_CONTENT, {"deliveries": delivery_ids}):
+        if row.reminder_status == ReminderStatus.QUEUED:
+            rows[row.delivery_id].append(row)
     # Resolved or moved since the digest was made (say, while it waited for a retry): drop it.
-    live = [
-        r
-        for r in rows
-        if r.status == ClaimStatus.OPEN
-        and r.claim_kind == ClaimKind.PREDICTION
-        and r.claim_deadline == r.deadline
-    ]
-    stale = [r.id for r in rows if r not in live]
+    live = {
+        d: [
+            r
+            for r in found
+            if r.status == ClaimStatus.OPEN
+            and r.claim_kind == ClaimKind.PREDICTION
+            and r.claim_deadline == r.deadline
+        ]
+        for d, found in rows.items()
+    }
+    kept = {r.id for found in live.values() for r in found}
+    stale = [r.id for found in rows.values() for r in found if r.id not in kept]
     if stale:
         session.execute(
             update(Reminder).where(Reminder.id.in_(stale)).values(status=ReminderStatus.CANCELLED.value)
         )
-    if not live:
-        return None
     assigned: dict[int, list[str]] = defaultdict(list)
-    escalated = sorted({r.claim_id for r in live if is_escalation(r.kind)})
+    escalated = sorted({r.claim_id for found in live.values() for r in found if is_escalation(r.kind)})
     if escalated:
         for claim_id, handle in session.execute(
             select(claim_reviewers.c.claim_id, Reviewer.handle)
@@ -157,6 +263,26 @@ def load_outgoing(
             .order_by(Reviewer.handle)
         ):
             assigned[claim_id].append(handle)
+    found: dict[int, Outgoing | Exception | None] = {}
+    for d in delivery_ids:
+        if not live.get(d):
+            found[d] = None
+            continue
+        try:
+            found[d] = _outgoing(d, heads[d], live[d], assigned, settings, now)
+        except Exception as exc:
+            found[d] = exc
+    return found
+
+
+def _outgoing(
+    delivery_id: int,
+    head: Any,
+    live: list[Any],
+    assigned: dict[int, list[str]],
+    settings: Settings,
+    now: dt.datetime,
+) -> Outgoing:
     items = [
         digest_claim(
             key=r.key,
@@ -181,11 +307,12 @@ def load_outgoing(
     return Outgoing(delivery_id, head.message_id, tuple(r.id for r in live), digest)
 
 
-def cancel_empty(session: Session, delivery_id: int, worker: str) -> None:
-    """Cancel a claimed delivery that has nothing left to say."""
+def cancel_empty(session: Session, delivery_id: int | list[int], worker: str) -> None:
+    """Cancel claimed deliveries that have nothing left to say."""
+    ids = [delivery_id] if isinstance(delivery_id, int) else delivery_id
     session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.lease_owner == worker)
+        .where(Delivery.id.in_(ids), Delivery.lease_owner == worker)
         .values(status=DeliveryStatus.CANCELLED.value, lease_owner=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )
@@ -215,19 +342,27 @@ _REMINDERS_SENT = (
 
 def mark_sent(session: Session, delivery_id: int, at: dt.datetime) -> bool:
     """Record that the channel accepted the delivery; False if it was already marked sent."""
-    lock_for_write(session)
+    # No lock_for_write: the first statement writes, so SQLite takes its write lock at once.
     connection = session.connection()
     done = connection.execute(_SENT, {"delivery": delivery_id, "at": at})
     connection.execute(_REMINDERS_SENT, {"delivery": delivery_id})
     return rowcount(done) == 1
 
 
+_SUBJECT = update(Delivery).where(Delivery.id == bindparam("delivery")).values(subject=bindparam("subject"))
+
+
 def set_subject(session: Session, delivery_id: int, subject: str) -> None:
     """Keep the listed subject in step with what is being sent."""
-    session.connection().execute(
-        update(Delivery).where(Delivery.id == bindparam("delivery")).values(subject=bindparam("subject")),
-        {"delivery": delivery_id, "subject": subject},
-    )
+    set_subjects(session, {delivery_id: subject})
+
+
+def set_subjects(session: Session, subjects: dict[int, str]) -> None:
+    """Keep the listed subjects in step with what is being sent (delivery id -> subject)."""
+    if subjects:
+        session.connection().execute(
+            _SUBJECT, [{"delivery": d, "subject": subject} for d, subject in subjects.items()]
+        )
 
 
 def backoff(attempts: int, retry_seconds: int, retry_after: float | None = None) -> dt.timedelta:

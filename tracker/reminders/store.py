@@ -8,10 +8,10 @@ process can work beside it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, exists, not_, or_, select, update
+from sqlalchemy import CursorResult, and_, bindparam, exists, not_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,7 @@ from tracker.models import (
     claim_reviewers,
 )
 from tracker.reminders import policy
-from tracker.reminders.policy import ClaimDeadline, Due, Recipient
+from tracker.reminders.policy import Due
 
 ACTIVE = (ReminderStatus.PENDING.value, ReminderStatus.QUEUED.value)
 CHUNK = 500
@@ -117,73 +117,62 @@ def cancel_stale(session: Session) -> int:
 # --- recording ---------------------------------------------------------------------------------------
 
 
-def open_deadlines(
-    session: Session, settings: Settings, now: dt.datetime
-) -> tuple[list[tuple[ClaimDeadline, list[Recipient]]], list[Recipient]]:
-    """The open predictions that can have a reminder due at `now`, with their reviewers; and the admins."""
-    admins = [
-        Recipient(rid, tz)
-        for rid, tz in session.execute(
-            select(Reviewer.id, Reviewer.timezone).where(Reviewer.role == ReviewerRole.ADMIN.value)
-        )
-    ]
-    rows = session.execute(
-        select(Claim.id, Claim.deadline, Claim.timezone, claim_reviewers.c.reviewer_id, Reviewer.timezone)
-        .outerjoin(claim_reviewers, claim_reviewers.c.claim_id == Claim.id)
-        .outerjoin(Reviewer, Reviewer.id == claim_reviewers.c.reviewer_id)
-        .where(
-            Claim.status == ClaimStatus.OPEN.value,
-            Claim.kind == ClaimKind.PREDICTION.value,
-            Claim.deadline <= policy.horizon(settings.reminders, now),
-        )
-        .order_by(Claim.id)
+# No ORDER BY: SQLite would walk the whole table in id order to avoid a sort, instead of
+# the (status, deadline) index range over the few claims in reach.
+_IN_REACH = (
+    select(Claim.id, Claim.deadline, Claim.timezone, claim_reviewers.c.reviewer_id, Reviewer.timezone)
+    .outerjoin(claim_reviewers, claim_reviewers.c.claim_id == Claim.id)
+    .outerjoin(Reviewer, Reviewer.id == claim_reviewers.c.reviewer_id)
+    .where(
+        Claim.status == ClaimStatus.OPEN.value,
+        Claim.kind == ClaimKind.PREDICTION.value,
+        Claim.deadline <= bindparam("horizon"),
     )
-    claims: list[tuple[ClaimDeadline, list[Recipient]]] = []
-    for claim_id, deadline, claim_zone, reviewer_id, reviewer_zone in rows:
-        if not claims or claims[-1][0].claim_id != claim_id:
-            deadline_of = ClaimDeadline(
-                claim_id,
-                ClaimKind.PREDICTION.value,
-                ClaimStatus.OPEN.value,
-                deadline,
-                claim_zone or settings.timezone,
-            )
-            claims.append((deadline_of, []))
-        if reviewer_id is not None:
-            claims[-1][1].append(Recipient(reviewer_id, reviewer_zone))
-    return claims, admins
+)
+_ADMINS = select(Reviewer.id, Reviewer.timezone).where(Reviewer.role == ReviewerRole.ADMIN.value)
 
 
-def due_now(
-    claims: Iterable[tuple[ClaimDeadline, Sequence[Recipient]]],
-    admins: Sequence[Recipient],
-    rules: ReminderSettings,
-    now: dt.datetime,
-) -> list[Due]:
-    """Every recipient's latest due reminder, computing each (deadline, timezones) case once."""
-    # Claims share deadlines and timezones: with many claims most cases are already known.
+def scan_due(session: Session, settings: Settings, now: dt.datetime) -> list[Due]:
+    """Every recipient's latest due reminder at `now`, as `policy.all_due` has it, in one indexed scan.
+
+    The rows are the open predictions whose deadline is close enough to have anything due,
+    with their reviewers (Core rows: the ORM's row handling would cost more than the scan).
+    Claims share deadlines and timezones, so each (deadline, timezones) case is worked out
+    once; no object is built per row but the Due itself.
+    """
+    rules, default_zone = settings.reminders, settings.timezone
+    connection = session.connection()
+    admins = connection.execute(_ADMINS).all()
     memo: dict[tuple[Any, ...], tuple[str, dt.datetime] | None] = {}
-
-    def latest(
-        escalate: bool, deadline: dt.date, claim_zone: str, zone: str
-    ) -> tuple[str, dt.datetime] | None:
-        key = (escalate, deadline, claim_zone, zone)
-        if key not in memo:
-            find = policy.latest_escalation if escalate else policy.latest_for_reviewer
-            memo[key] = find(deadline, claim_zone, zone, rules, now)
-        return memo[key]
-
     found: list[Due] = []
-    for claim, assigned in claims:
-        if claim.deadline is None:
+    # Escalations go to the admins not assigned to the claim: keep who is, when there are admins.
+    assigned: dict[int, tuple[dt.date, str, set[int]]] = {}
+    for claim_id, deadline, claim_zone, reviewer_id, reviewer_zone in connection.execute(
+        _IN_REACH, {"horizon": policy.horizon(rules, now)}
+    ):
+        zone = claim_zone or default_zone
+        if admins:
+            entry = assigned.setdefault(claim_id, (deadline, zone, set()))
+            if reviewer_id is not None:
+                entry[2].add(reviewer_id)
+        if reviewer_id is None:
             continue
-        ids = {r.reviewer_id for r in assigned}
-        for recipient, escalate in [(r, False) for r in assigned] + [
-            (a, True) for a in admins if a.reviewer_id not in ids
-        ]:
-            hit = latest(escalate, claim.deadline, claim.timezone, recipient.timezone)
+        key = (False, deadline, zone, reviewer_zone)
+        if key not in memo:
+            memo[key] = policy.latest_for_reviewer(deadline, zone, reviewer_zone, rules, now)
+        hit = memo[key]
+        if hit is not None:
+            found.append(Due(claim_id, reviewer_id, hit[0], deadline, hit[1]))
+    for claim_id, (deadline, zone, ids) in assigned.items():
+        for admin_id, admin_zone in admins:
+            if admin_id in ids:  # an admin on the claim gets the ordinary nudges instead
+                continue
+            key = (True, deadline, zone, admin_zone)
+            if key not in memo:
+                memo[key] = policy.latest_escalation(deadline, zone, admin_zone, rules, now)
+            hit = memo[key]
             if hit is not None:
-                found.append(Due(claim.claim_id, recipient.reviewer_id, hit[0], claim.deadline, hit[1]))
+                found.append(Due(claim_id, admin_id, hit[0], deadline, hit[1]))
     return found
 
 
