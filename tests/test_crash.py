@@ -10,7 +10,6 @@ bound and prints the figures, duplicates included. bench/crash.py repeats it to 
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -50,6 +49,7 @@ def test_kill_9_at_random_moments_loses_nothing(
     assert figures.kills == KILLS
     # 100% delivered: every digest tracker made reached the server, and nothing else did.
     assert set(figures.ids) == message_ids and figures.unique == REVIEWERS
-    # Each kill can double at most the one message it interrupted.
+    # Each kill can double at most the one message it interrupted. The same message can be
+    # interrupted twice (a restart resends it first, and the next kill may land right there),
+    # so the bound is on the total, not per message.
     assert figures.duplicates <= figures.kills
-    assert all(n <= 2 for n in Counter(figures.ids).values())
