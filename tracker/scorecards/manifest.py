@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,13 +80,20 @@ class Manifest:
     def save(self, out_dir: Path) -> None:
         """Write the manifest atomically, so an interrupted build leaves the old one whole."""
         head = {"format": FORMAT, "signature": self.signature, "files": self.files}
-        tmp = out_dir / (MANIFEST_NAME + ".tmp")
-        # One JSON line per page: encoded a line at a time, it is never held whole in memory.
-        with tmp.open("w", encoding="utf-8") as out:
-            out.write(_line(head))
-            for source_id, entry in sorted(self.pages.items()):
-                out.write(_line([source_id, *entry.to_json()]))
-        os.replace(tmp, out_dir / MANIFEST_NAME)
+        # A temporary name of its own: two builds into one folder (two schedulers) must not
+        # rename each other's half-written file away.
+        fd, name = tempfile.mkstemp(dir=out_dir, prefix=f".{MANIFEST_NAME}.", suffix=".tmp")
+        tmp = Path(name)
+        try:
+            # One JSON line per page: encoded a line at a time, it is never held whole in memory.
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(_line(head))
+                for source_id, entry in sorted(self.pages.items()):
+                    out.write(_line([source_id, *entry.to_json()]))
+            os.replace(tmp, out_dir / MANIFEST_NAME)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def _line(data: Any) -> str:
