@@ -14,12 +14,11 @@ Targets (issue 2): import wall time at most 1.5x the floor; peak memory at most 
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from _child import PEAK, run_child
 
 WORDS = [
     "china",
@@ -114,21 +113,6 @@ def generate(path: Path, claims: int, sources: int, seed: int = 7) -> None:
                     )
             out.write("\n".join(lines) + "\n")
 
-
-def _child(code: str, *args: str) -> dict[str, float]:
-    """Run `code` in a fresh interpreter; it prints JSON with its wall time."""
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"benchmark child failed:\n{proc.stderr[-3000:]}")
-    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
-
-
-PEAK = """
-import resource
-def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-"""
 
 IMPORT = (
     PEAK
@@ -234,9 +218,9 @@ def main() -> None:
     for name in ("floor.db", "import.db"):
         for suffix in ("", "-wal", "-shm"):
             (args.out / (name + suffix)).unlink(missing_ok=True)
-    floor = _child(FLOOR, str(args.out / "floor.db"), str(src))
-    tracked = _child(IMPORT, str(args.out / "import.db"), str(src))
-    again = _child(REIMPORT, str(args.out / "import.db"), str(src))
+    floor = run_child(FLOOR, str(args.out / "floor.db"), str(src))
+    tracked = run_child(IMPORT, str(args.out / "import.db"), str(src))
+    again = run_child(REIMPORT, str(args.out / "import.db"), str(src))
     assert tracked["created"] == floor["created"] == args.claims, (tracked, floor)
     assert again["created"] == 0 and again["unchanged"] == args.claims, again
 

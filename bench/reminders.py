@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import shutil
 import sqlite3
 import subprocess
@@ -29,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from _child import run_child
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 STAMP = "2026-11-01 00:00:00.000000"
@@ -258,14 +259,6 @@ controller.stop()
 """
 
 
-def _child(code: str, *args: str) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"benchmark child failed:\n{proc.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
-
-
 class Server:
     """The aiosmtpd server, in a process of its own so that it does not share the GIL with a sender."""
 
@@ -325,8 +318,8 @@ def main() -> None:
         Path(f"{work}{suffix}").unlink(missing_ok=True)
     shutil.copy(db, work)
 
-    scan_floor = _child(SCAN_FLOOR, str(work), str(args.repeat))
-    scan_engine = _child(SCAN_ENGINE, str(work), str(args.repeat))
+    scan_floor = run_child(SCAN_FLOOR, str(work), str(args.repeat))
+    scan_engine = run_child(SCAN_ENGINE, str(work), str(args.repeat))
     # Delivery: engine and floor take turns, --rounds times, to even out a noisy machine; the
     # best round of each counts. Between rounds the sent digests go back in the queue.
     server = Server()
@@ -339,12 +332,12 @@ def main() -> None:
                 _requeue(work)
             server.command("reset")
             engines.append(
-                _child(SEND_ENGINE, str(work), str(server.port), "send-only" if round_ else "full")
+                run_child(SEND_ENGINE, str(work), str(server.port), "send-only" if round_ else "full")
             )
             received = server.command(f"dump {messages}" if round_ == 0 else "count")
             assert received == engines[-1]["sent"], (received, engines[-1])
             server.command("reset")
-            floors.append(_child(SEND_FLOOR, str(messages), str(server.port)))
+            floors.append(run_child(SEND_FLOOR, str(messages), str(server.port)))
             assert server.command("count") == floors[-1]["sent"] == received
     finally:
         server.close()

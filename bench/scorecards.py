@@ -21,10 +21,10 @@ import json
 import random
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from _child import PEAK, run_child
 
 NOW = "2026-11-23 12:00:00.000000"
 TAGS = ("china", "north-korea", "economy", "election", "trade", "security", "energy", "health")
@@ -164,12 +164,6 @@ def _flush(
         rows.clear()
 
 
-PEAK = """
-import resource
-def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-"""
-
 FLOOR = (
     PEAK
     + """
@@ -225,14 +219,6 @@ print(json.dumps({"wall": wall, "peak_mb": peak_mb(), "written": len(result.writ
 )
 
 
-def _child(code: str, *args: str) -> dict[str, float]:
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"benchmark child failed:\n{proc.stderr[-3000:]}")
-    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -256,9 +242,9 @@ def main() -> None:
     for d in (floor_dir, site_dir):
         shutil.rmtree(d, ignore_errors=True)
 
-    floor = _child(FLOOR, str(work), str(floor_dir))
-    full = _child(BUILD, str(work), str(site_dir), "full")
-    incremental = _child(BUILD, str(work), str(site_dir), "incremental")
+    floor = run_child(FLOOR, str(work), str(floor_dir))
+    full = run_child(BUILD, str(work), str(site_dir), "full")
+    incremental = run_child(BUILD, str(work), str(site_dir), "incremental")
     ratio = full["wall"] / floor["wall"]
     print(f"\n{args.claims:,} claims over {args.sources:,} sources")
     print(f"{'run':48} {'wall s':>8} {'peak MB':>8}  notes")

@@ -4,34 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from clirunner import Tracker
 from icalendar import Calendar, Event
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import __version__, services
-from tracker.cli import cli
 
 NOW = "2026-11-23T12:00:00+00:00"
 STAMP = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-
-
-@dataclass
-class Tracker:
-    """Runs `tracker --database-url URL ...` in-process, checking the exit code."""
-
-    db_url: str
-    config: Path
-
-    def run(self, *args: str, code: int = 0) -> Result:
-        argv = ["--config", str(self.config), "--database-url", self.db_url, *args]
-        result = CliRunner().invoke(cli, argv, catch_exceptions=False)
-        assert result.exit_code == code, f"exit {result.exit_code}\n{result.stdout}\n{result.stderr}"
-        return result
 
 
 def add_prediction(t: Tracker, key: str, source: str, deadline: str, *extra: str) -> None:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 import pytest
 import yaml
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
+from clirunner import Tracker
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,45 +24,6 @@ from tracker.migrations import head_revision
 
 NOW = "2026-11-23T12:00:00+00:00"
 WriteFile = Callable[[str, str], Path]
-
-
-@dataclass
-class Tracker:
-    """Runs `tracker --database-url URL ...` in-process, checking the exit code."""
-
-    db_url: str
-    config: Path
-
-    def run(
-        self,
-        *args: str,
-        code: int = 0,
-        input: str | None = None,
-        env: dict[str, str] | None = None,
-        traceback: bool = False,
-    ) -> Result:
-        runner = CliRunner()
-        argv = ["--config", str(self.config), "--database-url", self.db_url, *args]
-        # catch_exceptions=False: anything that escapes main() would reach a user as a traceback.
-        result = runner.invoke(cli, argv, input=input, env=env, catch_exceptions=False)
-        assert result.exit_code == code, (
-            f"exit {result.exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-        )
-        assert ("Traceback" in result.output) is traceback
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "--json").stdout)
-
-    def error(self, *args: str, code: int = 1, input: str | None = None) -> str:
-        """Run a failing command; its error is exactly one line on stderr, and stdout is empty."""
-        result = self.run(*args, code=code, input=input)
-        lines = result.stderr.splitlines()
-        assert len(lines) == 1, result.stderr
-        assert lines[0].startswith("tracker: error: ")
-        if input is None:
-            assert result.stdout == ""
-        return lines[0]
 
 
 def fits(text: str) -> None:

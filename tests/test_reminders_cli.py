@@ -5,35 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner, Result
-
-from tracker.cli import cli
+from clirunner import Tracker
 
 if TYPE_CHECKING:
     from conftest import SmtpTestServer
 
 SEVEN_BEFORE = "2027-01-24T09:00:00+00:00"
-
-
-class Tracker:
-    """Runs `tracker --database-url URL ...` in-process, checking the exit code."""
-
-    def __init__(self, db_url: str, config: Path) -> None:
-        self.db_url, self.config = db_url, config
-        self.env: dict[str, str] = {}
-
-    def run(self, *args: str, code: int = 0) -> Result:
-        argv = ["--config", str(self.config), "--database-url", self.db_url, *args]
-        result = CliRunner().invoke(cli, argv, env=self.env, catch_exceptions=False)
-        assert result.exit_code == code, f"exit {result.exit_code}\n{result.stdout}\n{result.stderr}"
-        assert "Traceback" not in result.output
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "--json").stdout)
 
 
 @pytest.fixture

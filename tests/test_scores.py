@@ -11,17 +11,15 @@ import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from clirunner import Tracker
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import services
 from tracker.claimsfile import import_claims
-from tracker.cli import cli
 from tracker.cli.output import WIDTH, text_width
 from tracker.config import Settings
 from tracker.scorecards.summary import summarise_source, summarise_sources, summary_json
@@ -160,31 +158,6 @@ def expected_figures(scores: SourceScores) -> dict[str, Any]:
 
 def pure(predictions: list[ScoredPrediction], facts: list[ScoredFact], **options: Any) -> dict[str, Any]:
     return expected_figures(score_source(predictions, facts, today=TODAY, **options))
-
-
-@dataclass
-class Tracker:
-    """Runs `tracker --database-url URL ...` in-process (as tests/test_cli.py does), checking the exit code."""
-
-    db_url: str
-    config: Path
-
-    def run(self, *args: str, code: int = 0) -> Result:
-        argv = ["--config", str(self.config), "--database-url", self.db_url, *args]
-        result = CliRunner().invoke(cli, argv, catch_exceptions=False)
-        assert result.exit_code == code, f"exit {result.exit_code}\n{result.stdout}\n{result.stderr}"
-        assert "Traceback" not in result.output
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "--json").stdout)
-
-    def error(self, *args: str) -> str:
-        result = self.run(*args, code=1)
-        lines = result.stderr.splitlines()
-        assert len(lines) == 1 and lines[0].startswith("tracker: error: "), result.stderr
-        assert result.stdout == ""
-        return lines[0]
 
 
 def fits(text: str) -> None:
