@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -10,7 +11,17 @@ from scipy.stats import binomtest
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
-from tracker.scoring import Z_95, Pair, calibration_table, murphy_decomposition, wilson_interval
+from tracker.scoring import (
+    AUTO_DISTINCT_LIMIT,
+    Z_95,
+    Pair,
+    ScoredPrediction,
+    calibration_table,
+    choose_binning,
+    murphy_decomposition,
+    score_predictions,
+    wilson_interval,
+)
 
 SEEDS = range(6)
 ESTIMATIVE = (0.0, 0.03, 0.07, 0.125, 0.3, 0.325, 0.5, 0.675, 0.75, 0.875, 0.93, 0.97, 1.0)
@@ -118,6 +129,31 @@ def test_distinct_bins_match_numpy(seed: int) -> None:
 def test_unknown_binning_is_refused() -> None:
     with pytest.raises(ValueError):
         calibration_table([(0.5, 1)], "quintile")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("distinct", [1, 7, AUTO_DISTINCT_LIMIT, AUTO_DISTINCT_LIMIT + 1, 99])
+def test_auto_binning_is_distinct_up_to_the_limit_then_deciles(distinct: int) -> None:
+    pairs = [(k / 100, k % 2) for k in range(1, distinct + 1)] * 3
+    expected = "distinct" if distinct <= AUTO_DISTINCT_LIMIT else "decile"
+    assert choose_binning(pairs) == expected
+    assert choose_binning(pairs, "distinct") == "distinct" and choose_binning(pairs, "decile") == "decile"
+    with pytest.raises(ValueError):
+        choose_binning(pairs, "quintile")  # type: ignore[arg-type]
+
+
+def test_scores_record_the_binning_auto_chose() -> None:
+    # 99 different stated probabilities: the table is binned by decile, and says so.
+    records = [
+        ScoredPrediction(f"k{k}", k / 100, "true" if k % 3 else "false", dt.date(2020, 1, 1))
+        for k in range(1, 100)
+    ]
+    scores = score_predictions(records, today=dt.date(2026, 11, 23))
+    assert scores.binning == "decile"
+    assert scores.calibration == calibration_table(
+        [(k / 100, int(k % 3 != 0)) for k in range(1, 100)], "decile"
+    )
+    few = score_predictions(records[:5], today=dt.date(2026, 11, 23))
+    assert few.binning == "distinct" and len(few.calibration) == 5
 
 
 # --- Murphy decomposition ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from tracker.cli.app import App, pass_app
 from tracker.cli.output import WIDTH, Column, emit_json, fields, table, wrap
 from tracker.cli.params import json_option, now_option, resolve_now
 from tracker.scorecards.summary import SourceSummary, summarise_source, summarise_sources, summary_json
-from tracker.scoring import BINNINGS, MIN_SAMPLE, SELECTION_NOTE, Binning, SourceScores, rank_key
+from tracker.scoring import BINNING_CHOICES, MIN_SAMPLE, SELECTION_NOTE, BinningChoice, SourceScores, rank_key
 
 DASH = "\u2013"
 MINUS = "\u2212"
@@ -165,10 +165,11 @@ def score_text(summary: SourceSummary) -> str:
 def _score_options(func: click.decorators.FC) -> click.decorators.FC:
     func = click.option(
         "--binning",
-        type=click.Choice(BINNINGS),
-        default="distinct",
+        type=click.Choice(BINNING_CHOICES),
+        default="auto",
         show_default=True,
-        help="Calibration bins: one per stated probability, or deciles.",
+        help="Calibration bins: one per stated probability, deciles, or auto (one per "
+        "probability up to 12 of them, deciles beyond).",
     )(func)
     return click.option(
         "--min-sample",
@@ -185,7 +186,7 @@ def _score_options(func: click.decorators.FC) -> click.decorators.FC:
 @now_option
 @json_option
 @pass_app
-def scores(app: App, min_sample: int, binning: Binning, now: dt.datetime | None, as_json: bool) -> None:
+def scores(app: App, min_sample: int, binning: BinningChoice, now: dt.datetime | None, as_json: bool) -> None:
     """Every source's figures: JSON by slug, or a table ranked by Brier score."""
     now = resolve_now(now)
     with app.begin() as session:
@@ -205,7 +206,7 @@ def scores(app: App, min_sample: int, binning: Binning, now: dt.datetime | None,
 @json_option
 @pass_app
 def score(
-    app: App, slug: str, min_sample: int, binning: Binning, now: dt.datetime | None, as_json: bool
+    app: App, slug: str, min_sample: int, binning: BinningChoice, now: dt.datetime | None, as_json: bool
 ) -> None:
     """One source's figures, and an outlet's together with its members."""
     now = resolve_now(now)

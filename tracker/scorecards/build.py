@@ -34,7 +34,14 @@ from tracker.scorecards.render import (
     rfc3339,
     templates_dir,
 )
-from tracker.scoring import BRIER_CONVENTION, MIN_SAMPLE, SELECTION_NOTE, ScoredFact, ScoredPrediction
+from tracker.scoring import (
+    AUTO_DISTINCT_LIMIT,
+    BRIER_CONVENTION,
+    MIN_SAMPLE,
+    SELECTION_NOTE,
+    ScoredFact,
+    ScoredPrediction,
+)
 from tracker.services.deadlines import local_today
 from tracker.services.lookup import did_you_mean
 
@@ -314,7 +321,12 @@ def _render_pages(
 
 
 def _site_text() -> dict[str, Any]:
-    return {"brier_convention": BRIER_CONVENTION, "selection_note": SELECTION_NOTE, "min_sample": MIN_SAMPLE}
+    return {
+        "brier_convention": BRIER_CONVENTION,
+        "selection_note": SELECTION_NOTE,
+        "min_sample": MIN_SAMPLE,
+        "auto_distinct_limit": AUTO_DISTINCT_LIMIT,
+    }
 
 
 def _write_index(b: _Builder, summaries: list[tuple[Summary, str]]) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tracker.scorecards.data import SourceRecord, iter_claims_by_source, load_sources, split_scored
 from tracker.scoring import (
     MIN_SAMPLE,
-    Binning,
+    BinningChoice,
     CalibrationBin,
     Decomposition,
     FactScores,
@@ -83,7 +83,7 @@ def iter_summaries(
     *,
     today: dt.date,
     min_sample: int = MIN_SAMPLE,
-    binning: Binning = "distinct",
+    binning: BinningChoice = "auto",
 ) -> Iterator[SourceSummary]:
     """Summaries of `sources` (default: all), parents before their members, read a chunk at a time.
 
@@ -142,7 +142,7 @@ def summarise_sources(
     *,
     today: dt.date,
     min_sample: int = MIN_SAMPLE,
-    binning: Binning = "distinct",
+    binning: BinningChoice = "auto",
 ) -> list[SourceSummary]:
     """Every source's summary, by slug."""
     found = iter_summaries(session, today=today, min_sample=min_sample, binning=binning)
@@ -155,7 +155,7 @@ def summarise_source(
     *,
     today: dt.date,
     min_sample: int = MIN_SAMPLE,
-    binning: Binning = "distinct",
+    binning: BinningChoice = "auto",
 ) -> SourceSummary:
     """One source's summary (with its members when it has any); NotFound with a hint when unknown."""
     wanted = get_source(session, slug)

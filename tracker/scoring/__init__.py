@@ -13,12 +13,16 @@ over-confidence figure in `overconfidence`, the fact mapping in `FACT_ACCURACY`.
 from __future__ import annotations
 
 from tracker.scoring.calibration import (
+    AUTO_DISTINCT_LIMIT,
+    BINNING_CHOICES,
     BINNINGS,
     Z_95,
     Binning,
+    BinningChoice,
     CalibrationBin,
     Decomposition,
     calibration_table,
+    choose_binning,
     murphy_decomposition,
     wilson_interval,
 )
@@ -56,7 +60,9 @@ from tracker.scoring.sources import SELECTION_NOTE, SourceScores, fact_rank_key,
 from tracker.scoring.timeline import BrierPoint, brier_over_time
 
 __all__ = [
+    "AUTO_DISTINCT_LIMIT",
     "BINNINGS",
+    "BINNING_CHOICES",
     "BRIER_CHANCE",
     "BRIER_CONVENTION",
     "FACT_ACCURACY",
@@ -69,6 +75,7 @@ __all__ = [
     "SELECTION_NOTE",
     "Z_95",
     "Binning",
+    "BinningChoice",
     "BrierPoint",
     "CalibrationBin",
     "Decomposition",
@@ -85,6 +92,7 @@ __all__ = [
     "brier_over_time",
     "brier_score",
     "calibration_table",
+    "choose_binning",
     "clip",
     "count_statuses",
     "fact_rank_key",

@@ -10,6 +10,11 @@ Bins come in two kinds (`Binning`):
   last bin also holds p = 1. (scikit-learn's `calibration_curve` closes its bins on
   the right instead; the two agree away from the edges.)
 
+"auto" (`BinningChoice`) picks between them per record: distinct while the record states
+at most `AUTO_DISTINCT_LIMIT` different probabilities (estimative language gives about
+seven), deciles beyond that, where one bin per value would leave bins of one or two
+predictions whose intervals say nothing.
+
 All sums use `math.fsum`, which is correctly rounded, so the figures do not depend on
 the order of the input.
 """
@@ -26,6 +31,11 @@ from tracker.scoring.records import Pair
 
 Binning = Literal["distinct", "decile"]
 BINNINGS: tuple[Binning, ...] = ("distinct", "decile")
+BinningChoice = Literal["auto", "distinct", "decile"]
+BINNING_CHOICES: tuple[BinningChoice, ...] = ("auto", "distinct", "decile")
+
+AUTO_DISTINCT_LIMIT = 12
+"""The most distinct stated probabilities "auto" bins one by one; more are binned by decile."""
 
 Z_95 = 1.959963984540054
 """The standard normal quantile at 0.975: a two-sided 95% interval."""
@@ -61,6 +71,21 @@ class CalibrationBin:
     observed: float  # hits / n
     ci_low: float  # 95% Wilson interval for the observed frequency
     ci_high: float
+
+
+def choose_binning(pairs: Sequence[Pair], choice: BinningChoice = "auto") -> Binning:
+    """The binning `choice` means for these pairs ("auto": see the module's docstring).
+
+    >>> choose_binning([(0.675, 1), (0.325, 0)])
+    'distinct'
+    >>> choose_binning([(k / 100, 1) for k in range(1, 100)])
+    'decile'
+    """
+    if choice == "auto":
+        return "distinct" if len({p for p, _ in pairs}) <= AUTO_DISTINCT_LIMIT else "decile"
+    if choice not in BINNINGS:
+        raise ValueError(f"binning must be one of {BINNING_CHOICES}, got {choice!r}")
+    return choice
 
 
 def _decile(p: float) -> int:

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from tracker.scoring import metrics
 from tracker.scoring.calibration import (
     Binning,
+    BinningChoice,
     CalibrationBin,
     Decomposition,
     calibration_table,
+    choose_binning,
     murphy_decomposition,
 )
 from tracker.scoring.metrics import MIN_SAMPLE
@@ -91,7 +93,7 @@ class PredictionScores:
     log_score: float | None
     hit_rate: float | None
     overconfidence: float | None
-    binning: Binning
+    binning: Binning  # what the calibration table used ("auto" resolved)
     calibration: tuple[CalibrationBin, ...]
     decomposition: Decomposition | None
 
@@ -101,11 +103,12 @@ def score_predictions(
     *,
     today: dt.date,
     min_sample: int = MIN_SAMPLE,
-    binning: Binning = "distinct",
+    binning: BinningChoice = "auto",
 ) -> PredictionScores:
     """All prediction figures for the given records (one source, or any slice of them)."""
     records = list(predictions)
     pairs = scored_pairs(records)
+    used = choose_binning(pairs, binning)
     return PredictionScores(
         counts=count_statuses(records, today=today),
         n_scored=len(pairs),
@@ -118,7 +121,7 @@ def score_predictions(
         log_score=metrics.log_score(pairs),
         hit_rate=metrics.hit_rate(pairs),
         overconfidence=metrics.overconfidence(pairs),
-        binning=binning,
-        calibration=calibration_table(pairs, binning),
+        binning=used,
+        calibration=calibration_table(pairs, used),
         decomposition=murphy_decomposition(pairs, "distinct"),
     )

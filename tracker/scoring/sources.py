@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tracker.scoring.calibration import Binning
+from tracker.scoring.calibration import BinningChoice
 from tracker.scoring.facts import FactScores, score_facts
 from tracker.scoring.metrics import MIN_SAMPLE
 from tracker.scoring.predictions import PredictionScores, score_predictions
@@ -38,7 +38,7 @@ def score_source(
     *,
     today: dt.date,
     min_sample: int = MIN_SAMPLE,
-    binning: Binning = "distinct",
+    binning: BinningChoice = "auto",
 ) -> SourceScores:
     """Every figure for one source; to include an outlet's people, pass their records too."""
     return SourceScores(
