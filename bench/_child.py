@@ -7,11 +7,55 @@ import subprocess
 import sys
 from typing import Any
 
-# Prepended to a child's code: its own peak memory, so one measurement can't inflate another's.
+# Prepended to a child's code: the peak memory of the child and every process it starts (a
+# scorecard build renders in worker processes), so one measurement can't inflate another's.
+# Each process's own peak (ru_maxrss) is exact but says nothing of the sum; the sum of the
+# tree's resident sets is sampled every 10 ms, and the larger of the two is reported.
 PEAK = """
-import resource
+import os, resource, threading, time
+
+def _rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+def _children(pid):
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                found.extend(int(c) for c in children.read().split())
+    except OSError:
+        pass
+    return found
+
+def _tree_kb():
+    total, todo, seen = 0, [os.getpid()], set()
+    while todo:
+        pid = todo.pop()
+        if pid not in seen:
+            seen.add(pid)
+            total += _rss_kb(pid)
+            todo.extend(_children(pid))
+    return total
+
+_tree_peak = [0]
+
+def _sample():
+    while True:
+        _tree_peak[0] = max(_tree_peak[0], _tree_kb())
+        time.sleep(0.01)
+
+threading.Thread(target=_sample, daemon=True).start()
+
 def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return max(own, _tree_peak[0], _tree_kb()) / 1024
 """
 
 

@@ -6,7 +6,9 @@ peak memory is its own:
 
 - the floor: one SELECT of the claim rows with their current verdicts, grouped by source
   in Python, written through a one-line Jinja template into one file per source;
-- the full build: `tracker.scorecards.build_site(..., full=True)` into an empty folder;
+- the full build: `tracker.scorecards.build_site(..., full=True)` into an empty folder, with
+  the default `report.jobs` (one process per CPU: the build's own and a worker per other CPU;
+  peak memory is that of all of them together);
 - the incremental build: one resolution (through `tracker.services.resolve`), then
   `build_site` again on the same folder.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import sqlite3
@@ -242,8 +245,18 @@ def main() -> None:
     for d in (floor_dir, site_dir):
         shutil.rmtree(d, ignore_errors=True)
 
-    floor = run_child(FLOOR, str(work), str(floor_dir))
+    # Each run starts with the disk quiet: the gigabytes an earlier run (or the clean-up)
+    # left to write back would otherwise slow whichever run came next. The floor runs twice
+    # into fresh folders and keeps its faster time, so the ratio errs against tracker.
+    floors = []
+    for attempt in range(2):
+        shutil.rmtree(floor_dir, ignore_errors=True)
+        os.sync()
+        floors.append(run_child(FLOOR, str(work), str(floor_dir)))
+    floor = min(floors, key=lambda run: run["wall"])
+    os.sync()
     full = run_child(BUILD, str(work), str(site_dir), "full")
+    os.sync()
     incremental = run_child(BUILD, str(work), str(site_dir), "incremental")
     ratio = full["wall"] / floor["wall"]
     print(f"\n{args.claims:,} claims over {args.sources:,} sources")

@@ -598,8 +598,8 @@ def test_the_interval_of_a_mean_is_the_normal_approximation() -> None:
 
 
 def test_families_are_read_together_members_first() -> None:
-    from tracker.scorecards.build import _Family
     from tracker.scorecards.data import SourceRecord
+    from tracker.scorecards.family import Family
 
     def source(i: int, slug: str, parent: int | None = None) -> SourceRecord:
         return SourceRecord(i, slug, slug, "person" if parent else "outlet", None, None, parent, 0)
@@ -614,8 +614,10 @@ def test_families_are_read_together_members_first() -> None:
         source(6, "f-loop", 7),
         source(7, "g-loop", 6),
     ]
-    family = _Family(sorted(sources, key=lambda s: s.slug))
+    family = Family(sorted(sources, key=lambda s: s.slug))
     order = family.children_first([s.id for s in sources])
     assert order == [3, 5, 1, 2, 4, 7, 6]
     # Only what was asked for, and a member whose outlet is not asked for stands alone.
     assert family.children_first([2, 3]) == [2, 3]
+    # Units never split a family: the first family (3, 5, 1) stays whole though the size is 2.
+    assert family.units([s.id for s in sources], 2) == [[3, 5, 1], [2, 4], [7, 6]]

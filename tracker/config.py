@@ -88,6 +88,9 @@ class ReportSettings(_Group):
     cron: str = Field(default="0 8 * * mon", description="Cron expression (UTC) for the periodic report.")
     out_dir: str = Field(default="site", description="Folder the scorecard site and digests are written to.")
     email: bool = Field(default=True, description="Email the digest to the reviewers subscribed to reports.")
+    jobs: int = Field(
+        default=0, ge=0, description="Processes that render a large scorecard site; 0: one per CPU."
+    )
     reviewer_name: str = Field(
         default="tracker", description="The reviewing organisation named as author in ClaimReview markup."
     )

@@ -23,17 +23,30 @@ from tracker.scorecards import build_site
 )
 @click.option("--source", metavar="SLUG", help="Rebuild only this source's page (plus the index and feed).")
 @click.option("--full", is_flag=True, help="Rebuild every page, ignoring what the last build recorded.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Processes that render a large site (0: one per CPU) [default: report.jobs, 0].",
+)
 @now_option
 @json_option
 @pass_app
 def scorecards(
-    app: App, out_dir: Path, source: str | None, full: bool, now: dt.datetime | None, as_json: bool
+    app: App,
+    out_dir: Path,
+    source: str | None,
+    full: bool,
+    jobs: int | None,
+    now: dt.datetime | None,
+    as_json: bool,
 ) -> None:
     """Build the scorecard site: a page per source, a ranked index and an Atom feed."""
     # Read-only: a dry-run unit of work is rolled back, so a build can never write by mistake.
     with app.begin(dry_run=True) as session:
         result = build_site(
-            session, out_dir, settings=app.settings, now=resolve_now(now), source=source, full=full
+            session, out_dir, settings=app.settings, now=resolve_now(now), source=source, full=full, jobs=jobs
         )
     if as_json:
         emit_json(result.to_json())

@@ -1,0 +1,98 @@
+"""Who belongs to whom among the sources: an outlet's people, and the order pages are read in.
+
+An outlet's page adds up its people's records, so a family is always read and rendered
+together, members first (`groups`), whether by the build itself or by one of its workers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from tracker.scorecards.data import SourceRecord
+from tracker.scorecards.manifest import digest
+
+
+class Family:
+    """Members of each source, and the relatives a page names."""
+
+    def __init__(self, sources: Sequence[SourceRecord]) -> None:
+        self.by_id = {s.id: s for s in sources}
+        self.members: dict[int, list[SourceRecord]] = defaultdict(list)
+        for s in sources:  # already in slug order
+            if s.parent_id is not None and s.parent_id != s.id and s.parent_id in self.by_id:
+                self.members[s.parent_id].append(s)
+
+    def parent(self, source: SourceRecord) -> SourceRecord | None:
+        """The source this one belongs to, if any."""
+        if source.parent_id is None or source.parent_id == source.id:
+            return None
+        return self.by_id.get(source.parent_id)
+
+    def meta(self, source: SourceRecord, parent_has_page: bool) -> str:
+        """A hash of what the page shows about the source and its relatives, beyond its own claims."""
+        parent = self.parent(source)
+        relatives = [f"{m.id}:{m.slug}:{m.name}:{m.revision}" for m in self.members.get(source.id, ())]
+        return digest(
+            source.slug,
+            source.name,
+            source.kind,
+            source.url or "",
+            source.notes or "",
+            f"{parent.slug}:{parent.name}:{parent_has_page}" if parent else "",
+            *relatives,
+        )
+
+    def groups(self, ids: Iterable[int]) -> list[list[int]]:
+        """`ids` in families, each a list with every source right after its members.
+
+        Walking from the top of each family keeps a family together, so the members'
+        records wait in memory only until their outlet comes, a few sources later.
+        """
+        wanted = set(ids)
+
+        def is_top(i: int) -> bool:
+            parent = self.parent(self.by_id[i])
+            return parent is None or parent.id not in wanted
+
+        groups: list[list[int]] = []
+        done: set[int] = set()
+        by_slug = sorted(wanted, key=lambda i: self.by_id[i].slug)
+        # Tops first; a membership cycle has none, so its sources come in a second pass.
+        for root in [i for i in by_slug if is_top(i)] + by_slug:
+            group: list[int] = []
+            stack: list[tuple[int, bool]] = [(root, False)]
+            on_path: set[int] = set()
+            while stack:
+                node, expanded = stack.pop()
+                if node in done:
+                    continue
+                if expanded:
+                    done.add(node)
+                    group.append(node)
+                    continue
+                on_path.add(node)  # guards against a membership cycle
+                stack.append((node, True))
+                for m in reversed(self.members.get(node, ())):
+                    if m.id in wanted and m.id not in done and m.id not in on_path:
+                        stack.append((m.id, False))
+            if group:
+                groups.append(group)
+        return groups
+
+    def children_first(self, ids: Iterable[int]) -> list[int]:
+        """`ids` with every source right after its members (the families of `groups`, joined)."""
+        return [i for group in self.groups(ids) for i in group]
+
+    def units(self, ids: Iterable[int], size: int) -> list[list[int]]:
+        """`ids` cut into units of about `size` sources, never splitting a family."""
+        units: list[list[int]] = []
+        unit: list[int] = []
+        for group in self.groups(ids):
+            unit.extend(group)
+            if len(unit) >= size:
+                units.append(unit)
+                unit = []
+        if unit:
+            units.append(unit)
+        return units
