@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -123,14 +124,47 @@ def check_evidence(verdict: str, evidence: list[str]) -> str | None:
     return None
 
 
+class FieldProblem(NamedTuple):
+    """A problem with one of several related fields: which one, and what is wrong with its value.
+
+    The claims file puts `message` on the field's own path and line; the services and
+    the CLI print `str(problem)`, which names the field first.
+    """
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.message}"
+
+
+def deadline_problems(
+    made_on: dt.date | None, deadline: dt.date, window_start: dt.date | None = None
+) -> list[FieldProblem]:
+    """The deadline is not before made_on, and a window starts within [made_on, deadline].
+
+    `made_on` None (missing, and reported elsewhere) skips the checks that need it.
+    """
+    found: list[FieldProblem] = []
+    if made_on is not None and deadline < made_on:
+        found.append(FieldProblem("deadline", f"{deadline} is before made_on {made_on}"))
+    if window_start is not None:
+        if window_start > deadline:
+            found.append(FieldProblem("window_start", f"{window_start} is after the deadline {deadline}"))
+        elif made_on is not None and window_start < made_on:
+            found.append(FieldProblem("window_start", f"{window_start} is before made_on {made_on}"))
+    return found
+
+
 def check_deadline(made_on: dt.date, deadline: dt.date, window_start: dt.date | None = None) -> str | None:
-    """The deadline is not before made_on, and a window starts within [made_on, deadline]."""
-    if deadline < made_on:
-        return f"deadline {deadline} is before made_on {made_on}"
-    if window_start is not None and window_start > deadline:
-        return f"window_start {window_start} is after the deadline {deadline}"
-    if window_start is not None and window_start < made_on:
-        return f"window_start {window_start} is before made_on {made_on}"
+    """`deadline_problems` as one phrase, each problem naming its field."""
+    return "; ".join(str(p) for p in deadline_problems(made_on, deadline, window_start)) or None
+
+
+def resolved_on_problem(made_on: dt.date | None, resolved_on: dt.date) -> FieldProblem | None:
+    """A verdict cannot be given before the claim was made."""
+    if made_on is not None and resolved_on < made_on:
+        return FieldProblem("resolved_on", f"{resolved_on} is before made_on {made_on}")
     return None
 
 

@@ -296,21 +296,16 @@ class EntryChecker:
                 bad(("resolution",), "resolution criteria are for predictions; a fact has as_of")
         criteria = claim.resolution
         if criteria is not None:
-            if claim.made_on is not None and criteria.deadline < claim.made_on:
-                bad(("resolution", "deadline"), f"{criteria.deadline} is before made_on {claim.made_on}")
-            if criteria.window_start is not None:
-                if criteria.window_start > criteria.deadline:
-                    bad(("resolution", "window_start"), f"{criteria.window_start} is after the deadline")
-                elif claim.made_on is not None and criteria.window_start < claim.made_on:
-                    bad(("resolution", "window_start"), f"{criteria.window_start} is before made_on")
+            for wrong in rules.deadline_problems(claim.made_on, criteria.deadline, criteria.window_start):
+                bad(("resolution", wrong.field), wrong.message)
         outcome = claim.outcome
         if outcome is not None:
             if problem := rules.check_verdict(claim.kind, outcome.verdict):
                 bad(("outcome", "verdict"), problem)
             elif problem := rules.check_evidence(outcome.verdict, list(outcome.evidence)):
                 bad(("outcome", "evidence"), problem)
-            if claim.made_on is not None and outcome.resolved_on < claim.made_on:
-                bad(("outcome", "resolved_on"), f"{outcome.resolved_on} is before made_on {claim.made_on}")
+            if too_early := rules.resolved_on_problem(claim.made_on, outcome.resolved_on):
+                bad(("outcome", too_early.field), too_early.message)
             if problem := rules.check_not_future(outcome.resolved_on, "resolved_on", now):
                 bad(("outcome", "resolved_on"), problem)
         return probability

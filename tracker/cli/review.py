@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import click
+from sqlalchemy.orm import Session
 
 from tracker import services
 from tracker.cli.app import App, pass_app
@@ -14,32 +16,43 @@ from tracker.cli.render import resolution_json
 from tracker.models import ALL_VERDICTS
 
 
-@click.command()
-@click.argument("claim_id", metavar="ID")
-@click.argument("handle")
-@pass_app
-def assign(app: App, claim_id: str, handle: str) -> None:
-    """Make reviewer HANDLE responsible for resolving claim ID."""
-    with app.begin() as session:
-        changed = services.assign(session, claim_id, handle)
-    if changed:
-        click.echo(f"assigned {handle} to {claim_id}")
-    else:
-        info(f"{handle} was already assigned to {claim_id}")
+def _assignment(
+    name: str, help_text: str, change: Callable[[Session, str, str], bool], done: str, nothing: str
+) -> click.Command:
+    """`tracker assign` or `unassign`: `change` the claim's reviewers, and say what happened.
+
+    `done` and `nothing` are messages with {handle} and {claim} to fill in.
+    """
+
+    @click.command(name, help=help_text)
+    @click.argument("claim_id", metavar="ID")
+    @click.argument("handle")
+    @pass_app
+    def command(app: App, claim_id: str, handle: str) -> None:
+        with app.begin() as session:
+            changed = change(session, claim_id, handle)
+        if changed:
+            click.echo(done.format(handle=handle, claim=claim_id))
+        else:
+            info(nothing.format(handle=handle, claim=claim_id))
+
+    return command
 
 
-@click.command()
-@click.argument("claim_id", metavar="ID")
-@click.argument("handle")
-@pass_app
-def unassign(app: App, claim_id: str, handle: str) -> None:
-    """Take reviewer HANDLE off claim ID."""
-    with app.begin() as session:
-        changed = services.unassign(session, claim_id, handle)
-    if changed:
-        click.echo(f"unassigned {handle} from {claim_id}")
-    else:
-        info(f"{handle} was not assigned to {claim_id}")
+assign = _assignment(
+    "assign",
+    "Make reviewer HANDLE responsible for resolving claim ID.",
+    services.assign,
+    "assigned {handle} to {claim}",
+    "{handle} was already assigned to {claim}",
+)
+unassign = _assignment(
+    "unassign",
+    "Take reviewer HANDLE off claim ID.",
+    services.unassign,
+    "unassigned {handle} from {claim}",
+    "{handle} was not assigned to {claim}",
+)
 
 
 @click.command()

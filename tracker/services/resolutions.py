@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import TrackerError
 from tracker.models import ClaimStatus, Resolution
-from tracker.rules import check_evidence, check_verdict
+from tracker.rules import check_evidence, check_verdict, resolved_on_problem
 from tracker.services.deadlines import local_today
 from tracker.services.lookup import get_claim, get_reviewer
 
@@ -37,8 +37,8 @@ def resolve(
     problems = [check_verdict(claim.kind, verdict)]
     if not problems[0]:
         problems.append(check_evidence(verdict, evidence))
-    if resolved_on < claim.made_on:
-        problems.append(f"resolved_on {resolved_on} is before made_on {claim.made_on}")
+    if problem := resolved_on_problem(claim.made_on, resolved_on):
+        problems.append(str(problem))
     if resolved_on > today:
         problems.append(
             f"resolved_on {resolved_on} is in the future for {reviewer.handle} ({reviewer.timezone})"
