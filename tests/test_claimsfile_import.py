@@ -355,9 +355,14 @@ claims:
      resolution: {criteria: c, deadline: 2018-01-01}}
   - {id: d, source: sino, kind: fact, statement: s, quote: q, made_on: 2017-11-16,
      outcome: {verdict: true, resolved_on: 2017-11-20}}
+  - {id: e, source: sino, kind: prediction, statement: s, quote: q, made_on: 2017-11-16, probability: 0.5,
+     resolution: {criteria: c, deadline: 2017-01-01, window_start: 2017-06-01}}
 """
     )
     problems = "\n".join(problems_of(run_import, write_file("claims.yaml", text)))
+    # Both date problems of one claim at once, each on its own field.
+    assert "claims[4].resolution.deadline: 2017-01-01 is before made_on 2017-11-16" in problems
+    assert "claims[4].resolution.window_start: 2017-06-01 is after the deadline 2017-01-01" in problems
     assert "claims[0].resolution: a prediction needs resolution: {criteria, deadline}" in problems
     assert "claims[0].probability: a prediction needs probability (0..1) or confidence" in problems
     assert "claims[1].confidence: give probability or confidence, not both" in problems
