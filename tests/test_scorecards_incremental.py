@@ -224,3 +224,32 @@ def test_an_outlet_whose_people_have_claims_has_a_page_until_they_have_none(
         session.delete(session.scalars(select(Claim).where(Claim.key == "briefing")).one())
     result = build(session_factory, settings, out)
     assert result.deleted == pages("ministry", "spokesman") and result.sources == 0
+
+
+def test_a_second_build_waits_for_the_one_writing_the_folder(
+    built: Path, session_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    from filelock import FileLock
+
+    from tracker.errors import TrackerError
+    from tracker.scorecards.build import LOCK_NAME
+
+    before = hashes(built)
+    with FileLock(built / LOCK_NAME):  # another build, mid-way
+        with pytest.raises(TrackerError, match="another build has been writing this site for 0.2 s"):
+            build(session_factory, settings, built, full=True, lock_wait=0.2)
+    assert changed(before, hashes(built)) == set()  # it wrote nothing
+    assert build(session_factory, settings, built, full=True, lock_wait=0.2).sources == 5
+
+
+def test_two_builds_at_once_leave_the_site_a_single_build_makes(
+    built: Path, session_factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone = tmp_path / "alone"
+    build(session_factory, settings, alone, full=True)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: build(session_factory, settings, built, full=True), range(2)))
+    assert [r.sources for r in results] == [5, 5]
+    assert hashes(built) == hashes(alone)

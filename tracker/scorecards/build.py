@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
 from sqlalchemy.orm import Session
 
 from tracker.config import Settings
-from tracker.errors import NotFound
+from tracker.errors import NotFound, TrackerError
 from tracker.scorecards import parallel
 from tracker.scorecards.data import SourceRecord, load_sources
 from tracker.scorecards.family import Family
@@ -39,6 +40,11 @@ from tracker.scoring import MIN_SAMPLE
 from tracker.services.lookup import did_you_mean
 
 __all__ = ["BuildResult", "build_site", "page_path"]
+
+LOCK_NAME = ".tracker-build.lock"
+"""Held in the site folder while a build writes it: two builds never interleave their files."""
+LOCK_WAIT = 600.0
+"""Seconds a build waits for another one writing the same folder."""
 
 
 @dataclass
@@ -73,13 +79,24 @@ def build_site(
     source: str | None = None,
     full: bool = False,
     jobs: int | None = None,
+    lock_wait: float = LOCK_WAIT,
 ) -> BuildResult:
     """Build (or bring up to date) the scorecard site in `out_dir`; `source` limits it to one page.
 
     `jobs` is how many processes render pages (0: one per CPU; None: `settings.report.jobs`).
     Workers are used only for a build with many pages to render, on a database other
-    processes can open.
+    processes can open. One build at a time writes a folder: another waits up to
+    `lock_wait` seconds for it, then gives up with a TrackerError.
     """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(out_dir / LOCK_NAME)
+    try:
+        lock.acquire(timeout=lock_wait)
+    except Timeout:
+        raise TrackerError(
+            f"{out_dir}: another build has been writing this site for {lock_wait:g} s; try again when it is done"
+        ) from None
     # The build allocates millions of short-lived, acyclic objects; the cycle collector would
     # scan them over and over for nothing (a third of the time on a large site).
     was_enabled = gc.isenabled()
@@ -87,7 +104,7 @@ def build_site(
     try:
         return _build(
             session,
-            Path(out_dir),
+            out_dir,
             settings=settings,
             now=now,
             source=source,
@@ -97,6 +114,7 @@ def build_site(
     finally:
         if was_enabled:
             gc.enable()
+        lock.release()
 
 
 def _build(
@@ -109,7 +127,6 @@ def _build(
     full: bool,
     jobs: int,
 ) -> BuildResult:
-    out_dir.mkdir(parents=True, exist_ok=True)
     out = Output(out_dir, settings, now)
     sources = load_sources(session)
     family = Family(sources)
