@@ -20,7 +20,8 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 # The plotting area inside each chart's viewBox.
 WIDTH, HEIGHT = 460, 380
-LEFT, TOP, PLOT_W, PLOT_H = 64, 24, 372, 300
+# The right margin leaves room for half of the last x label ("Jan 2026"), centred on the edge.
+LEFT, TOP, PLOT_W, PLOT_H = 64, 24, 356, 300
 
 
 def _f(x: float) -> str:
