@@ -16,7 +16,8 @@ from markupsafe import Markup, escape
 from tracker.models import ClaimKind, FactVerdict, PredictionVerdict
 from tracker.scorecards.charts import MONTHS
 from tracker.scorecards.claimreview import ReviewWriter, verdict_label
-from tracker.scorecards.data import ClaimRecord
+from tracker.scorecards.data import Article, ClaimRecord
+from tracker.scorecards.memo import Memo
 from tracker.scoring import says_yes
 
 EXCLUDED_VERDICTS = {
@@ -27,16 +28,24 @@ EXCLUDED_VERDICTS = {
 HEDGE_REASON = "a hedge that names no probability"
 
 
-_DAYS: dict[dt.date, str] = {}
+def _day_text(d: dt.date) -> str:
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+# Memoised: a site has far fewer distinct dates than claims.
+_DAYS: Memo[dt.date, str] = Memo(_day_text, limit=100_000)
 
 
 def day(d: dt.date) -> str:
     """ "16 Nov 2017"."""
-    # Memoised: a site has far fewer distinct dates than claims.
-    text = _DAYS.get(d)
-    if text is None:
-        text = _DAYS[d] = f"{d.day} {MONTHS[d.month - 1]} {d.year}"
-    return text
+    return _DAYS[d]
+
+
+def _time_html(d: dt.date) -> str:
+    return f'<time datetime="{d.isoformat()}">{_DAYS[d]}</time>'
+
+
+_TIMES: Memo[dt.date, str] = Memo(_time_html, limit=100_000)
 
 
 @dataclass(slots=True)
@@ -56,26 +65,44 @@ def verdict_css(verdict: str | None) -> str:
     return "v-open" if verdict is None else f"v-{verdict}"
 
 
-def _scored_outcome(claim: ClaimRecord) -> tuple[str, str]:
-    """(css, words) for a scored prediction: whether the side it favoured happened."""
-    p = claim.probability
-    if claim.kind != ClaimKind.PREDICTION or p is None or claim.verdict not in ("true", "false"):
-        return verdict_css(claim.verdict), ""
-    o = 1 if claim.verdict == "true" else 0
+def _outcome_of(key: tuple[str, float | None, str | None]) -> tuple[str, str]:
+    kind, p, verdict = key
+    if kind != ClaimKind.PREDICTION or p is None or verdict not in ("true", "false"):
+        return verdict_css(verdict), ""
+    o = 1 if verdict == "true" else 0
     # "Came true" is not "right": a source that said 3% was right when it did not happen.
     if says_yes(p) == bool(o):
         return "v-hit", f"A hit: the side it favoured happened. Brier {(p - o) ** 2:.3f}."
     return "v-miss", f"A miss: the side it favoured did not happen. Brier {(p - o) ** 2:.3f}."
 
 
-def _probability(claim: ClaimRecord) -> str:
-    if claim.kind != ClaimKind.PREDICTION:
+# (kind, probability, verdict) -> (css, words); the words need no escaping.
+_OUTCOMES: Memo[tuple[str, float | None, str | None], tuple[str, str]] = Memo(_outcome_of, limit=50_000)
+
+
+def _scored_outcome(claim: ClaimRecord) -> tuple[str, str]:
+    """(css, words) for a scored prediction: whether the side it favoured happened."""
+    return _OUTCOMES[(claim.kind, claim.probability, claim.verdict)]
+
+
+def _probability_of(key: tuple[str, float | None, str | None]) -> str:
+    kind, probability, confidence = key
+    if kind != ClaimKind.PREDICTION:
         return ""
-    words = f" (\u201c{claim.confidence}\u201d)" if claim.confidence else ""
-    if claim.probability is None:
+    words = f" (\u201c{confidence}\u201d)" if confidence else ""
+    if probability is None:
         return f"unscored hedge{words}"
     # 0.675 shows as 67.5%, 0.8 as 80%: no digits the source did not imply.
-    return f"{claim.probability * 100:.1f}".rstrip("0").rstrip(".") + f"%{words}"
+    return f"{probability * 100:.1f}".rstrip("0").rstrip(".") + f"%{words}"
+
+
+def _probability_row(key: tuple[str, float | None, str | None]) -> str:
+    text = _probability_of(key)
+    return f"<div><dt>Probability</dt><dd>{escape(text)}</dd></div>" if text else ""
+
+
+# (kind, probability, confidence) -> the escaped "Probability" row of the claim's facts.
+_PROBABILITY_ROWS: Memo[tuple[str, float | None, str | None], str] = Memo(_probability_row, limit=50_000)
 
 
 def excluded_reason(claim: ClaimRecord) -> str:
@@ -102,18 +129,8 @@ def _days_left(deadline: dt.date, today: dt.date) -> tuple[str, bool]:
 
 
 # Values that repeat across a site's claims (verdicts, kinds, tags, reviewers, bylines),
-# escaped once each. Only strings go in; the cache is bounded so a huge site cannot grow it
-# without limit.
-_ESCAPED: dict[str, str] = {}
-
-
-def _esc_common(text: str) -> str:
-    found = _ESCAPED.get(text)
-    if found is None:
-        found = str(escape(text))
-        if len(_ESCAPED) < 50_000:
-            _ESCAPED[text] = found
-    return found
+# escaped once each; bounded so that a huge site cannot grow it without limit.
+_ESCAPED: Memo[str, str] = Memo(lambda text: str(escape(text)), limit=50_000)
 
 
 def _criteria_html(claim: ClaimRecord) -> str:
@@ -126,24 +143,34 @@ def _criteria_html(claim: ClaimRecord) -> str:
         superseded = i < last
         by = ""
         if c.deadline:
-            window = f", from {day(c.window_start)}" if c.window_start else ""
-            by = f' <span class="by">By {day(c.deadline)}{window}.</span>'
+            window = f", from {_DAYS[c.window_start]}" if c.window_start else ""
+            by = f' <span class="by">By {_DAYS[c.deadline]}{window}.</span>'
         parts.append(
             f'<li class="{"is-superseded" if superseded else "is-current"}"><span class="version">'
             f"Version {c.version}, {'superseded' if superseded else 'in force'}</span> "
-            f'<span class="recorded">recorded {day(c.recorded_at.date())}</span>'
+            f'<span class="recorded">recorded {_DAYS[c.recorded_at.date()]}</span>'
             f"<p>{escape(c.criteria)}{by}</p></li>\n"
         )
     parts.append("</ol>\n")
     return "".join(parts)
 
 
+def _verdict_span(key: tuple[str, str | None]) -> str:
+    kind, verdict = key
+    label = "Re-opened" if verdict is None else verdict_label(kind, verdict)
+    return f'<span class="verdict {escape(verdict_css(verdict))}">{escape(label)}</span>'
+
+
+# (kind, verdict) -> the escaped badge of a verdict-history entry.
+_HISTORY_VERDICTS: Memo[tuple[str, str | None], str] = Memo(_verdict_span, limit=1_000)
+
+
 def _history_html(claim: ClaimRecord) -> str:
     if not claim.history:
         return ""
     parts = ['<h4>Verdict history</h4>\n<ol class="history">\n']
+    kind = claim.kind
     for h in claim.history:
-        label = "Re-opened" if h.verdict is None else verdict_label(claim.kind, h.verdict)
         reviewer = h.reviewer_name or h.reviewer or "unknown reviewer"
         note = f'<p class="note-text">{escape(h.note)}</p>' if h.note else ""
         evidence = ""
@@ -151,12 +178,57 @@ def _history_html(claim: ClaimRecord) -> str:
             links = ", ".join(f'<a href="{url}">{url}</a>' for url in map(escape, h.evidence))
             evidence = f'<p class="evidence">Evidence: {links}</p>'
         parts.append(
-            f'<li><time datetime="{h.resolved_on.isoformat()}">{day(h.resolved_on)}</time> '
-            f'<span class="verdict {_esc_common(verdict_css(h.verdict))}">{_esc_common(label)}</span> '
-            f'<span class="by">by {_esc_common(reviewer)}</span>{note}{evidence}</li>\n'
+            f"<li>{_TIMES[h.resolved_on]} {_HISTORY_VERDICTS[(kind, h.verdict)]} "
+            f'<span class="by">by {_ESCAPED[reviewer]}</span>{note}{evidence}</li>\n'
         )
     parts.append("</ol>\n")
     return "".join(parts)
+
+
+def _heading_of(key: tuple[str, str | None, str, bool, bool]) -> tuple[str, str]:
+    kind, verdict, css, overdue, excluded = key
+    flags = ' <span class="flag-overdue">Overdue</span>' if overdue else ""
+    if excluded:
+        flags += ' <span class="flag-excluded">Not scored</span>'
+    css = escape(css)
+    opening = f'<article class="claim {css}{" is-overdue" if overdue else ""}" id="'
+    meta = (
+        f'">\n<p class="claim-meta"><span class="verdict {css}">{escape(verdict_label(kind, verdict))}'
+        f'</span>{flags} <span class="claim-kind">{escape(kind)}</span></p>\n<h3 class="statement"><a href="#'
+    )
+    return opening, meta
+
+
+# (kind, verdict, css, overdue, excluded) -> the escaped markup around the entry's anchor:
+# everything from "<article" to the heading's link, but for the anchor itself (twice).
+_HEADINGS: Memo[tuple[str, str | None, str, bool, bool], tuple[str, str]] = Memo(_heading_of, limit=1_000)
+
+
+def _appearance_of(article: Article) -> tuple[str, str]:
+    url = escape(article.url)
+    meta = []
+    if article.author:
+        meta.append(article.author)
+    if article.published:
+        meta.append(_DAYS[article.published])
+    byline = f" \u00b7 {escape(' · '.join(meta))}" if meta else ""
+    line = f'<p class="appeared">In <a href="{url}">{escape(article.title or article.url)}</a>{byline}</p>\n'
+    return f'<blockquote class="quote" cite="{url}"><p>', f"</p></blockquote>\n{line}"
+
+
+# An article -> the escaped markup before and after a quote from it (several claims often
+# come from one article).
+_APPEARANCES: Memo[Article, tuple[str, str]] = Memo(_appearance_of, limit=20_000)
+_NO_APPEARANCE = ('<blockquote class="quote"><p>', "</p></blockquote>\n")
+
+
+def _list_row(key: tuple[str, tuple[str, ...]]) -> str:
+    title, items = key
+    return f"<div><dt>{title}</dt><dd>{escape(', '.join(items))}</dd></div>"
+
+
+# ("Tags" or "Reviewers", the values) -> the escaped row of the claim's facts.
+_LIST_ROWS: Memo[tuple[str, tuple[str, ...]], str] = Memo(_list_row, limit=50_000)
 
 
 def claim_view(
@@ -169,74 +241,52 @@ def claim_view(
 
     The HTML is written here rather than by a template macro, once per claim: every value
     that comes from the database is escaped (`markupsafe.escape`), and only dates, numbers
-    and fixed words worked out here go in unescaped.
+    and fixed words worked out here go in unescaped. What many claims share (their verdict
+    badges, articles, probabilities, tags) is escaped once and memoised.
     """
     raw_anchor = f"claim-{claim.key}"
     anchor = escape(raw_anchor)
-    days_left, overdue = "", False
-    if claim.verdict is None and claim.deadline is not None:
-        days_left, overdue = _days_left(claim.deadline, today_in(claim.timezone))
-    css, outcome = _scored_outcome(claim)
-    css = _esc_common(css)
-    excluded = excluded_reason(claim)
+    verdict = claim.verdict
     kind = claim.kind
-
-    facts = [
-        f'<dl class="claim-facts"><div><dt>Said on</dt><dd><time datetime="{claim.made_on.isoformat()}">'
-        f"{day(claim.made_on)}</time></dd></div>"
-    ]
-    probability = _probability(claim)
-    if probability:
-        facts.append(f"<div><dt>Probability</dt><dd>{_esc_common(probability)}</dd></div>")
     deadline = claim.deadline
+    days_left, overdue = "", False
+    if verdict is None and deadline is not None:
+        days_left, overdue = _days_left(deadline, today_in(claim.timezone))
+    css, outcome = _OUTCOMES[(kind, claim.probability, verdict)]
+    excluded = excluded_reason(claim)
+    opening, meta = _HEADINGS[(kind, verdict, css, overdue, bool(excluded))]
+
+    facts = f'<dl class="claim-facts"><div><dt>Said on</dt><dd>{_TIMES[claim.made_on]}</dd></div>'
+    facts += _PROBABILITY_ROWS[(kind, claim.probability, claim.confidence)]
     if deadline:
         left = ""
         if days_left:
             late = " is-late" if overdue else ""
             left = f' \u00b7 <span class="days-left{late}">{days_left}</span>'
-        facts.append(
-            f'<div><dt>Deadline</dt><dd><time datetime="{deadline.isoformat()}">{day(deadline)}</time>'
-            f"{left}</dd></div>"
-        )
+        facts += f"<div><dt>Deadline</dt><dd>{_TIMES[deadline]}{left}</dd></div>"
     if claim.as_of and claim.as_of != claim.made_on:
-        facts.append(f"<div><dt>Judged as of</dt><dd>{day(claim.as_of)}</dd></div>")
+        facts += f"<div><dt>Judged as of</dt><dd>{_DAYS[claim.as_of]}</dd></div>"
     if claim.tags:
-        facts.append(f"<div><dt>Tags</dt><dd>{_esc_common(', '.join(claim.tags))}</dd></div>")
+        facts += _LIST_ROWS[("Tags", claim.tags)]
     if claim.reviewers:
-        facts.append(f"<div><dt>Reviewers</dt><dd>{_esc_common(', '.join(claim.reviewers))}</dd></div>")
-    facts.append("</dl>\n")
+        facts += _LIST_ROWS[("Reviewers", claim.reviewers)]
 
-    quote = escape(claim.quote)
-    article = claim.article
-    if article is not None:
-        url = escape(article.url)
-        meta = []
-        if article.author:
-            meta.append(article.author)
-        if article.published:
-            meta.append(day(article.published))
-        byline = f" \u00b7 {_esc_common(' · '.join(meta))}" if meta else ""
-        appeared = (
-            f'<blockquote class="quote" cite="{url}"><p>{quote}</p></blockquote>\n'
-            f'<p class="appeared">In <a href="{url}">{escape(article.title or article.url)}</a>{byline}</p>\n'
-        )
-    else:
-        appeared = f'<blockquote class="quote"><p>{quote}</p></blockquote>\n'
-
-    flags = ' <span class="flag-overdue">Overdue</span>' if overdue else ""
-    if excluded:
-        flags += ' <span class="flag-excluded">Not scored</span>'
+    before_quote, after_quote = _NO_APPEARANCE if claim.article is None else _APPEARANCES[claim.article]
     jsonld = review(claim, raw_anchor)
     html = "".join(
         (
-            f'<article class="claim {css}{" is-overdue" if overdue else ""}" id="{anchor}">\n'
-            f'<p class="claim-meta"><span class="verdict {css}">{_esc_common(verdict_label(kind, claim.verdict))}'
-            f'</span>{flags} <span class="claim-kind">{_esc_common(kind)}</span></p>\n'
-            f'<h3 class="statement"><a href="#{anchor}">{escape(claim.statement)}</a></h3>\n',
-            appeared,
-            *facts,
+            opening,
+            anchor,
+            meta,
+            anchor,
+            f'">{escape(claim.statement)}</a></h3>\n',
+            before_quote,
+            escape(claim.quote),
+            after_quote,
+            facts,
+            "</dl>\n",
             f'<p class="outcome">{outcome}</p>\n' if outcome else "",
-            f'<p class="excluded-why">Kept out of the scores: {_esc_common(excluded)}.</p>\n'
+            f'<p class="excluded-why">Kept out of the scores: {_ESCAPED[excluded]}.</p>\n'
             if excluded
             else "",
             _criteria_html(claim),
@@ -248,7 +298,7 @@ def claim_view(
     resolved_on = claim.resolved_on
     return ClaimView(
         key=claim.key,
-        verdict=claim.verdict,
+        verdict=verdict,
         excluded=excluded,
         sort_deadline=deadline or dt.date.max,
         sort_resolved=resolved_on or claim.made_on,

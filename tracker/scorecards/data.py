@@ -31,6 +31,7 @@ from tracker.models import (
     Source,
     claim_reviewers,
 )
+from tracker.scorecards.memo import Memo
 from tracker.scoring import ScoredFact, ScoredPrediction
 
 SOURCES_PER_CHUNK = 200
@@ -222,18 +223,6 @@ def _evidence(value: Any) -> tuple[str, ...]:
     return tuple(value or ())
 
 
-class _Memo(dict[Any, Any]):
-    """`memo[value]` is `convert(value)`, worked out once per distinct value."""
-
-    def __init__(self, convert: Any) -> None:
-        super().__init__()
-        self.convert = convert
-
-    def __missing__(self, value: Any) -> Any:
-        found = self[value] = self.convert(value)
-        return found
-
-
 _CLAIM_COLUMNS = (
     "id",
     "key",
@@ -269,9 +258,9 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
         return []
     # Conversions memoised for this chunk: many values repeat (dates above all), and a
     # lookup is cheaper than a call. Each is `_day`, `_moment` or `_evidence` of its key.
-    days = _Memo(_day)
-    moments = _Memo(_moment)
-    evidences = _Memo(_evidence)
+    days: Memo[Any, Any] = Memo(_day)
+    moments: Memo[Any, Any] = Memo(_moment)
+    evidences: Memo[Any, tuple[str, ...]] = Memo(_evidence)
     new = tuple.__new__
     # The children are read by the claims' source ids rather than a list of claim ids, so
     # that one chunk is a handful of queries whatever its size.
