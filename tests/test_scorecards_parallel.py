@@ -8,10 +8,12 @@ across units, so that a family split between processes would show up as a wrong 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from clirunner import Tracker
 from sqlalchemy.orm import Session, sessionmaker
 from test_scorecards_site import build, import_site
 
@@ -131,3 +133,20 @@ def test_a_small_build_stays_in_one_process(
     assert one.processes == 1 and [p for p in one.written if p.parts[0] == "sources"] == [
         Path("sources/outlet-03.html")
     ]
+
+
+@pytest.mark.usefixtures("big_site")
+def test_the_command_takes_jobs_and_says_how_many_processes_rendered(
+    db_url: str, write_file: WriteFile, tmp_path: Path
+) -> None:
+    tracker = Tracker(db_url, write_file("tracker-test.toml", "[report]\njobs = 1\n"))
+    base = ["scorecards", "--now", "2026-11-23T12:00:00+00:00"]
+    configured = tracker.run(*base, "--out", str(tmp_path / "one"), "--json").stdout
+    assert json.loads(configured)["processes"] == 1  # report.jobs = 1 from the config file
+    told = tracker.run(*base, "--out", str(tmp_path / "two"), "--jobs", "2").stdout
+    assert told.startswith(f"wrote {OUTLETS * (1 + PEOPLE_EACH) + 7} files") and told.rstrip().endswith(
+        "(2 processes)"
+    )
+    assert contents(tmp_path / "one") == contents(tmp_path / "two")
+    bad = tracker.run(*base, "--out", str(tmp_path / "x"), "--jobs", "-1", code=2)
+    assert "-1 is not in the range x>=0" in bad.stderr

@@ -52,9 +52,10 @@ def scorecards(
         emit_json(result.to_json())
         return
     pages = sum(1 for p in result.written if p.parts[0] == "sources")
+    shared = f" ({result.processes} processes)" if result.processes > 1 else ""
     click.echo(
         f"wrote {len(result.written)} files ({pages} source pages; {result.unchanged} unchanged) "
-        f"for {result.sources} sources and {result.claims} claims in {out_dir}"
+        f"for {result.sources} sources and {result.claims} claims in {out_dir}{shared}"
     )
     for path in result.deleted:
         click.echo(f"deleted {path.as_posix()}")
