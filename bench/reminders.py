@@ -7,11 +7,11 @@ due claim among its hundred. Then measures, each in a fresh Python process:
 - the due scan: the engine's recording scan for the due set (`store.scan_due`: the SQL
   and the policy over its rows), against its floor, the bare indexed SELECT of
   the same rows with the sqlite3 module; best of --repeat runs after a warm-up;
-- delivery (engine and floor in turn, best of --rounds): the engine's send loop (`engine.send_one` until nothing is due: claim a batch
-  by compare-and-set and render it, then send each and mark it sent in its own commit) over
-  one SMTP connection to a local aiosmtpd server (a process of its own), against its
-  floor, the same messages (the bytes that server received) sent with plain `smtplib`
-  over one connection to the same server.
+- delivery (engine and floor in turn, best of --rounds): the engine's send loop (`deliver`,
+  the loop `run_pass` runs: claim a batch by compare-and-set and render it, then send each
+  and mark it sent in its own commit) over one SMTP connection to a local aiosmtpd server
+  (a process of its own), against its floor, the same messages (the bytes that server
+  received) sent with plain `smtplib` over one connection to the same server.
 
 Usage: python bench/reminders.py [--claims 1000000] [--due-share 0.01] [--out bench/out]
 Targets (issue 4): the scan at most 2x its floor; throughput at least 0.5x its floor.
@@ -177,10 +177,9 @@ SEND_ENGINE = (
     + """
 from tracker.channels import SmtpChannel
 from tracker.db import make_engine, make_session_factory
-from tracker.reminders import LEASE, PassResult
+from tracker.reminders import PassResult, deliver
 from tracker.reminders import grouping
-from collections import deque
-from tracker.reminders.engine import BATCH, group_one, record_due, send_one, transaction
+from tracker.reminders.engine import group_one, record_due, transaction
 db, port, send_only = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "send-only"
 url = f"sqlite:///{db}"
 settings = settings_for(
@@ -199,14 +198,12 @@ if not send_only:
     for reviewer in transaction(factory, lambda s: grouping.reviewers_with_due(s, NOW), write=False):
         group_one(factory, reviewer, settings=settings, now=NOW, channel="smtp", result=result)
 grouped = time.perf_counter()
-queue = deque()
-with SmtpChannel(settings.smtp).open() as sender:  # run_pass's send loop, as it runs it
-    while send_one(factory, sender, settings=settings, now=NOW, clock=clock, worker="bench", lease=LEASE,
-                   result=result, queue=queue, batch=BATCH):
-        pass
+# run_pass's send loop, as it runs it: one SMTP connection, one connection for the marks.
+sending = deliver(factory, settings=settings, now=NOW, channel=SmtpChannel(settings.smtp), worker_id="bench",
+                  clock=clock)
 sent = time.perf_counter()
 print(json.dumps({"record": recorded - start, "group": grouped - recorded, "send": sent - grouped,
-                  "sent": result.sent, "failed": result.failed + result.retried,
+                  "sent": sending.sent, "failed": sending.failed + sending.retried,
                   "recorded": result.recorded, "digests": result.deliveries_created}))
 """
 )
@@ -283,6 +280,18 @@ class Server:
         self.proc.wait(timeout=30)
 
 
+def _upgrade(db: Path) -> None:
+    """Bring the database to the newest migration."""
+    from tracker import migrations
+    from tracker.db import make_engine
+
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        migrations.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
 def _requeue(db: Path) -> None:
     """Put every sent digest back in the queue, as it was before it was sent."""
     conn = sqlite3.connect(db)
@@ -317,6 +326,7 @@ def main() -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{work}{suffix}").unlink(missing_ok=True)
     shutil.copy(db, work)
+    _upgrade(work)  # a database cached by an older tracker gets the newer migrations
 
     scan_floor = run_child(SCAN_FLOOR, str(work), str(args.repeat))
     scan_engine = run_child(SCAN_ENGINE, str(work), str(args.repeat))

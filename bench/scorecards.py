@@ -249,7 +249,7 @@ def main() -> None:
     # left to write back would otherwise slow whichever run came next. The floor runs twice
     # into fresh folders and keeps its faster time, so the ratio errs against tracker.
     floors = []
-    for attempt in range(2):
+    for _ in range(2):
         shutil.rmtree(floor_dir, ignore_errors=True)
         os.sync()
         floors.append(run_child(FLOOR, str(work), str(floor_dir)))

@@ -427,6 +427,7 @@ class MailRecorder:
         self.received: list[ReceivedMail] = []
         self.peers: list[tuple[str, int]] = []  # connections that said EHLO or HELO, in order
         self.logins: list[tuple[str, bool]] = []  # (user, accepted) per AUTH attempt
+        self.mails: list[tuple[tuple[str, int], list[str]]] = []  # (peer, options) of each MAIL FROM
         self.refuse: dict[str, str] = {}  # recipient -> reply, e.g. "550 5.1.1 No such user"
         self.close_after: int | None = None  # messages per connection before the server hangs up
         self.close_with_421 = True  # hang up politely (421 reply) or just drop the line
@@ -468,6 +469,8 @@ class MailRecorder:
                 # Close once the reply is out, as a real server does after a 421.
                 asyncio.get_running_loop().call_soon(server.transport.close)
                 return "421 4.7.0 Too many messages on this connection, closing"
+        with self._lock:
+            self.mails.append((session.peer, list(options)))
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"

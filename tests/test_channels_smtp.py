@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -151,6 +152,26 @@ def test_reconnects_when_the_server_closes_mid_batch(smtp_server: SmtpTestServer
     assert smtp_server.handler.connections == 3
     ids = [r.message["Message-ID"] for r in smtp_server.received]
     assert ids == [message(n).message_id for n in range(25)]  # each exactly once, in order
+
+
+def test_the_next_mail_from_goes_out_as_soon_as_a_message_is_accepted(smtp_server: SmtpTestServer) -> None:
+    """The server handles MAIL FROM while the caller records the accepted message; nothing more goes ahead."""
+    handler = smtp_server.handler
+    with channel(smtp_server).open() as sender:
+        sender.send(message(1))
+        deadline = time.monotonic() + 5
+        while len(handler.mails) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the server handles the command on its own thread
+        assert len(handler.mails) == 2 and len(handler.received) == 1
+        [(_, first), (_, ahead)] = handler.mails
+        assert first[0].startswith("SIZE=") and ahead == []  # the next message's size is not known yet
+        sender.send(message(2))
+    # Each accepted message said MAIL FROM for the next; the last one's was answered before QUIT.
+    assert len(handler.mails) == 3 and handler.connections == 1
+    assert [r.message["Message-ID"] for r in handler.received] == [
+        message(1).message_id,
+        message(2).message_id,
+    ]
 
 
 def test_a_line_dropped_during_data_is_not_resent_in_the_batch(smtp_server: SmtpTestServer) -> None:

@@ -210,3 +210,67 @@ def test_each_migration_steps_down_and_up_keeping_rows(empty_db_url: str) -> Non
         _check(engine)
     finally:
         engine.dispose()
+
+
+def test_the_report_outbox_migration_keeps_digests_and_drops_report_emails_going_down(
+    empty_db_url: str,
+) -> None:
+    """0004 links deliveries to report runs; going back, only the report emails go with the link."""
+    engine = make_engine(empty_db_url)
+    at = "2027-01-18 08:00:00"
+    try:
+        upgrade(engine, "0003_reminders")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO reviewers (id, handle, name, email, timezone, role, subscribed, created_at) "
+                    "VALUES (1, 'rev', 'Rev', 'rev@example.org', 'UTC', 'reviewer', true, :at)"
+                ),
+                {"at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO report_runs (id, ran_at, since, scores, summary) "
+                    "VALUES (1, :at, :at, '{}', '{}')"
+                ),
+                {"at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO deliveries (id, reviewer_id, channel, message_id, subject, status, attempts, "
+                    "next_attempt_at, created_at) VALUES (1, 1, 'smtp', '<digest-1.rev@tracker>', 's', "
+                    "'sent', 1, :at, :at)"
+                ),
+                {"at": at},
+            )
+        upgrade(engine)
+        with engine.begin() as connection:
+            old = connection.execute(text("SELECT report_run_id FROM deliveries")).all()
+            assert old == [(None,)]
+            assert connection.execute(text("SELECT digest_text FROM report_runs")).all() == [(None,)]
+            connection.execute(
+                text(
+                    "INSERT INTO deliveries (id, reviewer_id, channel, message_id, subject, status, attempts, "
+                    "next_attempt_at, created_at, report_run_id) VALUES (2, 1, 'smtp', "
+                    "'<report-1.rev@tracker>', 's', 'pending', 0, :at, :at, 1)"
+                ),
+                {"at": at},
+            )
+        downgrade(engine, "0003_reminders")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT id FROM deliveries")).all() == [(1,)]
+        assert "report_run_id" not in {c["name"] for c in inspect(engine).get_columns("deliveries")}
+        upgrade(engine)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO deliveries (id, reviewer_id, channel, message_id, subject, status, attempts, "
+                    "next_attempt_at, created_at, report_run_id) VALUES (3, 1, 'smtp', "
+                    "'<report-1.rev@tracker>', 's', 'pending', 0, :at, :at, 1)"
+                ),
+                {"at": at},
+            )
+            connection.execute(text("DELETE FROM report_runs"))  # a report's emails go with it
+            assert connection.execute(text("SELECT id FROM deliveries")).all() == [(1,)]
+    finally:
+        engine.dispose()

@@ -15,8 +15,7 @@ from test_reminders_support import World, at
 from tracker.channels import TemporaryFailure
 from tracker.errors import NotFound, TrackerError
 from tracker.models import Delivery
-from tracker.reminders import deliveries, outbox
-from tracker.reminders import engine as reminder_engine
+from tracker.reminders import deliveries, outbox, sending
 from tracker.reminders.digest import message_id
 
 T0 = at("2027-01-24 09:00")  # the default claim's before-7d reminder falls due
@@ -240,14 +239,14 @@ def test_every_delivery_has_its_own_message_id(world: World) -> None:
 def test_a_message_that_cannot_be_built_fails_alone(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     world.reviewer("bob")
     world.claim("oil-up", "bob")
-    real_render = reminder_engine.render
+    real_render = sending.render
 
     def broken_for_ann(digest: Any, mid: str, headers: Any = ()) -> Any:
         if digest.handle == "ann":
             raise ValueError("template bug")
         return real_render(digest, mid, headers)
 
-    monkeypatch.setattr(reminder_engine, "render", broken_for_ann)
+    monkeypatch.setattr(sending, "render", broken_for_ann)
     result = world.run(T0)
 
     assert (result.sent, result.failed) == (1, 1)

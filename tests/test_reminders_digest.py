@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tracker.reminders import digest as digest_module
 from tracker.reminders.digest import Digest, digest_claim, render, resolve_link, subject_line
 
 NOW = dt.datetime(2027, 2, 3, 9, 0, tzinfo=dt.UTC)
@@ -135,3 +139,40 @@ def test_the_html_part_lists_each_claim_escaped() -> None:
 def test_the_text_part_is_not_html_escaped() -> None:
     text = render(digest(claim(statement="A < B & C")), "<x@t>").text
     assert "A < B & C" in text
+
+
+def textwrap_fill(text: str, width: int, first: str, rest: str) -> str:
+    """What the digest's wrapping filters must give: textwrap's own result."""
+    flat = " ".join(text.split())
+    return textwrap.fill(flat, width, initial_indent=first, subsequent_indent=rest, break_long_words=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "Short.",
+        "x" * 73,  # fills the line exactly
+        "x" * 74,
+        "A statement that is long enough to need a second line, and then a third one, to see how lines break.",
+        "A statement with hyphen-breaks, self-evident ones, long enough to need a second line of its own.",
+        "See https://example.org/" + "a" * 90 + " for the long-URL case, which must stand alone.",
+        "Tabs\tand\nnewlines  and   runs of spaces, non-breaking\xa0ones, and 김정은 too.",
+    ],
+)
+def test_the_wrap_filters_give_what_textwrap_gives(text: str) -> None:
+    """The filters' own filling must not change a character of the digest."""
+    assert digest_module._indent(text) == textwrap_fill(text, 76, "   ", "   ")
+    head = "   Criteria: "
+    assert digest_module._field(text, "Criteria") == textwrap_fill(text, 78, head, " " * len(head))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30)),
+    width=st.integers(min_value=20, max_value=90),
+)
+def test_filling_matches_textwrap_on_any_text(words: list[str], width: int) -> None:
+    text = " ".join(words)
+    assert digest_module._fill(text, width, "   ", "  ") == textwrap_fill(text, width, "   ", "  ")

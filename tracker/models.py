@@ -270,6 +270,10 @@ class ReportRun(Base):
     # Per-source figures at the time, so the next report can say what changed.
     scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The digest as rendered (its subject is in summary), kept so that the report's emails
+    # can wait in the outbox and be sent, or re-sent, long after the run: NULL before 0004.
+    digest_text: Mapped[str | None] = mapped_column(Text)
+    digest_html: Mapped[str | None] = mapped_column(Text)
 
 
 def _claim_source_id(session: Session, obj: Any) -> int | None:
@@ -373,7 +377,7 @@ class Reminder(Base):
 
 
 class Delivery(Base):
-    """One digest message to one reviewer, and the state of getting it there."""
+    """One message to one reviewer (a reminder digest or a report email), and the state of getting it there."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
@@ -396,6 +400,10 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set for a report email (its body is the run's stored digest), NULL for a reminder digest.
+    report_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report_runs.id", ondelete="CASCADE"), index=True
+    )
 
     reviewer: Mapped[Reviewer] = relationship()
     reminders: Mapped[list[Reminder]] = relationship(back_populates="delivery", order_by=Reminder.id)

@@ -7,6 +7,7 @@ import smtplib
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import NoReturn
 
 from tracker.channels.base import (
@@ -67,12 +68,21 @@ class SmtpChannel:
 
 
 class SmtpSender:
-    """Sends messages over one SMTP connection, opened on the first send."""
+    """Sends messages over one SMTP connection, opened on the first send.
+
+    Once the server has accepted a message, the sender says MAIL FROM for the next one at
+    once and reads the reply only when that message is sent: the server handles the command
+    while tracker records the accepted message as sent, instead of both waiting in turn.
+    That command delivers nothing (no recipient, no data), so the next message still goes
+    out only after the caller has had its say about the previous one; the command carries
+    no SIZE, the next message's size being unknown then.
+    """
 
     def __init__(self, channel: SmtpChannel) -> None:
         self.channel = channel
         self.connection: smtplib.SMTP | None = None
         self.connections = 0  # how many times this batch connected, for logs and tests
+        self._mail_sent = False  # MAIL FROM for the next message is out, its reply unread
         # Once the server proved unreachable or refused our login, the rest of the batch fails
         # at once: waiting out a timeout per message, or retrying a bad password until the
         # account is locked, helps nobody.
@@ -109,14 +119,27 @@ class SmtpSender:
         if connection is None:
             return
         try:
+            if self._mail_sent:
+                self._mail_sent = False
+                connection.getreply()  # so that QUIT reads its own reply
             connection.quit()
         except (smtplib.SMTPException, OSError):
             connection.close()
 
     def _discard(self) -> None:
         connection, self.connection = self.connection, None
+        self._mail_sent = False
         if connection is not None:
             connection.close()
+
+    def _mail_ahead(self, connection: smtplib.SMTP, sender: str) -> None:
+        """Say MAIL FROM for the next message now; its reply is read when that message is sent."""
+        try:
+            connection.putcmd("mail", _mail_from(sender))
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self._discard()  # gone: the next message connects again
+            return
+        self._mail_sent = True
 
     def _connection(self) -> smtplib.SMTP:
         if self.connection is None:
@@ -157,9 +180,15 @@ class SmtpSender:
         options = [f"SIZE={len(envelope.data)}"] if connection.has_extn("size") else []
         reply: bytes | str
         try:
-            code, reply = connection.mail(envelope.sender, options)
+            if self._mail_sent:
+                self._mail_sent = False
+                code, reply = connection.getreply()
+            else:
+                code, reply = connection.mail(envelope.sender, options)
             self._check(connection, code, reply, f"sender {envelope.sender} refused")
-            code, reply = connection.rcpt(envelope.recipient)
+            # What smtplib's rcpt() sends, without parsing again an address envelope_for checked.
+            connection.putcmd("rcpt", f"TO:<{envelope.recipient}>")
+            code, reply = connection.getreply()
             if code == 251:  # "user not local; will forward" is a success
                 code = 250
             self._check(connection, code, reply, f"recipient {envelope.recipient} refused")
@@ -182,6 +211,7 @@ class SmtpSender:
         if code == 421:
             self._discard()
         self._check(connection, code, reply, "message refused")
+        self._mail_ahead(connection, envelope.sender)
 
     def _check(self, connection: smtplib.SMTP, code: int, reply: bytes | str, what: str) -> None:
         if code == 250:
@@ -195,6 +225,12 @@ class SmtpSender:
             except (smtplib.SMTPException, OSError):
                 self._discard()
         raise failure_for(code, f"SMTP server {self.channel.where}: {what}: {code} {_text(reply)}")
+
+
+@lru_cache(maxsize=8)
+def _mail_from(sender: str) -> str:
+    """MAIL's argument for an envelope sender, as smtplib's mail() writes it (without options)."""
+    return f"FROM:{smtplib.quoteaddr(sender)}"
 
 
 def failure_for(code: int, text: str) -> DeliveryFailure:

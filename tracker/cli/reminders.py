@@ -102,7 +102,7 @@ def remind(app: App, now: dt.datetime | None, dry_run: bool, as_json: bool) -> N
 
 @click.group()
 def reminders() -> None:
-    """The reminder digests: what is queued, what failed, and re-sending."""
+    """The delivery queue (reminder digests and report emails): what is queued, what failed, re-sending."""
 
 
 def delivery_json(row: DeliveryRow) -> dict[str, Any]:
@@ -114,6 +114,7 @@ def delivery_json(row: DeliveryRow) -> dict[str, Any]:
         "email": row.email,
         "channel": row.channel,
         "claims": list(row.claims),
+        "report": row.report,
         "attempts": row.attempts,
         "next_attempt_at": row.next_attempt_at,
         "sent_at": row.sent_at,
@@ -122,6 +123,11 @@ def delivery_json(row: DeliveryRow) -> dict[str, Any]:
         "subject": row.subject,
         "created_at": row.created_at,
     }
+
+
+def _carries(row: DeliveryRow) -> str:
+    """What the CLAIMS column shows: a digest's claims, or the report an email carries."""
+    return f"(report {row.report})" if row.report is not None else ", ".join(row.claims)
 
 
 @reminders.command("list")
@@ -134,7 +140,7 @@ def delivery_json(row: DeliveryRow) -> dict[str, Any]:
 def list_(
     app: App, failed: bool, pending: bool, everything: bool, now: dt.datetime | None, as_json: bool
 ) -> None:
-    """List reminder digests: by default every one not yet sent, newest first."""
+    """List deliveries (reminder digests and report emails): by default every one not yet sent, newest first."""
     statuses: list[str] | None = None
     if not everything:
         chosen = [name for name, flag in (("failed", failed), ("pending", pending)) if flag] or list(LISTED)
@@ -154,8 +160,7 @@ def list_(
         Column("LAST ERROR", min_width=10),
     ]
     lines = [
-        [str(r.id), r.status, r.reviewer, str(r.attempts), ", ".join(r.claims), r.last_error or ""]
-        for r in rows
+        [str(r.id), r.status, r.reviewer, str(r.attempts), _carries(r), r.last_error or ""] for r in rows
     ]
     click.echo(table(columns, lines) if lines else "no deliveries match")
     if held:

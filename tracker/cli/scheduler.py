@@ -97,19 +97,24 @@ class ConsoleListener:
         )
 
     def reported(self, outcome: ReportOutcome) -> None:
-        """What the report job did."""
+        """What the report job did: the report, and its emails sent or left in the outbox."""
         report = outcome.report
-        data: dict[str, Any] = {**outcome.counts(), "emailed": outcome.emailed}
+        data: dict[str, Any] = outcome.counts()
         if report is None:
             self._emit("report", "report: not due (already made for this slot)", data)
             return
         data.update(subject=report.rendered.subject, out_dir=str(report.out_dir))
-        mailed = f"; emailed to {len(outcome.emailed)} subscribed reviewers" if outcome.emailed else ""
+        mailed = ""
+        if outcome.queued:
+            mailed = f"; emailed {outcome.emailed} of {len(outcome.queued)} subscribed reviewers"
+            if outcome.waiting:
+                mailed += f" ({outcome.waiting} waiting in the delivery queue)"
+        failures = outcome.delivery.failures if outcome.delivery else []
         self._emit(
             "report",
             f"report: {report.rendered.subject} (in {report.out_dir}){mailed}",
             data,
-            [f"report email to {handle} failed: {error}" for handle, error in outcome.failures],
+            [f"report email {f.delivery_id} to {f.reviewer}: {f.status}: {f.error}" for f in failures],
         )
 
     def failed(self, job: str, exc: Exception) -> None:

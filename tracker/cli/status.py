@@ -43,6 +43,15 @@ def _run(info: RunInfo | None, now: dt.datetime) -> str:
     return f"{_stamp(when)} ({_relative(when, now)}, {info.worker})"
 
 
+def _emails(by_status: dict[str, int]) -> str:
+    """The latest report's emails: "emailed 2 of 3, 1 to retry"."""
+    total = sum(by_status.values())
+    rest = {"pending": "pending", "sending": "sending", "retry": "to retry", "failed": "failed"}
+    parts = [f"emailed {by_status.get('sent', 0)} of {total}"]
+    parts += [f"{by_status[status]} {label}" for status, label in rest.items() if by_status.get(status)]
+    return ", ".join(parts)
+
+
 def _text(health: Health) -> str:
     f, now = health.facts, health.now
     late = " (late)" if health.next_pass_at < now else ""
@@ -54,6 +63,8 @@ def _text(health: Health) -> str:
         outcome = "running or died" if f.last_pass.ok is None else "failed"
         passes += f"; latest run {_stamp(f.last_pass.started_at)} {outcome}"
     made = _stamp(f.last_report_at) if f.last_report_at else "never"
+    if f.report_emails:
+        made += f" ({_emails(f.report_emails)})"
     if health.report_owed_since is not None:
         upcoming = f"owed since {_stamp(health.report_owed_since)}"
     elif health.next_report_at is not None:

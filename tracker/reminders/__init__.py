@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from tracker.reminders.engine import LEASE, FailureNote, PassResult, run_pass
+from tracker.reminders.engine import LEASE, FailureNote, PassResult, deliver, run_pass
 from tracker.reminders.runs import REMINDERS_JOB, default_worker
 
-__all__ = ["LEASE", "REMINDERS_JOB", "FailureNote", "PassResult", "default_worker", "run_pass"]
+__all__ = ["LEASE", "REMINDERS_JOB", "FailureNote", "PassResult", "default_worker", "deliver", "run_pass"]

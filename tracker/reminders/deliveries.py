@@ -1,4 +1,7 @@
-"""The delivery queue as people see it: `tracker reminders list` and `tracker reminders resend`."""
+"""The delivery queue as people see it: `tracker reminders list` and `tracker reminders resend`.
+
+The queue holds the reminder digests and the periodic report's emails alike.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ class DeliveryRow:
     message_id: str
     subject: str
     created_at: dt.datetime
+    report: int | None = None  # the report run a report email carries; None for a digest
 
 
 LISTED = {
@@ -72,6 +76,7 @@ def list_deliveries(
                 message_id=d.message_id,
                 subject=d.subject,
                 created_at=d.created_at,
+                report=d.report_run_id,
             )
         )
     return rows

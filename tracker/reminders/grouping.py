@@ -72,8 +72,11 @@ _TOLD = select(Reminder.claim_id).where(
     Reminder.claim_id.in_(bindparam("claims", expanding=True)),
     Reminder.status.in_((ReminderStatus.QUEUED.value, ReminderStatus.SENT.value)),
 )
+# A report email is not a digest: it does not count against the one-digest-a-day limit.
 _LAST_DIGEST = select(func.max(Delivery.created_at)).where(
-    Delivery.reviewer_id == bindparam("reviewer"), Delivery.status != DeliveryStatus.CANCELLED.value
+    Delivery.reviewer_id == bindparam("reviewer"),
+    Delivery.status != DeliveryStatus.CANCELLED.value,
+    Delivery.report_run_id.is_(None),
 )
 _DEADLINES = select(Claim.deadline, Claim.timezone).where(Claim.id.in_(bindparam("claims", expanding=True)))
 _SKIP = (

@@ -85,43 +85,84 @@ def claim_next(session: Session, *, worker: str, now: dt.datetime, lease_until: 
     return int(candidate) if rowcount(claimed) == 1 else None
 
 
-# The candidates go through a CTE: PostgreSQL materialises it once, where `id IN (SELECT ...
-# LIMIT n FOR UPDATE SKIP LOCKED)` may be rescanned and claim more than n rows.
-_CANDIDATES = (
-    select(Delivery.id)
-    .where(claimable(bindparam("now")))
-    # No ORDER BY: sorting every due row for each batch made a large queue quadratic.
-    # Unordered, the (status, next_attempt_at) index still yields the oldest first.
-    .limit(bindparam("limit"))
-    .with_for_update(skip_locked=True)
-    .cte("candidates")
-)
-_CLAIM_BATCH = (
-    update(Delivery)
-    .where(Delivery.id.in_(select(_CANDIDATES.c.id)), claimable(bindparam("now")))
-    .values(
-        status=DeliveryStatus.SENDING.value,
-        lease_owner=bindparam("worker"),
-        lease_until=bindparam("lease"),
-        attempts=Delivery.attempts + 1,
+def _claim_batch_statement(*, one_report: bool, recheck: bool) -> Any:
+    """UPDATE ... RETURNING that claims a batch of due deliveries (only one report's, if told)."""
+    due = claimable(bindparam("now"))
+    if one_report:
+        due = and_(due, Delivery.report_run_id == bindparam("report"))
+    # The candidates go through a CTE: PostgreSQL materialises it once, where `id IN (SELECT
+    # ... LIMIT n FOR UPDATE SKIP LOCKED)` may be rescanned and claim more than n rows.
+    candidates = (
+        select(Delivery.id)
+        .where(due)
+        # No ORDER BY: sorting every due row for each batch made a large queue quadratic.
+        # Unordered, the (status, next_attempt_at) index still yields the oldest first.
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+        .cte("candidates")
     )
-    .returning(Delivery.id)
-)
+    chosen = Delivery.id.in_(select(candidates.c.id))
+    return (
+        update(Delivery)
+        .where(and_(chosen, claimable(bindparam("now"))) if recheck else chosen)
+        .values(
+            status=DeliveryStatus.SENDING.value,
+            lease_owner=bindparam("worker"),
+            lease_until=bindparam("lease"),
+            attempts=Delivery.attempts + 1,
+        )
+        .returning(Delivery.id, Delivery.report_run_id)
+    )
+
+
+# (one report's emails only, repeat the compare-and-set in the UPDATE) -> statement.
+# PostgreSQL repeats it: its candidates are chosen under row locks, and the repeat is cheap.
+# SQLite does not: the statement runs under its single write lock, so no other writer can
+# touch a candidate in between, and the repeated test made its planner walk every due row
+# through the status index instead of looking the twenty ids up (quadratic in a big queue).
+_CLAIM_BATCH = {
+    (one_report, recheck): _claim_batch_statement(one_report=one_report, recheck=recheck)
+    for one_report in (False, True)
+    for recheck in (False, True)
+}
 
 
 def claim_batch(
-    session: Session, *, worker: str, now: dt.datetime, lease_until: dt.datetime, limit: int
+    session: Session,
+    *,
+    worker: str,
+    now: dt.datetime,
+    lease_until: dt.datetime,
+    limit: int,
+    report_id: int | None = None,
 ) -> list[int]:
     """Claim up to `limit` due deliveries for `worker` until `lease_until`, in one statement; their ids.
 
     One UPDATE ... RETURNING, whose subquery picks the candidates (skipping rows another
-    worker has locked, on PostgreSQL) and whose own WHERE repeats the compare-and-set. It
-    writes first, so on SQLite it takes the write lock at once and needs no lock_for_write.
+    worker has locked, on PostgreSQL). It writes first, so on SQLite it takes the write
+    lock at once and needs no lock_for_write. With `report_id`, only that report's emails
+    are claimed (the report job's own drain).
     """
-    claimed = session.connection().execute(
-        _CLAIM_BATCH, {"now": now, "limit": limit, "worker": worker, "lease": lease_until}
+    rows = claim_rows(
+        session, worker=worker, now=now, lease_until=lease_until, limit=limit, report_id=report_id
     )
-    return sorted(int(i) for i in claimed.scalars())
+    return [delivery_id for delivery_id, _ in rows]
+
+
+def claim_rows(
+    session: Session,
+    *,
+    worker: str,
+    now: dt.datetime,
+    lease_until: dt.datetime,
+    limit: int,
+    report_id: int | None = None,
+) -> list[tuple[int, int | None]]:
+    """claim_batch, with each delivery's report run (None for a reminder digest), in id order."""
+    connection = session.connection()
+    statement = _CLAIM_BATCH[report_id is not None, connection.dialect.name != "sqlite"]
+    params = {"now": now, "limit": limit, "worker": worker, "lease": lease_until, "report": report_id}
+    return sorted((int(d), r) for d, r in connection.execute(statement, params))
 
 
 def extend_leases(session: Session, ids: list[int], *, worker: str, lease_until: dt.datetime) -> set[int]:
@@ -172,11 +213,18 @@ class Outgoing:
     message_id: str
     reminder_ids: tuple[int, ...]
     digest: Digest
+    listed_subject: str  # the subject `tracker reminders list` shows, as stored
 
 
 _HEADS = (
     select(
-        Delivery.id, Delivery.message_id, Reviewer.handle, Reviewer.name, Reviewer.email, Reviewer.timezone
+        Delivery.id,
+        Delivery.message_id,
+        Delivery.subject,
+        Reviewer.handle,
+        Reviewer.name,
+        Reviewer.email,
+        Reviewer.timezone,
     )
     .join(Reviewer, Reviewer.id == Delivery.reviewer_id)
     .where(Delivery.id.in_(bindparam("deliveries", expanding=True)))
@@ -304,7 +352,7 @@ def _outgoing(
     ]
     items.sort(key=lambda c: (c.days_left, c.key))
     digest = Digest(head.handle, head.name, head.email, head.timezone, tuple(items))
-    return Outgoing(delivery_id, head.message_id, tuple(r.id for r in live), digest)
+    return Outgoing(delivery_id, head.message_id, tuple(r.id for r in live), digest, head.subject)
 
 
 def cancel_empty(session: Session, delivery_id: int | list[int], worker: str) -> None:
@@ -316,37 +364,6 @@ def cancel_empty(session: Session, delivery_id: int | list[int], worker: str) ->
         .values(status=DeliveryStatus.CANCELLED.value, lease_owner=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )
-
-
-_SENT = (
-    update(Delivery)
-    # A success stands whoever holds the lease now: the message is out.
-    .where(Delivery.id == bindparam("delivery"), Delivery.status != DeliveryStatus.SENT.value)
-    .values(
-        status=DeliveryStatus.SENT.value,
-        sent_at=bindparam("at"),
-        lease_owner=None,
-        lease_until=None,
-        last_error=None,
-    )
-)
-_REMINDERS_SENT = (
-    update(Reminder)
-    .where(
-        Reminder.delivery_id == bindparam("delivery"),
-        Reminder.status.in_((ReminderStatus.QUEUED.value, ReminderStatus.FAILED.value)),
-    )
-    .values(status=ReminderStatus.SENT.value)
-)
-
-
-def mark_sent(session: Session, delivery_id: int, at: dt.datetime) -> bool:
-    """Record that the channel accepted the delivery; False if it was already marked sent."""
-    # No lock_for_write: the first statement writes, so SQLite takes its write lock at once.
-    connection = session.connection()
-    done = connection.execute(_SENT, {"delivery": delivery_id, "at": at})
-    connection.execute(_REMINDERS_SENT, {"delivery": delivery_id})
-    return rowcount(done) == 1
 
 
 _SUBJECT = update(Delivery).where(Delivery.id == bindparam("delivery")).values(subject=bindparam("subject"))

@@ -100,13 +100,16 @@ def cancel_stale(session: Session) -> int:
     )
     if cancelled:
         # A digest not yet sent whose every reminder was cancelled has nothing left to say.
+        # (A report email has no reminders: it always has something to say.)
         live = exists().where(
             Reminder.delivery_id == Delivery.id, Reminder.status != ReminderStatus.CANCELLED.value
         )
         session.execute(
             update(Delivery)
             .where(
-                Delivery.status.in_((DeliveryStatus.PENDING.value, DeliveryStatus.RETRY.value)), not_(live)
+                Delivery.status.in_((DeliveryStatus.PENDING.value, DeliveryStatus.RETRY.value)),
+                Delivery.report_run_id.is_(None),
+                not_(live),
             )
             .values(status=DeliveryStatus.CANCELLED.value)
             .execution_options(synchronize_session=False)

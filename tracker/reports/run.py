@@ -255,6 +255,10 @@ def make_report(
             "files": [_relative(p, out_dir) for p in files],
             "site": _site_json(site),
         },
+        # Kept so that the scheduler's report emails, queued in this transaction, can be
+        # sent (and re-sent) from the outbox whenever the channel allows.
+        digest_text=rendered.text,
+        digest_html=rendered.html,
     )
     session.add(run)
     session.flush()

@@ -7,9 +7,10 @@ laptop waking after a week make one catch-up pass and one report, never a storm.
 
 from __future__ import annotations
 
+from tracker.reminders.reportmail import report_message_id
 from tracker.scheduler.cron import next_slot, previous_slot, report_trigger
 from tracker.scheduler.due import first_pass_at, last_report_at, missed_slot, report_overdue
-from tracker.scheduler.jobs import REPORT_JOB, Jobs, ReportOutcome, Subscriber, report_message_id
+from tracker.scheduler.jobs import REPORT_JOB, Jobs, ReportOutcome
 from tracker.scheduler.runner import CATCH_UP_JOB, JOB_OPTIONS, Listener, Runner
 
 __all__ = [
@@ -20,7 +21,6 @@ __all__ = [
     "Listener",
     "ReportOutcome",
     "Runner",
-    "Subscriber",
     "first_pass_at",
     "last_report_at",
     "missed_slot",

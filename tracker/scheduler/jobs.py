@@ -1,4 +1,4 @@
-"""The scheduler's jobs: a reminder pass, and the periodic report mailed to subscribed reviewers.
+"""The scheduler's jobs: a reminder pass, and the periodic report emailed to subscribed reviewers.
 
 Each job is one unit of work that takes its time from an injected clock, so the tests
 can travel in time; APScheduler only decides when to call them (see `runner`). A lock
@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.channels import Channel, DeliveryFailure, Message
+from tracker.channels import Channel
 from tracker.config import Settings
-from tracker.models import Reviewer
 from tracker.reminders import LEASE, PassResult, run_pass
 from tracker.reminders import runs as job_runs
-from tracker.reminders.engine import transaction
+from tracker.reminders.engine import deliver, transaction
+from tracker.reminders.reportmail import queue_report
 from tracker.reports import Report, make_report
 from tracker.scheduler.cron import report_trigger
 from tracker.scheduler.due import report_overdue
@@ -34,36 +34,38 @@ _REPORT_LOCK = 0x7472_6B72  # "trkr"
 Clock = Callable[[], dt.datetime]
 
 
-def report_message_id(report_id: int, handle: str) -> str:
-    """The report email's Message-ID: one per report run and reviewer, the same on every try."""
-    return f"<report-{report_id}.{handle}@tracker>"
-
-
-@dataclass(frozen=True)
-class Subscriber:
-    """A reviewer who receives the report by email."""
-
-    handle: str
-    name: str
-    email: str
-
-
 @dataclass
 class ReportOutcome:
     """What one run of the report job did."""
 
     report: Report | None  # None: nothing was due (another process made this slot's report)
-    emailed: list[str] = field(default_factory=list)  # handles the channel accepted
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (handle, error)
+    queued: list[str] = field(default_factory=list)  # handles whose email was queued with the report
+    delivery: PassResult | None = None  # the drain right after: what went out at once
+
+    @property
+    def emailed(self) -> int:
+        """Report emails the channel accepted during the job (the rest wait in the outbox)."""
+        return self.delivery.sent if self.delivery else 0
+
+    @property
+    def waiting(self) -> int:
+        """Report emails queued and not sent by the job: retries, or left for the next pass."""
+        return len(self.queued) - self.emailed
 
     def counts(self) -> dict[str, Any]:
         """What the heartbeat (job_runs.counts) records."""
+        failures = self.delivery.failures if self.delivery else []
         return {
             "made": int(self.report is not None),
             "report_id": self.report.run_id if self.report else None,
-            "emailed": len(self.emailed),
-            "email_failed": len(self.failures),
-            "email_failures": [{"reviewer": h, "error": e} for h, e in self.failures],
+            "queued": len(self.queued),
+            "emailed": self.emailed,
+            "email_retry": self.delivery.retried if self.delivery else 0,
+            "email_failed": self.delivery.failed if self.delivery else 0,
+            "email_failures": [
+                {"delivery": f.delivery_id, "reviewer": f.reviewer, "status": f.status, "error": f.error}
+                for f in failures
+            ],
         }
 
 
@@ -117,9 +119,10 @@ class Jobs:
     def report(self) -> ReportOutcome | None:
         """Make the report if a slot passed since the last one, and mail it; None when stopping.
 
-        The report is made and recorded in one transaction; the emails go out after it
-        commits, one per subscribed reviewer, and their outcome is recorded in job_runs.
-        A stop request does not cut the mailing short: it is not queued anywhere else.
+        The report is made, recorded and its emails queued in one transaction, so a crash
+        either leaves no report (the next start makes it) or a report whose emails wait in
+        the outbox. The job then sends them at once; what it cannot send (a stop, a
+        temporary failure) the reminder passes send, with retries, like any digest.
         """
         with self._lock:
             if self.stop():
@@ -130,9 +133,19 @@ class Jobs:
             )
             outcome = ReportOutcome(None)
             try:
-                made = transaction(self.sessions, lambda s: self._make(s, now), write=False)
-                if made is not None:
-                    outcome = self._mail(*made)
+                outcome = transaction(self.sessions, lambda s: self.make(s, now), write=False)
+                if outcome.queued and outcome.report is not None:
+                    outcome.delivery = deliver(
+                        self.sessions,
+                        settings=self.settings,
+                        now=now,
+                        channel=self.channel,
+                        worker_id=self.worker,
+                        clock=self.clock,
+                        lease=self.lease,
+                        stop=self.stop,
+                        report_id=outcome.report.run_id,
+                    )
             except BaseException as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 transaction(
@@ -148,43 +161,21 @@ class Jobs:
             )
             return outcome
 
-    def _make(self, session: Session, now: dt.datetime) -> tuple[Report, list[Subscriber]] | None:
+    def make(self, session: Session, now: dt.datetime) -> ReportOutcome:
+        """Make the report owed at `now` and queue its emails, in the caller's transaction.
+
+        Sends nothing: what this queues goes out from the outbox. Without a report owed
+        (another scheduler made this slot's) it does nothing.
+        """
         _lock_reports(session)
         if report_overdue(session, report_trigger(self.settings.report.cron), now) is None:
-            return None
+            return ReportOutcome(None)
         report = make_report(
             session, settings=self.settings, now=now, out_dir=Path(self.settings.report.out_dir)
         )
-        subscribers = [
-            Subscriber(handle, name, email)
-            for handle, name, email in session.execute(
-                select(Reviewer.handle, Reviewer.name, Reviewer.email)
-                .where(Reviewer.subscribed.is_(True))
-                .order_by(Reviewer.handle)
+        queued: list[str] = []
+        if self.settings.report.email:
+            queued = queue_report(
+                session, report.run_id, subject=report.rendered.subject, channel=self.channel.name, now=now
             )
-        ]
-        return report, subscribers
-
-    def _mail(self, report: Report, subscribers: list[Subscriber]) -> ReportOutcome:
-        outcome = ReportOutcome(report)
-        if not self.settings.report.email or not subscribers:
-            return outcome
-        rendered = report.rendered
-        with self.channel.open() as sender:
-            for who in subscribers:
-                message = Message(
-                    message_id=report_message_id(report.run_id, who.handle),
-                    to_address=who.email,
-                    to_name=who.name,
-                    subject=rendered.subject,
-                    text=rendered.text,
-                    html=rendered.html,
-                    headers=(("X-Tracker-Report", str(report.run_id)),),
-                )
-                try:
-                    sender.send(message)
-                except DeliveryFailure as exc:
-                    outcome.failures.append((who.handle, str(exc)))
-                else:
-                    outcome.emailed.append(who.handle)
-        return outcome
+        return ReportOutcome(report, queued)
