@@ -35,8 +35,8 @@ from tracker.scoring import (
 from tracker.services.deadlines import local_today
 
 SOURCES_DIR = "sources"
-UNIT_SOURCES = 100
-"""Sources per unit: about ten thousand claims in memory at a time on a large site."""
+UNIT_SOURCES = 50
+"""Sources per unit: about five thousand claims in memory at a time, per process, on a large site."""
 
 
 def page_path(slug: str) -> str:
