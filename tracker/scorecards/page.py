@@ -26,7 +26,7 @@ from tracker.scorecards.charts import (
 )
 from tracker.scorecards.claimreview import ReviewWriter, verdict_label
 from tracker.scorecards.claims import ClaimView, claim_view, day
-from tracker.scorecards.data import ClaimRecord, SourceRecord
+from tracker.scorecards.data import ClaimRecord, SourceRecord, split_scored
 from tracker.scorecards.figures import (
     DASH,
     Figure,
@@ -214,25 +214,24 @@ def source_page(
     parent: Link | None,
     members: Sequence[Link],
     member_records: tuple[list[ScoredPrediction], list[ScoredFact]] | None,
+    records: tuple[list[ScoredPrediction], list[ScoredFact]] | None = None,
     today: dt.date,
     today_in: Callable[[str | None], dt.date],
     default_timezone: str,
 ) -> tuple[SourcePage, Summary]:
-    """The page and index summary of one source; `member_records` adds its people's figures."""
-    predictions: list[ScoredPrediction] = []
-    facts: list[ScoredFact] = []
-    views: list[ClaimView] = []
-    timezones: set[str] = set()
+    """The page and index summary of one source; `member_records` adds its people's figures.
+
+    `records` are the claims' scoring records (`split_scored(claims)`), when the caller
+    has made them already.
+    """
+    predictions, facts = split_scored(claims) if records is None else records
     review = ReviewWriter(source)
-    for claim in claims:
-        scored = claim.scored()
-        if isinstance(scored, ScoredPrediction):
-            predictions.append(scored)
-            if claim.verdict is None:
-                timezones.add(claim.timezone or default_timezone)
-        else:
-            facts.append(scored)
-        views.append(claim_view(claim, review, today_in=today_in))
+    views = [claim_view(claim, review, today_in=today_in) for claim in claims]
+    timezones = {
+        claim.timezone or default_timezone
+        for claim in claims
+        if claim.verdict is None and claim.kind == ClaimKind.PREDICTION
+    }
     scores = score_source(predictions, facts, today=today)
     pairs = scored_pairs(predictions)
     terms = brier_terms(pairs)

@@ -128,12 +128,13 @@ def render_unit(
     for sid, claims in iter_claims_by_source(session, unit, chunk=UNIT_SOURCES):
         s = family.by_id[sid]
         parent = family.parent(s)
-        if claims:
+        # Each claim's scoring record is made once, for its own page and its outlet's.
+        records = split_scored(claims) if claims else None
+        if records is not None:
             has_claims.add(sid)
             if parent is not None and parent.id in render:
-                predictions, facts = split_scored(claims)
-                pending[parent.id][0].extend(predictions)
-                pending[parent.id][1].extend(facts)
+                pending[parent.id][0].extend(records[0])
+                pending[parent.id][1].extend(records[1])
         if sid not in render:
             continue
         members = [m for m in family.members.get(sid, ()) if m.id in has_claims]
@@ -150,6 +151,7 @@ def render_unit(
             parent=Link(parent.name, f"{parent.slug}.html") if parent and parent.id in plan.parents else None,
             members=[Link(m.name, f"{m.slug}.html") for m in members],
             member_records=pending.pop(sid, None) if members else None,
+            records=records,
             today=out.today,
             today_in=out.today_in,
             default_timezone=out.timezone,
