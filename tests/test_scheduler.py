@@ -16,10 +16,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from test_reminders_support import RecordingChannel, RecordingSender, World, keys_in
-from test_scheduler_support import Clock, Events, at, scheduler_settings
+from test_scheduler_support import Clock, Events, at, race_reports, scheduler_settings
 
 from tracker.channels import Message
-from tracker.db import make_engine, make_session_factory
 from tracker.errors import TrackerError
 from tracker.models import JobRun, ReportRun
 from tracker.reports import make_report
@@ -27,7 +26,6 @@ from tracker.scheduler import (
     CATCH_UP_JOB,
     REPORT_JOB,
     Jobs,
-    ReportOutcome,
     Runner,
     missed_slot,
     next_slot,
@@ -283,27 +281,10 @@ def test_concurrent_schedulers_make_one_report_per_slot(world: World) -> None:
     clock = Clock(at("2027-01-17 10:00"))
     Runner(make_jobs(world, clock), Events()).once()
     clock.now = at("2027-01-18 08:00")
-    engines = [make_engine(world.db_url) for _ in range(2)]
-    barrier = threading.Barrier(2)
-    outcomes: list[ReportOutcome | None] = [None, None]
-    errors: list[BaseException] = []
-
-    def fire(i: int) -> None:
-        jobs = Jobs(make_session_factory(engines[i]), world.settings, RecordingChannel(), clock, f"w{i}")
-        try:
-            barrier.wait()
-            outcomes[i] = jobs.report()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=fire, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    for engine in engines:
-        engine.dispose()
-    assert errors == []
+    outcomes = race_reports(
+        world.db_url,
+        lambda sessions, worker: Jobs(sessions, world.settings, RecordingChannel(), clock, worker),
+    )
     made = [o for o in outcomes if o is not None and o.report is not None]
     assert len(made) == 1
     assert reports_made(world) == 1

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,11 +21,10 @@ from clirunner import Tracker
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from test_reminders_support import World
-from test_scheduler_support import Clock, Events, at, scheduler_settings
+from test_scheduler_support import Clock, Events, at, race_reports, scheduler_settings
 
 from tracker.channels import SmtpChannel
 from tracker.cli import cli
-from tracker.db import make_engine, make_session_factory
 from tracker.health import assess, gather
 from tracker.models import Delivery, JobRun, ReportRun
 from tracker.reminders import LEASE
@@ -341,28 +339,12 @@ def test_concurrent_schedulers_queue_and_send_one_report_per_slot(
     world: World, smtp_server: SmtpTestServer
 ) -> None:
     first_start(world)
-    engines = [make_engine(world.db_url) for _ in range(2)]
-    barrier = threading.Barrier(2)
-    outcomes: list[ReportOutcome | None] = [None, None]
-    errors: list[BaseException] = []
-
-    def fire(i: int) -> None:
-        channel = SmtpChannel(smtp_server.settings())
-        jobs = Jobs(make_session_factory(engines[i]), world.settings, channel, Clock(SLOT), f"w{i}")
-        try:
-            barrier.wait()
-            outcomes[i] = jobs.report()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=fire, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    for engine in engines:
-        engine.dispose()
-    assert errors == []
+    outcomes = race_reports(
+        world.db_url,
+        lambda sessions, worker: Jobs(
+            sessions, world.settings, SmtpChannel(smtp_server.settings()), Clock(SLOT), worker
+        ),
+    )
     made = [o for o in outcomes if o is not None and o.report is not None]
     assert len(made) == 1 and made[0].report is not None
     rid = made[0].report.run_id

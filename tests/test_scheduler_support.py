@@ -10,6 +10,7 @@ import datetime as dt
 import importlib.util
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,10 +18,12 @@ from types import ModuleType
 from typing import Any
 
 from conftest import REPO_ROOT
+from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.config import Settings, load_settings
+from tracker.db import make_engine, make_session_factory
 from tracker.reminders import PassResult
-from tracker.scheduler import ReportOutcome
+from tracker.scheduler import Jobs, ReportOutcome
 
 
 def _load_bench(name: str) -> ModuleType:
@@ -111,3 +114,35 @@ class Events:
 
     def stopping(self, signum: int, again: bool) -> None:
         """Not exercised in-process: see test_scheduler_cli."""
+
+
+def race_reports(
+    db_url: str, make: Callable[[sessionmaker[Session], str], Jobs]
+) -> list[ReportOutcome | None]:
+    """Two schedulers, each on its own engine, run the report job at the same moment.
+
+    `make(sessions, worker)` builds each one's Jobs. Returns both outcomes; any exception
+    either raised fails the test.
+    """
+    engines = [make_engine(db_url) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: list[ReportOutcome | None] = [None, None]
+    errors: list[BaseException] = []
+
+    def fire(i: int) -> None:
+        jobs = make(make_session_factory(engines[i]), f"w{i}")
+        try:
+            barrier.wait()
+            outcomes[i] = jobs.report()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fire, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for engine in engines:
+        engine.dispose()
+    assert errors == []
+    return outcomes
