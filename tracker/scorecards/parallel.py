@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.config import Settings
 from tracker.db import make_engine, make_session_factory
@@ -50,7 +50,7 @@ def cpu_count() -> int:
 
 
 def resolve_jobs(jobs: int) -> int:
-    """Worker processes for `jobs` (0: one per CPU)."""
+    """How many processes render pages for a `jobs` setting (0: one per CPU)."""
     return jobs if jobs > 0 else cpu_count()
 
 
@@ -66,7 +66,7 @@ def shareable(url: URL) -> bool:
 class _Worker:
     """One worker process's state, made once when the process starts."""
 
-    sessions: object
+    sessions: sessionmaker[Session]
     out: Output
     family: Family
     plan: Plan
@@ -89,7 +89,7 @@ def _start(url: str, out_dir: Path, settings: Settings, now: dt.datetime, plan: 
 def _render(unit: Sequence[int]) -> UnitResult:
     worker = _worker
     assert worker is not None, "not a worker process"
-    with worker.sessions() as session:  # type: ignore[operator]
+    with worker.sessions() as session:
         return _render_here(session, worker.out, worker.family, unit, worker.plan)
 
 
