@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, select
+from sqlalchemy import BindParameter, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from tracker.models import (
@@ -184,18 +184,46 @@ def iter_claims_by_source(
         yield from by_source.items()
 
 
-def _rows(session: Session, statement: Select[Any]) -> list[Any]:
-    """The rows of a statement as the database driver returns them: plain tuples, unconverted.
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+"""The one parameter of the loader's queries: a list of ids."""
+_IDS_MARKER = "(__[POSTCOMPILE_ids])"  # where SQLAlchemy leaves an expanding parameter's list
+
+
+class _Compiled:
+    """The loader's SQL for each statement and dialect, compiled once with the id list left open."""
+
+    def __init__(self) -> None:
+        self._sql: dict[tuple[str, int], str] = {}
+
+    def __call__(self, statement: Select[Any], dialect: Any, count: int) -> str:
+        key = (dialect.name, id(statement))
+        sql = self._sql.get(key)
+        if sql is None:
+            sql = str(statement.compile(dialect=dialect))
+            assert _IDS_MARKER in sql, sql
+            self._sql[key] = sql
+        placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
+        return sql.replace(_IDS_MARKER, f"({', '.join([placeholder] * count)})")
+
+
+_compiled = _Compiled()
+
+
+def _rows(session: Session, statement: Select[Any], ids: Sequence[int]) -> list[Any]:
+    """The rows of one of the loader's statements for `ids`, as the driver returns them.
 
     A build reads every claim, and SQLAlchemy's result rows and per-value processors cost
     more than the queries; the few conversions needed are done by `_day`, `_moment` and
-    `_evidence` instead. The statement's only parameters are integer ids, rendered inline.
+    `_evidence` instead. The statements are module constants, compiled once per dialect;
+    the ids go to the driver as parameters.
     """
+    if not ids:
+        return []
     connection = session.connection()
-    sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    sql = _compiled(statement, connection.dialect, len(ids))
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(sql)
+        cursor.execute(sql, tuple(ids))
         return list(cursor.fetchall())
     finally:
         cursor.close()
@@ -246,14 +274,65 @@ _CLAIM_COLUMNS = (
 )
 
 
-def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecord]:
-    claims = Claim.__table__.c
-    claim_rows = _rows(
-        session,
-        select(*(claims[name] for name in _CLAIM_COLUMNS))
-        .where(claims.source_id.in_(source_ids))
-        .order_by(claims.made_on, claims.key),
+_claims = Claim.__table__.c
+_tags = ClaimTag.__table__.c
+_people = Reviewer.__table__.c
+_res = Resolution.__table__.c
+_cv = CriteriaVersion.__table__.c
+_app = Appearance.__table__.c
+# The children are read by the claims' source ids rather than a list of claim ids, so that
+# one chunk is a handful of queries whatever its size.
+_OF_SOURCES = _claims.source_id.in_(_IDS)
+
+_CLAIMS_OF_SOURCES = (
+    select(*(_claims[name] for name in _CLAIM_COLUMNS))
+    .where(_OF_SOURCES)
+    .order_by(_claims.made_on, _claims.key)
+)
+_TAGS_OF_SOURCES = (
+    select(_tags.claim_id, _tags.tag)
+    .join(Claim.__table__, _claims.id == _tags.claim_id)
+    .where(_OF_SOURCES)
+    .order_by(_tags.claim_id, _tags.tag)
+)
+_REVIEWERS_OF_SOURCES = (
+    select(claim_reviewers.c.claim_id, _people.handle)
+    .join(Reviewer.__table__, _people.id == claim_reviewers.c.reviewer_id)
+    .join(Claim.__table__, _claims.id == claim_reviewers.c.claim_id)
+    .where(_OF_SOURCES)
+    # By the claims' own id: ordered by handle alone, or by claim_reviewers.claim_id, SQLite
+    # walks the whole claim_reviewers table for every chunk instead of the chunk's claims.
+    .order_by(_claims.id, _people.handle)
+)
+_HISTORY_OF_SOURCES = (
+    select(
+        _res.claim_id,
+        _res.verdict,
+        _res.evidence,
+        _res.note,
+        _people.handle,
+        _people.name,
+        _res.resolved_on,
+        _res.recorded_at,
     )
+    .join(Claim.__table__, _claims.id == _res.claim_id)
+    .outerjoin(Reviewer.__table__, _people.id == _res.reviewer_id)
+    .where(_OF_SOURCES)
+    .order_by(_res.id)
+)
+_CRITERIA_OF_SOURCES = (
+    select(
+        _cv.claim_id, _cv.version, _cv.criteria, _cv.deadline, _cv.window_start, _cv.timezone, _cv.recorded_at
+    )
+    .join(Claim.__table__, _claims.id == _cv.claim_id)
+    .where(_OF_SOURCES)
+    .order_by(_cv.version)
+)
+_ARTICLES = select(_app.id, _app.url, _app.title, _app.author, _app.published).where(_app.id.in_(_IDS))
+
+
+def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecord]:
+    claim_rows = _rows(session, _CLAIMS_OF_SOURCES, source_ids)
     if not claim_rows:
         return []
     # Conversions memoised for this chunk: many values repeat (dates above all), and a
@@ -262,53 +341,18 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
     moments: Memo[Any, Any] = Memo(_moment)
     evidences: Memo[Any, tuple[str, ...]] = Memo(_evidence)
     new = tuple.__new__
-    # The children are read by the claims' source ids rather than a list of claim ids, so
-    # that one chunk is a handful of queries whatever its size.
-    of_sources = claims.source_id.in_(source_ids)
 
     tags: dict[int, list[str]] = defaultdict(list)
-    tag_table = ClaimTag.__table__.c
-    for claim_id, tag in _rows(
-        session,
-        select(tag_table.claim_id, tag_table.tag)
-        .join(Claim.__table__, claims.id == tag_table.claim_id)
-        .where(of_sources)
-        .order_by(tag_table.claim_id, tag_table.tag),
-    ):
+    for claim_id, tag in _rows(session, _TAGS_OF_SOURCES, source_ids):
         tags[claim_id].append(tag)
 
-    people = Reviewer.__table__.c
     reviewers: dict[int, list[str]] = defaultdict(list)
-    for claim_id, handle in _rows(
-        session,
-        select(claim_reviewers.c.claim_id, people.handle)
-        .join(Reviewer.__table__, people.id == claim_reviewers.c.reviewer_id)
-        .join(Claim.__table__, claims.id == claim_reviewers.c.claim_id)
-        .where(of_sources)
-        # By the claims' own id: ordered by handle alone, or by claim_reviewers.claim_id, SQLite
-        # walks the whole claim_reviewers table for every chunk instead of the chunk's claims.
-        .order_by(claims.id, people.handle),
-    ):
+    for claim_id, handle in _rows(session, _REVIEWERS_OF_SOURCES, source_ids):
         reviewers[claim_id].append(handle)
 
-    res = Resolution.__table__.c
     history: dict[int, list[HistoryEntry]] = defaultdict(list)
     for claim_id, verdict, evidence, note, handle, name, resolved_on, recorded_at in _rows(
-        session,
-        select(
-            res.claim_id,
-            res.verdict,
-            res.evidence,
-            res.note,
-            people.handle,
-            people.name,
-            res.resolved_on,
-            res.recorded_at,
-        )
-        .join(Claim.__table__, claims.id == res.claim_id)
-        .outerjoin(Reviewer.__table__, people.id == res.reviewer_id)
-        .where(of_sources)
-        .order_by(res.id),
+        session, _HISTORY_OF_SOURCES, source_ids
     ):
         history[claim_id].append(
             new(
@@ -325,22 +369,9 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
             )
         )
 
-    cv = CriteriaVersion.__table__.c
     criteria: dict[int, list[CriteriaEntry]] = defaultdict(list)
     for claim_id, version, text, deadline, window_start, timezone, recorded_at in _rows(
-        session,
-        select(
-            cv.claim_id,
-            cv.version,
-            cv.criteria,
-            cv.deadline,
-            cv.window_start,
-            cv.timezone,
-            cv.recorded_at,
-        )
-        .join(Claim.__table__, claims.id == cv.claim_id)
-        .where(of_sources)
-        .order_by(cv.version),
+        session, _CRITERIA_OF_SOURCES, source_ids
     ):
         criteria[claim_id].append(
             new(
@@ -351,12 +382,10 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
 
     appearance_ids = sorted({row[-1] for row in claim_rows if row[-1] is not None})
     articles: dict[int, Article] = {}
-    app = Appearance.__table__.c
-    for start in range(0, len(appearance_ids), 5000):
-        wanted = appearance_ids[start : start + 5000]
-        for a_id, url, title, author, published in _rows(
-            session, select(app.id, app.url, app.title, app.author, app.published).where(app.id.in_(wanted))
-        ):
+    # A thousand ids a query: well under any driver's limit on parameters.
+    for start in range(0, len(appearance_ids), 1000):
+        wanted = appearance_ids[start : start + 1000]
+        for a_id, url, title, author, published in _rows(session, _ARTICLES, wanted):
             articles[a_id] = new(Article, (url, title, author, days[published]))
 
     none: tuple[Any, ...] = ()
