@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from tracker import ical
 from tracker.cli.app import App, pass_app
 from tracker.cli.output import emit_json, info
 from tracker.cli.params import json_option, now_option, resolve_now
@@ -53,6 +52,9 @@ def calendar(app: App, reviewer: str | None, out: Path, now: dt.datetime | None,
 
     One all-day event per deadline; each claim keeps its event UID across runs.
     """
+    # Imported here: icalendar is only needed by this command, and every other one starts faster.
+    from tracker import ical
+
     to_stdout = str(out) == "-"
     if to_stdout and as_json:
         raise click.UsageError("--json describes the file written: give --out FILE")
