@@ -192,7 +192,7 @@ print(json.dumps({"wall": wall, "peak_mb": peak_mb(), "files": files}))
 BUILD = (
     PEAK
     + """
-import datetime as dt, json, sys, time
+import datetime as dt, json, os, sys, time
 from pathlib import Path
 from tracker.config import load_settings
 from tracker.db import make_engine, make_session_factory
@@ -212,12 +212,66 @@ if mode == "incremental":
         ).one()
         services.resolve(session, key, "true", ["https://example.org/evidence"], "Benchmark resolution.",
                          "rev1", resolved_on=dt.date(2026, 11, 23), now=now)
+before = os.times()
 start = time.perf_counter()
 with factory() as session:
     result = build_site(session, out, settings=settings, now=now, full=(mode == "full"))
 wall = time.perf_counter() - start
+times = os.times()  # the workers are joined by now, so their CPU is in the children's figures
 print(json.dumps({"wall": wall, "peak_mb": peak_mb(), "written": len(result.written),
-                  "unchanged": result.unchanged, "claims": result.claims, "sources": result.sources}))
+                  "unchanged": result.unchanged, "claims": result.claims, "sources": result.sources,
+                  "cpu": sum(times[:4]) - sum(before[:4])}))
+"""
+)
+
+# The two parts of a full build that any implementation of these pages has to do, measured
+# alone in one process: the loader's queries over every unit of sources (the same SQL through
+# the same driver, with no Python work on the rows), and writing the site's pages (the bytes the
+# full build wrote, read back beforehand, so that only creating and writing the files is timed).
+READS = (
+    PEAK
+    + """
+import json, sys, time
+from tracker.db import make_engine, make_session_factory
+from tracker.scorecards import data
+from tracker.scorecards.data import load_sources
+from tracker.scorecards.family import Family
+from tracker.scorecards.units import UNIT_SOURCES
+factory = make_session_factory(make_engine(f"sqlite:///{sys.argv[1]}"))
+statements = (data._CLAIMS_OF_SOURCES, data._TAGS_OF_SOURCES, data._REVIEWERS_OF_SOURCES,
+              data._HISTORY_OF_SOURCES, data._CRITERIA_OF_SOURCES)
+start = time.perf_counter()
+rows = 0
+with factory() as session:
+    sources = load_sources(session)
+    for unit in Family(sources).units([s.id for s in sources], UNIT_SOURCES):
+        claims = data._rows(session, statements[0], unit)
+        rows += len(claims) + sum(len(data._rows(session, st, unit)) for st in statements[1:])
+        articles = sorted({row[-1] for row in claims if row[-1] is not None})
+        for at in range(0, len(articles), 1000):
+            rows += len(data._rows(session, data._ARTICLES, articles[at : at + 1000]))
+wall = time.perf_counter() - start
+print(json.dumps({"wall": wall, "peak_mb": peak_mb(), "rows": rows}))
+"""
+)
+
+WRITES = (
+    PEAK
+    + """
+import json, sys, time
+from pathlib import Path
+site, out = Path(sys.argv[1]), Path(sys.argv[2])
+out.mkdir(parents=True, exist_ok=True)
+wall = 0.0
+written = 0
+for page in sorted((site / "sources").glob("*.html")):
+    text = page.read_text(encoding="utf-8")
+    start = time.perf_counter()
+    with (out / page.name).open("w", encoding="utf-8") as f:
+        f.write(text)
+    wall += time.perf_counter() - start
+    written += len(text.encode())
+print(json.dumps({"wall": wall, "peak_mb": peak_mb(), "bytes": written}))
 """
 )
 
@@ -258,6 +312,13 @@ def main() -> None:
     full = run_child(BUILD, str(work), str(site_dir), "full")
     os.sync()
     incremental = run_child(BUILD, str(work), str(site_dir), "incremental")
+    os.sync()
+    reads = run_child(READS, str(work))
+    writes_dir = args.out / "writes-site"
+    shutil.rmtree(writes_dir, ignore_errors=True)
+    os.sync()
+    writes = run_child(WRITES, str(site_dir), str(writes_dir))
+    shutil.rmtree(writes_dir, ignore_errors=True)
     ratio = full["wall"] / floor["wall"]
     print(f"\n{args.claims:,} claims over {args.sources:,} sources")
     print(f"{'run':48} {'wall s':>8} {'peak MB':>8}  notes")
@@ -281,6 +342,32 @@ def main() -> None:
     )
     peak = max(full["peak_mb"], incremental["peak_mb"])
     print(f"target peak <= 300 MB:    {'met' if peak <= 300 else 'MISSED'} ({peak:.0f} MB)")
+    print_budget(floor, full, reads, writes)
+
+
+def print_budget(floor: dict, full: dict, reads: dict, writes: dict) -> None:
+    """What 3x the floor leaves per claim, once the reads and writes no build can skip are paid."""
+    claims, cpus = full["claims"], os.cpu_count() or 1
+
+    def per_claim(seconds: float) -> str:
+        return f"{seconds / claims * 1e6:5.1f} us a claim"
+
+    allowance = 3 * floor["wall"] * cpus
+    fixed = reads["wall"] + writes["wall"]
+    print(f"\nbudget of a full build at 3x the floor, on {cpus} CPUs (CPU seconds):")
+    print(f"  {'allowed: 3 x floor x CPUs':44} {allowance:7.2f}  {per_claim(allowance)}")
+    print(
+        f"  {'the SQL of the loader alone (one process)':44} {reads['wall']:7.2f}  {per_claim(reads['wall'])}"
+    )
+    print(
+        f"  {'writing the pages alone (one process)':44} {writes['wall']:7.2f}  {per_claim(writes['wall'])}"
+        f"  ({writes['bytes'] / 1e9:.2f} GB)"
+    )
+    print(f"  {'left for all the Python work':44} {allowance - fixed:7.2f}  {per_claim(allowance - fixed)}")
+    print(
+        f"  {'the Python work of the build (CPU less both)':44} {full['cpu'] - fixed:7.2f}  "
+        f"{per_claim(full['cpu'] - fixed)}  (all its processes: {full['cpu']:.1f} CPU s)"
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 A site of a million claims writes a million entries, and a template macro per claim cost
 a third of a build; the source page's template places the entries, already joined. Every
-value that comes from the database is escaped with `markupsafe.escape` as it goes in.
+value that comes from the database is escaped (`html_text`, markupsafe's escaping) as it goes in.
 """
 
 from __future__ import annotations
@@ -26,6 +26,22 @@ EXCLUDED_VERDICTS = {
     FactVerdict.UNVERIFIABLE.value: "unverifiable",
 }
 HEDGE_REASON = "a hedge that names no probability"
+
+
+def _escaped(text: str) -> str:
+    return str(escape(text))
+
+
+html_text: Callable[[str], str] = _escaped
+"""`text` escaped for HTML as `markupsafe.escape` does it, as a plain string."""
+try:
+    # markupsafe's own C escaper, without the `Markup` wrapper `escape` adds: a seventh of the
+    # cost, and a claim's entry escapes a dozen values (a test holds the two equal).
+    from markupsafe._speedups import _escape_inner
+
+    html_text = _escape_inner
+except ImportError:  # markupsafe without its C speedups
+    pass
 
 
 def _day_text(d: dt.date) -> str:
@@ -98,7 +114,7 @@ def _probability_of(key: tuple[str, float | None, str | None]) -> str:
 
 def _probability_row(key: tuple[str, float | None, str | None]) -> str:
     text = _probability_of(key)
-    return f"<div><dt>Probability</dt><dd>{escape(text)}</dd></div>" if text else ""
+    return f"<div><dt>Probability</dt><dd>{html_text(text)}</dd></div>" if text else ""
 
 
 # (kind, probability, confidence) -> the escaped "Probability" row of the claim's facts.
@@ -130,7 +146,7 @@ def _days_left(deadline: dt.date, today: dt.date) -> tuple[str, bool]:
 
 # Values that repeat across a site's claims (verdicts, kinds, tags, reviewers, bylines),
 # escaped once each; bounded so that a huge site cannot grow it without limit.
-_ESCAPED: Memo[str, str] = Memo(lambda text: str(escape(text)), limit=50_000)
+_ESCAPED: Memo[str, str] = Memo(html_text, limit=50_000)
 
 
 def _criteria_html(claim: ClaimRecord) -> str:
@@ -149,7 +165,7 @@ def _criteria_html(claim: ClaimRecord) -> str:
             f'<li class="{"is-superseded" if superseded else "is-current"}"><span class="version">'
             f"Version {c.version}, {'superseded' if superseded else 'in force'}</span> "
             f'<span class="recorded">recorded {_DAYS[c.recorded_at.date()]}</span>'
-            f"<p>{escape(c.criteria)}{by}</p></li>\n"
+            f"<p>{html_text(c.criteria)}{by}</p></li>\n"
         )
     parts.append("</ol>\n")
     return "".join(parts)
@@ -158,7 +174,7 @@ def _criteria_html(claim: ClaimRecord) -> str:
 def _verdict_span(key: tuple[str, str | None]) -> str:
     kind, verdict = key
     label = "Re-opened" if verdict is None else verdict_label(kind, verdict)
-    return f'<span class="verdict {escape(verdict_css(verdict))}">{escape(label)}</span>'
+    return f'<span class="verdict {html_text(verdict_css(verdict))}">{html_text(label)}</span>'
 
 
 # (kind, verdict) -> the escaped badge of a verdict-history entry.
@@ -172,10 +188,10 @@ def _history_html(claim: ClaimRecord) -> str:
     kind = claim.kind
     for h in claim.history:
         reviewer = h.reviewer_name or h.reviewer or "unknown reviewer"
-        note = f'<p class="note-text">{escape(h.note)}</p>' if h.note else ""
+        note = f'<p class="note-text">{html_text(h.note)}</p>' if h.note else ""
         evidence = ""
         if h.evidence:
-            links = ", ".join(f'<a href="{url}">{url}</a>' for url in map(escape, h.evidence))
+            links = ", ".join(f'<a href="{url}">{url}</a>' for url in map(html_text, h.evidence))
             evidence = f'<p class="evidence">Evidence: {links}</p>'
         parts.append(
             f"<li>{_TIMES[h.resolved_on]} {_HISTORY_VERDICTS[(kind, h.verdict)]} "
@@ -190,11 +206,11 @@ def _heading_of(key: tuple[str, str | None, str, bool, bool]) -> tuple[str, str]
     flags = ' <span class="flag-overdue">Overdue</span>' if overdue else ""
     if excluded:
         flags += ' <span class="flag-excluded">Not scored</span>'
-    css = escape(css)
+    css = html_text(css)
     opening = f'<article class="claim {css}{" is-overdue" if overdue else ""}" id="'
     meta = (
-        f'">\n<p class="claim-meta"><span class="verdict {css}">{escape(verdict_label(kind, verdict))}'
-        f'</span>{flags} <span class="claim-kind">{escape(kind)}</span></p>\n<h3 class="statement"><a href="#'
+        f'">\n<p class="claim-meta"><span class="verdict {css}">{html_text(verdict_label(kind, verdict))}'
+        f'</span>{flags} <span class="claim-kind">{html_text(kind)}</span></p>\n<h3 class="statement"><a href="#'
     )
     return opening, meta
 
@@ -205,14 +221,16 @@ _HEADINGS: Memo[tuple[str, str | None, str, bool, bool], tuple[str, str]] = Memo
 
 
 def _appearance_of(article: Article) -> tuple[str, str]:
-    url = escape(article.url)
+    url = html_text(article.url)
     meta = []
     if article.author:
         meta.append(article.author)
     if article.published:
         meta.append(_DAYS[article.published])
-    byline = f" \u00b7 {escape(' · '.join(meta))}" if meta else ""
-    line = f'<p class="appeared">In <a href="{url}">{escape(article.title or article.url)}</a>{byline}</p>\n'
+    byline = f" \u00b7 {html_text(' · '.join(meta))}" if meta else ""
+    line = (
+        f'<p class="appeared">In <a href="{url}">{html_text(article.title or article.url)}</a>{byline}</p>\n'
+    )
     return f'<blockquote class="quote" cite="{url}"><p>', f"</p></blockquote>\n{line}"
 
 
@@ -224,7 +242,7 @@ _NO_APPEARANCE = ('<blockquote class="quote"><p>', "</p></blockquote>\n")
 
 def _list_row(key: tuple[str, tuple[str, ...]]) -> str:
     title, items = key
-    return f"<div><dt>{title}</dt><dd>{escape(', '.join(items))}</dd></div>"
+    return f"<div><dt>{title}</dt><dd>{html_text(', '.join(items))}</dd></div>"
 
 
 # ("Tags" or "Reviewers", the values) -> the escaped row of the claim's facts.
@@ -240,12 +258,12 @@ def claim_view(
     """The entry for one claim; `today_in(timezone)` gives the date where its deadline is read.
 
     The HTML is written here rather than by a template macro, once per claim: every value
-    that comes from the database is escaped (`markupsafe.escape`), and only dates, numbers
+    that comes from the database is escaped (`html_text`), and only dates, numbers
     and fixed words worked out here go in unescaped. What many claims share (their verdict
     badges, articles, probabilities, tags) is escaped once and memoised.
     """
     raw_anchor = f"claim-{claim.key}"
-    anchor = escape(raw_anchor)
+    anchor = html_text(raw_anchor)
     verdict = claim.verdict
     kind = claim.kind
     deadline = claim.deadline
@@ -279,9 +297,9 @@ def claim_view(
             anchor,
             meta,
             anchor,
-            f'">{escape(claim.statement)}</a></h3>\n',
+            f'">{html_text(claim.statement)}</a></h3>\n',
             before_quote,
-            escape(claim.quote),
+            html_text(claim.quote),
             after_quote,
             facts,
             "</dl>\n",

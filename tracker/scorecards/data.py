@@ -69,7 +69,6 @@ class HistoryEntry(NamedTuple):
     reviewer: str | None  # handle
     reviewer_name: str | None
     resolved_on: dt.date
-    recorded_at: dt.datetime
 
 
 class CriteriaEntry(NamedTuple):
@@ -102,8 +101,6 @@ class ClaimRecord(NamedTuple):
     as_of: dt.date | None
     status: str
     verdict: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
     article: Article | None
     tags: tuple[str, ...]
     reviewers: tuple[str, ...]
@@ -268,8 +265,6 @@ _CLAIM_COLUMNS = (
     "as_of",
     "status",
     "verdict",
-    "created_at",
-    "updated_at",
     "appearance_id",
 )
 
@@ -313,7 +308,6 @@ _HISTORY_OF_SOURCES = (
         _people.handle,
         _people.name,
         _res.resolved_on,
-        _res.recorded_at,
     )
     .join(Claim.__table__, _claims.id == _res.claim_id)
     .outerjoin(Reviewer.__table__, _people.id == _res.reviewer_id)
@@ -351,7 +345,7 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
         reviewers[claim_id].append(handle)
 
     history: dict[int, list[HistoryEntry]] = defaultdict(list)
-    for claim_id, verdict, evidence, note, handle, name, resolved_on, recorded_at in _rows(
+    for claim_id, verdict, evidence, note, handle, name, resolved_on in _rows(
         session, _HISTORY_OF_SOURCES, source_ids
     ):
         history[claim_id].append(
@@ -364,7 +358,6 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
                     handle,
                     name,
                     days[resolved_on],
-                    moments[recorded_at],
                 ),
             )
         )
@@ -410,8 +403,6 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
                 days[as_of],
                 status,
                 verdict,
-                moments[created_at],
-                moments[updated_at],
                 articles.get(appearance_id) if appearance_id is not None else None,
                 tuple(tags[claim_id]) if claim_id in tags else none,
                 tuple(reviewers[claim_id]) if claim_id in reviewers else none,
@@ -436,8 +427,6 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
             as_of,
             status,
             verdict,
-            created_at,
-            updated_at,
             appearance_id,
         ) in claim_rows
     ]
