@@ -12,9 +12,9 @@ peak memory is its own:
 - the incremental build: one resolution (through `tracker.services.resolve`), then
   `build_site` again on the same folder;
 - the budget: the CPU time 3x the floor allows on this machine's CPUs, against two parts of
-  a full build that no implementation of these pages can skip, each measured alone: the
-  loader's SQL (its queries over every unit of sources, rows discarded) and writing the
-  pages' bytes. What is left is the allowance for all the Python work, per claim, shown
+  the full build that no change to its Python work can remove, each measured alone: the
+  loader's SQL on this schema (its queries over every unit of sources, rows discarded) and
+  writing the pages' bytes. What is left is the allowance for all the Python work, per claim, shown
   beside what the build spent.
 
 Usage: python bench/scorecards.py [--claims 1000000] [--sources 10000] [--out bench/out]
@@ -229,7 +229,7 @@ print(json.dumps({"wall": wall, "peak_mb": peak_mb(), "written": len(result.writ
 """
 )
 
-# The two parts of a full build that any implementation of these pages has to do, measured
+# The two parts of the full build that no change to its Python work can remove, measured
 # alone in one process: the loader's queries over every unit of sources (the same SQL through
 # the same driver, with no Python work on the rows), and writing the site's pages (the bytes the
 # full build wrote, read back beforehand, so that only creating and writing the files is timed).
@@ -353,7 +353,7 @@ def main() -> None:
 
 
 def print_budget(floor: dict, full: dict, reads: dict, writes: dict) -> None:
-    """What 3x the floor leaves per claim, once the reads and writes no build can skip are paid."""
+    """What 3x the floor leaves per claim for the Python work, once the SQL and the writes are paid."""
     claims, cpus = full["claims"], os.cpu_count() or 1
 
     def per_claim(seconds: float) -> str:
