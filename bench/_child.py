@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 # Prepended to a child's code: the peak memory of the child and every process it starts (a
@@ -66,3 +70,14 @@ def run_child(code: str, *args: str) -> dict[str, Any]:
         raise SystemExit(f"benchmark child failed:\n{proc.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
+
+
+def working_copy(db: Path, work: Path, generate: Callable[[Path], None]) -> None:
+    """Make `db` with `generate` unless it is cached, then copy it to `work` (runs write to it)."""
+    if not db.exists():
+        start = time.perf_counter()
+        generate(db)
+        print(f"generated {db} in {time.perf_counter() - start:.0f} s")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{work}{suffix}").unlink(missing_ok=True)
+    shutil.copy(db, work)

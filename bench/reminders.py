@@ -21,15 +21,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from _child import run_child
+from _child import run_child, working_copy
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 STAMP = "2026-11-01 00:00:00.000000"
@@ -317,15 +315,9 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     db = args.out / f"reminders-{args.claims}-{args.due_share}.db"
-    if not db.exists():
-        start = time.perf_counter()
-        generate(db, args.claims, args.due_share)
-        print(f"generated {db} in {time.perf_counter() - start:.0f} s")
     # Work on a copy: the delivery run writes reminders and deliveries.
     work = args.out / "reminders-work.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{work}{suffix}").unlink(missing_ok=True)
-    shutil.copy(db, work)
+    working_copy(db, work, lambda path: generate(path, args.claims, args.due_share))
     _upgrade(work)  # a database cached by an older tracker gets the newer migrations
 
     scan_floor = run_child(SCAN_FLOOR, str(work), str(args.repeat))

@@ -29,10 +29,9 @@ import os
 import random
 import shutil
 import sqlite3
-import time
 from pathlib import Path
 
-from _child import PEAK, run_child
+from _child import PEAK, run_child, working_copy
 
 NOW = "2026-11-23 12:00:00.000000"
 TAGS = ("china", "north-korea", "economy", "election", "trade", "security", "energy", "health")
@@ -293,15 +292,9 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     db = args.out / f"scorecards-{args.claims}-{args.sources}.db"
-    if not db.exists():
-        start = time.perf_counter()
-        generate(db, args.claims, args.sources)
-        print(f"generated {db} in {time.perf_counter() - start:.0f} s")
     # Work on a copy: the incremental run writes a resolution.
     work = args.out / "scorecards-work.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{work}{suffix}").unlink(missing_ok=True)
-    shutil.copy(db, work)
+    working_copy(db, work, lambda path: generate(path, args.claims, args.sources))
     floor_dir, site_dir = args.out / "floor-site", args.out / "site"
     for d in (floor_dir, site_dir):
         shutil.rmtree(d, ignore_errors=True)
