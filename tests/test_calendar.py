@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clirunner import Tracker
 from icalendar import Calendar, Event
 from sqlalchemy.orm import Session, sessionmaker
+from support.cli import Tracker
 
 from tracker import __version__, services
 

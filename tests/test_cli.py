@@ -12,9 +12,9 @@ import click
 import pytest
 import yaml
 from click.testing import CliRunner
-from clirunner import Tracker
 from hypothesis import given
 from hypothesis import strategies as st
+from support.cli import Tracker
 
 from tracker import services
 from tracker.cli import cli, main

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from test_scheduler_support import harness
+from support.scheduler import harness
 
 from tracker.models import Delivery
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
-from test_reminders_support import World
-from test_scheduler_support import at, harness
+from support.reminders import World
+from support.scheduler import at, harness
 
 from tracker.models import Delivery, JobRun, Reminder, Reviewer
 from tracker.reminders import PassResult

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from test_reminders_support import RecordingChannel, World, at
+from support.reminders import RecordingChannel, World, at
 
 from tracker.db import make_engine, make_session_factory
 from tracker.models import Claim, Delivery, Reviewer

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from clirunner import Tracker
+from support.cli import Tracker
 
 if TYPE_CHECKING:
     from conftest import SmtpTestServer

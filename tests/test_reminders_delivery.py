@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
-from test_reminders_support import World, at
+from support.reminders import World, at
 
 from tracker.channels import TemporaryFailure
 from tracker.errors import NotFound, TrackerError

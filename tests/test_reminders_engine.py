@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from test_reminders_support import DEADLINE, World, at, keys_in
+from support.reminders import DEADLINE, World, at, keys_in
 
 from tracker import services
 from tracker.db import make_engine

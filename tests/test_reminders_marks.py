@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
-from test_reminders_support import World, at
+from support.reminders import World, at
 
 from tracker.models import Delivery, Reminder
 from tracker.reminders.marks import HeldMarks, mark_sent

@@ -15,7 +15,7 @@ import pytest
 from conftest import build_claim, build_reviewer, build_source
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
-from test_reminders_support import RecordingChannel, World, at
+from support.reminders import RecordingChannel, World, at
 
 from tracker.db import make_engine, make_session_factory
 from tracker.models import Delivery, Reviewer

@@ -15,8 +15,8 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
-from test_reminders_support import RecordingChannel, RecordingSender, World, keys_in
-from test_scheduler_support import Clock, Events, at, race_reports, scheduler_settings
+from support.reminders import RecordingChannel, RecordingSender, World, keys_in
+from support.scheduler import Clock, Events, at, race_reports, scheduler_settings
 
 from tracker.channels import Message
 from tracker.errors import TrackerError

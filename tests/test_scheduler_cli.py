@@ -15,7 +15,7 @@ import yaml
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from test_scheduler_support import harness, run_tracker, wait_for
+from support.scheduler import harness, run_tracker, wait_for
 
 from tracker.channels.console import SEPARATOR
 from tracker.cli import cli

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
-from clirunner import Tracker
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
-from test_reminders_support import World
-from test_scheduler_support import Clock, Events, at, race_reports, scheduler_settings
+from support.cli import Tracker
+from support.reminders import World
+from support.scheduler import Clock, Events, at, race_reports, scheduler_settings
 
 from tracker.channels import SmtpChannel
 from tracker.cli import cli

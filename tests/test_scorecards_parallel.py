@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from clirunner import Tracker
 from sqlalchemy.orm import Session, sessionmaker
+from support.cli import Tracker
 from test_scorecards_site import build, import_site
 
 from tracker.config import Settings

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clirunner import Tracker
 from sqlalchemy.orm import Session, sessionmaker
+from support.cli import Tracker
 
 from tracker import services
 from tracker.claimsfile import import_claims

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from test_reminders_support import World
-from test_scheduler_support import at
+from support.reminders import World
+from support.scheduler import at
 
 from tracker.cli import cli
 from tracker.config import load_settings

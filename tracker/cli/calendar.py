@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from tracker.cli.app import App, pass_app
+from tracker.app import App
+from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json, info
 from tracker.cli.params import json_option, now_option, resolve_now
 from tracker.errors import TrackerError

@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from tracker import services
-from tracker.cli.app import App, pass_app
+from tracker.app import App
+from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json, info
 from tracker.cli.params import DATE, DAY, RelativeDay, json_option, now_option, resolve_day, resolve_now
 from tracker.cli.render import claim_detail, claim_summary, claim_text, claims_table

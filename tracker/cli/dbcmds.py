@@ -8,7 +8,8 @@ import click
 from alembic.util import CommandError
 
 from tracker import migrations
-from tracker.cli.app import App, pass_app
+from tracker.app import App
+from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json
 from tracker.cli.params import json_option
 from tracker.errors import TrackerError

@@ -16,8 +16,9 @@ from typing import Any, TextIO
 
 import click
 
+from tracker.app import App
 from tracker.claimsfile import ImportReport, import_claims, write_claims_file
-from tracker.cli.app import App, pass_app
+from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json, fields, info
 from tracker.cli.params import json_option, now_option, resolve_now
 from tracker.errors import TrackerError

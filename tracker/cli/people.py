@@ -7,7 +7,8 @@ from typing import Any
 import click
 
 from tracker import services
-from tracker.cli.app import App, pass_app
+from tracker.app import App
+from tracker.cli.app import pass_app
 from tracker.cli.output import Column, emit_json, table
 from tracker.cli.params import json_option
 from tracker.models import Reviewer, ReviewerRole, Source, SourceKind

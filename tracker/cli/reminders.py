@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
+from tracker.app import App
 from tracker.channels import make_channel
-from tracker.cli.app import App, pass_app
+from tracker.cli.app import pass_app
 from tracker.cli.output import Column, emit_json, info, table
 from tracker.cli.params import json_option, now_option, resolve_now
 from tracker.reminders import PassResult, default_worker, run_pass

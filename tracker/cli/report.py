@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from tracker.cli.app import App, pass_app
+from tracker.app import App
+from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json, fields, wrap
 from tracker.cli.params import DATETIME, json_option, now_option, resolve_now
 from tracker.reports import last_run, make_report

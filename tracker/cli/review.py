@@ -9,7 +9,8 @@ import click
 from sqlalchemy.orm import Session
 
 from tracker import services
-from tracker.cli.app import App, pass_app
+from tracker.app import App
+from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json, info
 from tracker.cli.params import DATE, json_option, now_option, resolve_now
 from tracker.cli.render import resolution_json

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from tracker import __version__
+from tracker.app import App
 from tracker.cli import calendar as calendar_cmd
 from tracker.cli import claims, dbcmds, files, people, review, scale, site
 from tracker.cli import reminders as reminders_cmd
@@ -17,7 +18,6 @@ from tracker.cli import report as report_cmd
 from tracker.cli import scheduler as scheduler_cmd
 from tracker.cli import scores as scores_cmd
 from tracker.cli import status as status_cmd
-from tracker.cli.app import App
 from tracker.cli.errors import PREFIX, USER_ERROR, Failure, translate, usage_line
 
 

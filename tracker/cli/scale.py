@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli.app import App, pass_app
+from tracker.app import App
+from tracker.cli.app import pass_app
 from tracker.cli.output import Column, emit_json, table
 from tracker.cli.params import json_option
 from tracker.estimative import UNSCORED

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from tracker.app import App
 from tracker.channels import make_channel
-from tracker.cli.app import App, pass_app
+from tracker.cli.app import pass_app
 from tracker.cli.errors import translate
 from tracker.cli.output import info
 from tracker.cli.params import DATETIME

@@ -6,7 +6,8 @@ import datetime as dt
 
 import click
 
-from tracker.cli.app import App, pass_app
+from tracker.app import App
+from tracker.cli.app import pass_app
 from tracker.cli.output import WIDTH, Column, emit_json, fields, table, wrap
 from tracker.cli.params import json_option, now_option, resolve_now
 from tracker.scorecards.summary import SourceSummary, summarise_source, summarise_sources, summary_json

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from tracker.cli.app import App, pass_app
+from tracker.app import App
+from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json
 from tracker.cli.params import json_option, now_option, resolve_now
 from tracker.scorecards import build_site
