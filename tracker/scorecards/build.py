@@ -33,7 +33,6 @@ from tracker.scorecards.render import (
     build_signature,
     feed_entry,
     rfc3339,
-    templates_dir,
 )
 from tracker.scorecards.units import UNIT_SOURCES, Output, Plan, page_path, render_unit, site_text
 from tracker.scoring import MIN_SAMPLE
@@ -136,7 +135,9 @@ def _build(
         if not targets:
             raise NotFound(f"no source {source!r}{did_you_mean(source, [s.slug for s in sources])}")
 
-    signature = build_signature(reviewers_digest(session), str(MIN_SAMPLE), settings.timezone)
+    signature = build_signature(
+        settings.templates_dir, reviewers_digest(session), str(MIN_SAMPLE), settings.timezone
+    )
     old = Manifest.load(out_dir)
     trusted = not full and old.signature == signature
     # An outlet has a page when it or any of its people has a claim; its people's pages link to it.
@@ -251,7 +252,10 @@ def _write_feed(out: Output, session: Session) -> None:
 
 def _write_static(out: Output, previous: dict[str, str]) -> dict[str, str]:
     """Copy the stylesheet when it changed or is missing; the manifest keeps its hash."""
-    css = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
+    # Through the loader, so that a stylesheet in templates_dir replaces the packaged one.
+    loader = out.env.loader
+    assert loader is not None
+    css, _, _ = loader.get_source(out.env, STYLESHEET)
     key = digest(css)
     if previous.get("style.css") != key or not (out.out_dir / "style.css").is_file():
         out.write("style.css", css)

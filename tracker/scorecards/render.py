@@ -1,26 +1,21 @@
-"""The Jinja environment, the build signature, and the Atom feed's entries.
+"""The build signature and the Atom feed's entries.
 
-The environment is compiled once per templates folder and reused by every build in
-the process; autoescaping is on for .html and .xml.
+Pages are drawn with the one template environment (`tracker.templating`), from the settings.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
 import tracker
-from tracker.resources import resource_dir
+from tracker.formatting import date
 from tracker.scorecards.claimreview import verdict_label
-from tracker.scorecards.claims import day
-from tracker.scorecards.figures import DASH, num, pct
 from tracker.scorecards.lookups import ResolutionEvent
 from tracker.scorecards.manifest import digest, tree_digest
+from tracker.templating import packaged_templates
 
 FEED_SIZE = 50
 STYLESHEET = "scorecards/style.css"
@@ -29,42 +24,29 @@ _FEED_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:tracker:scorecards:feed")
 
 
 def templates_dir() -> Path:
-    """The templates folder, from the checkout or the installed wheel."""
-    return resource_dir("templates")
+    """The packaged templates folder, from the checkout or the installed wheel."""
+    return packaged_templates()
 
 
-@functools.lru_cache(maxsize=4)
-def environment(templates: Path) -> Environment:
-    """The compiled environment for a templates folder (cached: compiling is the slow part)."""
-    env = Environment(
-        loader=FileSystemLoader(str(templates)),
-        autoescape=select_autoescape(["html", "xml"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(pct=pct, num=num, interval=interval_text)
-    return env
+def build_signature(overrides: str | None, *parts: str) -> str:
+    """What every page depends on: tracker's version, its templates and scorecard code, and `parts`.
 
-
-def interval_text(low: float | None, high: float | None, fmt: str = "num") -> str:
-    """The interval as "0.12 to 0.25" with an en dash (percentages with fmt "pct"); "" for none."""
-    if low is None or high is None:
-        return ""
-    show = pct if fmt == "pct" else num
-    return f"{show(low)}{DASH}{show(high)}"
-
-
-def build_signature(*parts: str) -> str:
-    """What every page depends on: tracker's version, its templates and scorecard code, and `parts`."""
+    `overrides` is the templates_dir setting: every file there counts, since any may
+    replace a packaged template the pages use.
+    """
     package = Path(tracker.__file__).resolve().parent
     code = tree_digest(package / "scorecards", package / "scoring", suffixes=(".py",))
     # Only the site's own templates: editing the report's or the emails' must not stale the site.
     root = templates_dir()
     templates = tree_digest(root / "scorecards", root / "macros", suffixes=(".html", ".xml", ".css"))
     base = digest((root / "base.html").read_text(encoding="utf-8"))
-    return digest(tracker.__version__, templates, base, code, *parts)
+    override = ""
+    if overrides:
+        folder = Path(overrides).expanduser()
+        override = (
+            tree_digest(folder, suffixes=(".html", ".xml", ".css", ".txt")) if folder.is_dir() else "missing"
+        )
+    return digest(tracker.__version__, templates, base, code, override, *parts)
 
 
 def rfc3339(moment: dt.datetime) -> str:
@@ -89,7 +71,7 @@ def feed_entry(event: ResolutionEvent) -> FeedEntry:
     """The Atom entry for one verdict-history entry."""
     label = "Re-opened" if event.verdict is None else verdict_label(event.kind, event.verdict)
     note = f" {event.note}" if event.note else ""
-    summary = f"{event.source_name}: {label.lower()}, as of {day(event.resolved_on)}.{note}"
+    summary = f"{event.source_name}: {label.lower()}, as of {date(event.resolved_on)}.{note}"
     return FeedEntry(
         id=f"urn:uuid:{uuid.uuid5(_FEED_NAMESPACE, f'{event.claim_key}/{event.id}')}",
         title=f"{label}: {event.statement}",
