@@ -257,7 +257,7 @@ def test_score_changes_show_before_and_after(
     assert change.slug == "sino"
     assert change.before == Headline(1, (1 - 0.675) ** 2, 1, 0.75)
     assert change.after == Headline(0, None, 1, 0.75)
-    assert "  Brier 0.106 \u2192 \u2013 (n 1 \u2192 0)\n" in done.rendered.text
+    assert "  Brier 0.106 \u2192 \u2014 (n 1 \u2192 0)\n" in done.rendered.text
     [reopened] = done.digest.resolutions.items
     assert reopened.verdict is None and "RE-OPENED: resolved-early" in done.rendered.text
 

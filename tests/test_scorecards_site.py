@@ -390,6 +390,8 @@ def test_a_resolved_claim_shows_its_whole_record(site: Path) -> None:
         and "Hwasong-15." in entry
     )
     assert [str(a["href"]) for a in history[0].select(".evidence a")] == ["https://bbc.com/x"]
+    # Evidence shows the site's name; the link keeps the whole address.
+    assert [text_of(a) for a in history[0].select(".evidence a")] == ["bbc.com"]
     assert "A miss" in text_of(claim.select_one(".outcome"))  # said 67.5% yes; it did not happen
 
 
@@ -436,6 +438,8 @@ def test_superseded_criteria_stay_visible(
     assert [v["class"] for v in versions] == [["is-superseded"], ["is-current"]]
     assert "superseded" in text_of(versions[0]) and "A visit is announced by KCNA." in text_of(versions[0])
     assert "in force" in text_of(versions[1]) and "30 Jun 2027" in text_of(versions[1])
+    # Marked without striking the text through, which would hide the hyphens in its dates.
+    assert "line-through" not in (site / "style.css").read_text(encoding="utf-8")
 
 
 # --- ClaimReview, the feed, escaping, offline ------------------------------------------------------
