@@ -53,9 +53,11 @@ def _date_text(d: dt.date) -> str:
 
 
 def date(d: dt.date | None) -> str:
-    """ "16 Nov 2017", or NONE for none."""
+    """ "16 Nov 2017" (the day of a datetime, as it is), or NONE for none."""
     if d is None:
         return NONE
+    if isinstance(d, dt.datetime):
+        d = d.date()
     return _date_text(d)
 
 

@@ -24,7 +24,7 @@ from jinja2 import (
 
 from tracker.config import Settings
 from tracker.resources import resource_dir
-from tracker.templating.filters import FILTERS, GLOBALS
+from tracker.templating.filters import FILTERS, GLOBALS, TESTS
 
 __all__ = ["environment", "make_environment", "packaged_templates"]
 
@@ -60,5 +60,6 @@ def environment(templates_dir: str | None = None) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(FILTERS)
+    env.tests.update(TESTS)
     env.globals.update(GLOBALS)
     return env

@@ -99,6 +99,11 @@ FILTERS: dict[str, Callable[..., Any]] = {
 }
 """Every filter, by the name templates use."""
 
+TESTS: dict[str, Callable[..., bool]] = {
+    "web_url": web_url,
+}
+"""Every test (`{% if url is web_url %}`), by name."""
+
 GLOBALS: dict[str, Any] = {
     "NONE": formatting.NONE,
     "web_url": web_url,
