@@ -14,13 +14,16 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from click.testing import CliRunner
 from sqlalchemy.orm import Session, sessionmaker
 
 import tracker
 from tests.test_scorecards_site import NOW, build, import_site
 from tracker import formatting
 from tracker.app import App
+from tracker.cli import cli
 from tracker.config import Settings, load_settings
+from tracker.errors import TrackerError
 from tracker.reports import ClaimRef, Digest, NewResolution, Section, render_digest
 from tracker.templating import environment, make_environment
 from tracker.templating.filters import FILTERS
@@ -75,6 +78,27 @@ def overridden_base(page: BeautifulSoup) -> bool:
 
 def test_the_setting_comes_from_the_environment(overridden: Settings, overrides: Path) -> None:
     assert overridden.templates_dir == str(overrides)
+
+
+def test_a_missing_templates_dir_is_an_error(
+    db_url: str,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    write_file: WriteFile,
+    tmp_path: Path,
+) -> None:
+    nowhere = tmp_path / "nowhere"
+    with pytest.raises(TrackerError, match=r"^templates_dir: .*nowhere: no such folder$"):
+        environment(str(nowhere))
+    # The command says so in one line, and writes nothing.
+    import_site(session_factory, settings, write_file)
+    config = write_file("tracker-test.toml", f'templates_dir = "{nowhere}"\n')
+    out = tmp_path / "out"
+    args = ["--config", str(config), "--database-url", db_url, "scorecards", "--out", str(out)]
+    result = CliRunner().invoke(cli, [*args, "--now", NOW.isoformat()], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"tracker: error: templates_dir: {nowhere}: no such folder"
+    assert not (out / "index.html").exists()
 
 
 def test_overrides_change_every_page_that_uses_them(

@@ -23,11 +23,6 @@ STYLESHEET = "scorecards/style.css"
 _FEED_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:tracker:scorecards:feed")
 
 
-def templates_dir() -> Path:
-    """The packaged templates folder, from the checkout or the installed wheel."""
-    return packaged_templates()
-
-
 def build_signature(overrides: str | None, *parts: str) -> str:
     """What every page depends on: tracker's version, its templates and scorecard code, and `parts`.
 
@@ -37,7 +32,7 @@ def build_signature(overrides: str | None, *parts: str) -> str:
     package = Path(tracker.__file__).resolve().parent
     code = tree_digest(package / "scorecards", package / "scoring", suffixes=(".py",))
     # Only the site's own templates: editing the report's or the emails' must not stale the site.
-    root = templates_dir()
+    root = packaged_templates()
     templates = tree_digest(root / "scorecards", root / "macros", suffixes=(".html", ".xml", ".css"))
     base = digest((root / "base.html").read_text(encoding="utf-8"))
     override = ""

@@ -23,6 +23,7 @@ from jinja2 import (
 )
 
 from tracker.config import Settings
+from tracker.errors import TrackerError
 from tracker.resources import resource_dir
 from tracker.templating.filters import FILTERS, GLOBALS, TESTS
 
@@ -49,7 +50,12 @@ def environment(templates_dir: str | None = None) -> Environment:
     packaged = FileSystemLoader(str(packaged_templates()))
     loaders: list[BaseLoader] = []
     if templates_dir:
-        loaders.append(FileSystemLoader(str(Path(templates_dir).expanduser())))
+        folder = Path(templates_dir).expanduser()
+        if not folder.is_dir():
+            # A mistyped folder would otherwise be ignored without a word, and the site
+            # built with the packaged look.
+            raise TrackerError(f"templates_dir: {templates_dir}: no such folder")
+        loaders.append(FileSystemLoader(str(folder)))
     loaders += [PrefixLoader({"default": packaged}), packaged]
     env = Environment(
         loader=ChoiceLoader(loaders),
