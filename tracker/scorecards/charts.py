@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tracker.formatting import DASH, month
+from tracker.formatting import DASH, month, plural
 from tracker.scorecards.figures import pct
 from tracker.scoring import BRIER_CHANCE, BrierPoint, CalibrationBin
 
@@ -123,7 +123,7 @@ def calibration_chart(bins: Sequence[CalibrationBin]) -> CalibrationChart | None
     ticks = (0.0, 0.25, 0.5, 0.75, 1.0)
     n = sum(b.n for b in bins)
     description = (
-        f"{len(bins)} group{'s' if len(bins) != 1 else ''} of predictions, {n} in all. "
+        f"{plural(len(bins), 'group')} of predictions, {n:,} in all. "
         + " ".join(m.title + "." for m in marks)
         + " A well-calibrated source's dots sit on the diagonal."
     )
@@ -179,7 +179,7 @@ def timeline_chart(points: Sequence[BrierPoint]) -> TimelineChart | None:
         TimelinePoint(
             cx=_f(x_of(p.month)),
             cy=_f(_y(p.brier, top)),
-            title=f"{month_label(p.month)}: {p.brier:.3f} over {p.n} prediction{'s' if p.n != 1 else ''}",
+            title=f"{month_label(p.month)}: {p.brier:.3f} over {plural(p.n, 'prediction')}",
         )
         for p in points
     )

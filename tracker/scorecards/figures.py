@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tracker.formatting import NONE, interval, number, percent
+from tracker.formatting import NONE, interval, number, percent, plural
 from tracker.scoring import (
     FACT_ACCURACY,
     LOG_EPS,
@@ -93,7 +93,7 @@ def prediction_figures(scores: PredictionScores, pairs: Sequence[Pair]) -> list[
     """The headline prediction figures, each with its plain-language meaning."""
     brier_ci = mean_interval(brier_terms(pairs))
     n = scores.n_scored
-    rest = f"over {n} scored prediction{'s' if n != 1 else ''}"
+    rest = f"over {plural(n, 'scored prediction')}"
     base = scores.base_rate
     over = scores.overconfidence
     clip_lo, clip_hi = pct(LOG_EPS), pct(1 - LOG_EPS)
@@ -174,7 +174,7 @@ def fact_figures(scores: FactScores, values: Sequence[float]) -> list[Figure]:
             "accuracy",
             "Fact accuracy index",
             pct(scores.accuracy),
-            span(mean_interval(values), "pct") or f"over {n} rated fact{'s' if n != 1 else ''}",
+            span(mean_interval(values), "pct") or f"over {plural(n, 'rated fact')}",
             "The average over rated facts of true 100%, mostly true 75%, half true 50%, mostly "
             "false 25% and false 0%. Unverifiable claims are counted but not rated. Facts are "
             "judged on what could be known when they were said.",
