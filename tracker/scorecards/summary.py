@@ -1,9 +1,9 @@
 """Per-source figures from the loader: each source alone, and an outlet together with its members.
 
 Every figure comes from `tracker.scoring`; this module only reads the records, groups
-them by source family (as `tracker.scorecards.family` does for the site) and turns the
-frozen results into JSON. `tracker scores`, the
-periodic report and (later) the site share it, so they can never disagree.
+them by source family and turns the frozen results into JSON. `tracker scores` and the
+periodic report share it; the grouping is `tracker.scorecards.family`'s, the one the
+site's pages and index use, so none of them can disagree about an outlet's people.
 """
 
 from __future__ import annotations
