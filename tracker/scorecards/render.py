@@ -1,26 +1,17 @@
-"""The build signature and the Atom feed's entries.
+"""The build signature (the Atom feed is `tracker.scorecards.feed`).
 
 Pages are drawn with the one template environment (`tracker.templating`), from the settings.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import tracker
-from tracker.formatting import date
-from tracker.scorecards.claimreview import verdict_label
-from tracker.scorecards.lookups import ResolutionEvent
 from tracker.scorecards.manifest import digest, tree_digest
 from tracker.templating import packaged_templates
 
-FEED_SIZE = 50
 STYLESHEET = "scorecards/style.css"
-# Entry ids are UUIDs derived from the history entry, so they never change between builds.
-_FEED_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:tracker:scorecards:feed")
 
 
 def build_signature(overrides: str | None, *parts: str) -> str:
@@ -42,37 +33,3 @@ def build_signature(overrides: str | None, *parts: str) -> str:
             tree_digest(folder, suffixes=(".html", ".xml", ".css", ".txt")) if folder.is_dir() else "missing"
         )
     return digest(tracker.__version__, templates, base, code, override, *parts)
-
-
-def rfc3339(moment: dt.datetime) -> str:
-    """A UTC timestamp as Atom wants it: 2026-11-23T12:00:00Z."""
-    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-@dataclass(frozen=True, slots=True)
-class FeedEntry:
-    """One resolution as an Atom entry."""
-
-    id: str
-    title: str
-    href: str
-    updated: str
-    summary: str
-    author: str
-    evidence: tuple[str, ...]
-
-
-def feed_entry(event: ResolutionEvent) -> FeedEntry:
-    """The Atom entry for one verdict-history entry."""
-    label = "Re-opened" if event.verdict is None else verdict_label(event.kind, event.verdict)
-    note = f" {event.note}" if event.note else ""
-    summary = f"{event.source_name}: {label.lower()}, as of {date(event.resolved_on)}.{note}"
-    return FeedEntry(
-        id=f"urn:uuid:{uuid.uuid5(_FEED_NAMESPACE, f'{event.claim_key}/{event.id}')}",
-        title=f"{label}: {event.statement}",
-        href=f"sources/{event.source_slug}.html#claim-{event.claim_key}",
-        updated=rfc3339(event.recorded_at),
-        summary=summary,
-        author=event.reviewer_name or "tracker",
-        evidence=event.evidence,
-    )
