@@ -45,6 +45,7 @@ claims:
     quote: talks will resume
     made_on: 2026-01-10
     probability: 0.8
+    probability_basis: the source's own figure
     resolution: {criteria: Talks are reported to have resumed., deadline: 2026-10-01}
   - id: spokes-hit
     source: spokes
@@ -53,6 +54,7 @@ claims:
     quote: a visit will happen
     made_on: 2025-01-10
     probability: 0.7
+    probability_basis: the source's own figure
     resolution: {criteria: A visit is reported., deadline: 2025-12-31}
     outcome: {verdict: true, resolved_on: 2025-06-01, by: bo, evidence: ['https://example.org/visit']}
   - id: quiet-open
@@ -62,6 +64,7 @@ claims:
     quote: rates will fall
     made_on: 2026-01-10
     probability: 0.6
+    probability_basis: the source's own figure
     resolution: {criteria: The central bank cuts its rate., deadline: 2027-06-30}
 """
 

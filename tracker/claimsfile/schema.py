@@ -14,7 +14,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Optional, TypeVar, cast
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainValidator,
+    ValidationError,
+    create_model,
+)
 
 from tracker import rules
 from tracker.claimsfile.reader import LMap, LSeq
@@ -65,6 +73,17 @@ def _verdict_text(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value
+
+
+def _probability(value: Any) -> float | str | None:
+    # One message for every wrong spelling, rather than one per member of a union.
+    if value is None:
+        return None
+    if value == "unstated":
+        return "unstated"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError(f"expected a number from 0 to 1, or unstated, got {value!r}")
 
 
 Text = Annotated[str, BeforeValidator(_text)]
@@ -127,15 +146,20 @@ class ClaimIn(_Strict):
     quote: Text
     appeared_in: AppearanceIn | None = None
     made_on: Date
-    probability: float | None = None
+    # A number, or UNSTATED: a prediction the source made with no words of likelihood,
+    # recorded and resolved but never scored.
+    probability: Annotated[float | str | None, PlainValidator(_probability)] = None
+    probability_basis: Text | None = None
     confidence: Text | None = None
     resolution: CriteriaIn | None = None
     as_of: Date | None = None
     reviewers: list[Id] = []
     tags: list[Tag] = []
     outcome: OutcomeIn | None = None
+    recorded_after_outcome: bool = False
 
 
+UNSTATED = "unstated"
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -268,16 +292,31 @@ class EntryChecker:
         def bad(loc: tuple[str | int, ...], message: str) -> None:
             self.at(raw, prefix, loc, message, line)
 
-        probability = claim.probability
-        if probability is not None and (problem := rules.check_probability(probability)):
+        stated = claim.probability
+        probability = stated if isinstance(stated, float) else None
+        if isinstance(stated, float) and (problem := rules.check_probability(stated)):
             bad(("probability",), problem)
-        if claim.probability is not None and claim.confidence is not None:
+        if stated is not None and claim.confidence is not None:
             bad(("confidence",), "give probability or confidence, not both")
         elif claim.confidence is not None:
+            if not phrase_in_quote(claim.confidence, claim.quote):
+                bad(
+                    ("confidence",),
+                    f"{claim.confidence!r} does not occur in the quote; the words must be the source's",
+                )
             try:
                 probability = scale.estimate(claim.confidence).probability
             except UnknownPhrase as exc:
                 bad(("confidence",), str(exc))
+        if isinstance(stated, float) and claim.probability_basis is None:
+            bad(
+                ("probability_basis",),
+                "a bare probability needs probability_basis: where the number comes from",
+            )
+        # An invalid number is reported on its own; its basis is then no second problem.
+        invalid = isinstance(raw, dict) and raw.get("probability") is not None and stated is None
+        if claim.probability_basis is not None and not isinstance(stated, float) and not invalid:
+            bad(("probability_basis",), "probability_basis is for a bare probability (a number)")
 
         if claim.kind is None:
             return probability
@@ -286,14 +325,17 @@ class EntryChecker:
                 bad(("resolution",), "a prediction needs resolution: {criteria, deadline}")
             if claim.as_of is not None:
                 bad(("as_of",), "as_of is for facts; a prediction has resolution.deadline")
-            if claim.probability is None and claim.confidence is None:
+            if stated is None and claim.confidence is None:
                 bad(
                     ("probability",),
-                    "a prediction needs probability (0..1) or confidence (the source's words)",
+                    "a prediction needs probability (0..1), confidence (the source's words) "
+                    "or probability: unstated (no words of likelihood: recorded, never scored)",
                 )
         else:
             if claim.resolution is not None:
                 bad(("resolution",), "resolution criteria are for predictions; a fact has as_of")
+            if stated == UNSTATED:
+                bad(("probability",), "probability: unstated is for predictions; a fact is never scored")
         criteria = claim.resolution
         if criteria is not None:
             for wrong in rules.deadline_problems(claim.made_on, criteria.deadline, criteria.window_start):
@@ -309,6 +351,20 @@ class EntryChecker:
             if problem := rules.check_not_future(outcome.resolved_on, "resolved_on", now):
                 bad(("outcome", "resolved_on"), problem)
         return probability
+
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.translate(_QUOTES).casefold().split())
+
+
+def phrase_in_quote(phrase: str, quote: str | None) -> bool:
+    """Whether the confidence words occur in the quote, ignoring case, spacing and curly quotes."""
+    if quote is None:  # the quote itself is invalid and reported on its own
+        return True
+    return _folded(phrase) in _folded(quote)
 
 
 @functools.cache

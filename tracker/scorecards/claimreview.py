@@ -96,6 +96,12 @@ def creative_work(claim: ClaimRecord) -> dict[str, Any]:
     return work
 
 
+RECORDED_LATE_BODY = (
+    "Recorded after the outcome: the criteria for this claim were written when its outcome "
+    "was already known, or after its deadline, not set in advance."
+)
+
+
 def claim_review(claim: ClaimRecord, source: SourceRecord, url: str) -> dict[str, Any] | None:
     """The ClaimReview of a resolved claim; None while it is open."""
     latest = claim.latest
@@ -110,7 +116,7 @@ def claim_review(claim: ClaimRecord, source: SourceRecord, url: str) -> dict[str
         work = creative_work(claim)
         item["appearance"] = work
         item["firstAppearance"] = work
-    return {
+    review = {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
         "url": url,
@@ -120,6 +126,9 @@ def claim_review(claim: ClaimRecord, source: SourceRecord, url: str) -> dict[str
         "itemReviewed": item,
         "reviewRating": review_rating(claim.kind, claim.verdict),
     }
+    if claim.recorded_late:
+        review["reviewBody"] = RECORDED_LATE_BODY
+    return review
 
 
 def _script_safe(text: str) -> str:
@@ -188,9 +197,11 @@ class ReviewWriter:
             f'"author":{self.organisation},'
             f'"itemReviewed":{{"@type":"Claim","author":{self.author},'
             f'"datePublished":"{claim.made_on.isoformat()}"{self._work(claim)}}},'
-            f'"reviewRating":{rating}}}'
+            f'"reviewRating":{rating}'
+            f"{_LATE_BODY if claim.recorded_late else ''}}}"
         )
         return Markup(text)
 
 
 _RATINGS: dict[tuple[str, str], str] = {}
+_LATE_BODY = f',"reviewBody":{_script_safe(encode_basestring(RECORDED_LATE_BODY))}'

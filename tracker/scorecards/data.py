@@ -30,6 +30,7 @@ from tracker.models import (
     Reviewer,
     Source,
     claim_reviewers,
+    recorded_late,
 )
 from tracker.scorecards.memo import Memo
 from tracker.scoring import ScoredFact, ScoredPrediction
@@ -106,6 +107,13 @@ class ClaimRecord(NamedTuple):
     reviewers: tuple[str, ...]
     history: tuple[HistoryEntry, ...]
     criteria_history: tuple[CriteriaEntry, ...]
+    probability_basis: str | None = None
+    recorded_after_outcome: bool = False
+
+    @property
+    def recorded_late(self) -> bool:
+        """Recorded after its outcome was known, or with criteria first set after the deadline."""
+        return recorded_late(self.recorded_after_outcome, self.criteria_history, self.deadline)
 
     @property
     def latest(self) -> HistoryEntry | None:
@@ -131,8 +139,15 @@ class ClaimRecord(NamedTuple):
                 deadline=self.deadline,
                 resolved_on=self.resolved_on,
                 tags=self.tags,
+                recorded_late=self.recorded_late,
             )
-        return ScoredFact(key=self.key, verdict=self.verdict, made_on=self.made_on, tags=self.tags)
+        return ScoredFact(
+            key=self.key,
+            verdict=self.verdict,
+            made_on=self.made_on,
+            tags=self.tags,
+            recorded_late=self.recorded_late,
+        )
 
 
 def split_scored(claims: Iterable[ClaimRecord]) -> tuple[list[ScoredPrediction], list[ScoredFact]]:
@@ -265,6 +280,8 @@ _CLAIM_COLUMNS = (
     "as_of",
     "status",
     "verdict",
+    "probability_basis",
+    "recorded_after_outcome",
     "appearance_id",
 )
 
@@ -408,6 +425,8 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
                 tuple(reviewers[claim_id]) if claim_id in reviewers else none,
                 tuple(history[claim_id]) if claim_id in history else none,
                 tuple(criteria[claim_id]) if claim_id in criteria else none,
+                probability_basis,
+                bool(recorded_after_outcome),
             ),
         )
         for (
@@ -427,6 +446,8 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
             as_of,
             status,
             verdict,
+            probability_basis,
+            recorded_after_outcome,
             appearance_id,
         ) in claim_rows
     ]
