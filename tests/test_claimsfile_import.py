@@ -478,3 +478,106 @@ def test_import_marks_only_changed_sources_stale(
     run_import(write_file("claims.yaml", (HEAD + CLAIMS).replace("title: Trump Hints", "title: Trump hints")))
     after = revisions()
     assert after["sino"] == first["sino"] + 1 and after["analyst"] == first["analyst"] + 2
+
+
+UNSTATED = """
+claims:
+  - id: test-of-analysis
+    source: sino
+    kind: prediction
+    statement: Kim will defer to Xi after the visit.
+    quote: Our analysis will be confirmed if Kim shows obeisance to Xi.
+    made_on: 2017-11-16
+    recorded_after_outcome: true
+    probability: unstated
+    resolution: {criteria: Kim receives Song Tao., deadline: 2017-12-31}
+    reviewers: [ann]
+    outcome: {verdict: false, resolved_on: 2018-01-02, by: ann, evidence: ['https://bbc.com/x']}
+  - id: open-commitment
+    source: sino
+    kind: prediction
+    statement: The talks will resume.
+    quote: The talks resume in spring.
+    made_on: 2026-11-01
+    probability: unstated
+    resolution: {criteria: Talks are reported to have resumed., deadline: 2027-06-30}
+    reviewers: [bo]
+"""
+
+
+def test_a_prediction_with_no_stated_probability_is_recorded_and_round_trips(
+    run_import: Any, session_factory: Any, write_file: WriteFile
+) -> None:
+    run_import(write_file("claims.yaml", HEAD + UNSTATED))
+    with session_factory() as session:
+        late, open_one = (session.scalars(select(Claim).where(Claim.key == k)).one() for k in UNSTATED_KEYS)
+        assert (late.probability, late.confidence, late.scored, late.verdict) == (None, None, False, "false")
+        assert late.recorded_after_outcome and late.recorded_late
+        assert (open_one.status, open_one.probability, open_one.recorded_after_outcome) == (
+            "open",
+            None,
+            False,
+        )
+        # Its deadline is after the import: its criteria were set in advance.
+        assert not open_one.recorded_late
+        exported = export_claims(session)
+    assert exported.count("probability: unstated") == 2
+    assert exported.count("recorded_after_outcome: true") == 1
+    report = run_import(write_file("exported.yaml", exported))
+    assert not report.changed and report.unchanged == 2
+
+
+UNSTATED_KEYS = ("test-of-analysis", "open-commitment")
+
+
+def test_the_words_must_be_the_sources_and_a_number_needs_its_basis(
+    run_import: Any, write_file: WriteFile
+) -> None:
+    text = (
+        HEAD
+        + """
+claims:
+  - id: a
+    source: sino
+    kind: prediction
+    statement: s
+    quote: Kim will surely tone it down.
+    made_on: 2017-11-16
+    confidence: we believe
+    resolution: {criteria: c, deadline: 2018-01-31}
+  - id: b
+    source: sino
+    kind: prediction
+    statement: s
+    quote: q
+    made_on: 2017-11-16
+    probability: 0.8
+    resolution: {criteria: c, deadline: 2018-01-31}
+  - id: c
+    source: sino
+    kind: fact
+    statement: s
+    quote: q
+    made_on: 2017-11-16
+    probability: unstated
+  - id: d
+    source: sino
+    kind: prediction
+    statement: s
+    quote: It is “Likely”,  we hear.
+    made_on: 2017-11-16
+    confidence: likely
+    probability_basis: our reading
+    resolution: {criteria: c, deadline: 2018-01-31}
+"""
+    )
+    problems = problems_of(run_import, write_file("claims.yaml", text))
+    assert problems == [
+        "claims.yaml:15: claims[0].confidence: 'we believe' does not occur in the quote; "
+        "the words must be the source's",
+        "claims.yaml:23: claims[1].probability_basis: a bare probability needs probability_basis: "
+        "where the number comes from",
+        "claims.yaml:31: claims[2].probability: probability: unstated is for predictions; "
+        "a fact is never scored",
+        "claims.yaml:39: claims[3].probability_basis: probability_basis is for a bare probability (a number)",
+    ]

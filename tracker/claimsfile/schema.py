@@ -309,8 +309,10 @@ class EntryChecker:
             except UnknownPhrase as exc:
                 bad(("confidence",), str(exc))
         if isinstance(stated, float) and claim.probability_basis is None:
-            bad(
-                ("probability_basis",),
+            # Missing, so it has no line: point at the number that needs it.
+            self.add(
+                line_of(raw, ("probability",), line),
+                field_path(prefix, ("probability_basis",)),
                 "a bare probability needs probability_basis: where the number comes from",
             )
         # An invalid number is reported on its own; its basis is then no second problem.
