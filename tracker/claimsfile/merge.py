@@ -119,16 +119,27 @@ def merge_claims_file(
     mapping, sequence, offset = _indentation(document)
     yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
 
-    merger = _Merger(document, text.splitlines(), name)
-    wanted = {"reviewers": list(reviewers), "sources": list(sources), "claims": claims}
+    lines = text.splitlines()
+    wanted = {"reviewers": list(reviewers), "sources": list(sources), "claims": list(claims)}
+    # A first pass only looks: when nothing differs, the file is left exactly as it is.
+    looking = _Merger(document, lines, name, look_only=True)
+    try:
+        for section, key_field, what in SECTIONS:
+            looking.section(section, key_field, what, wanted[section])
+    except _WouldChange:
+        pass
+    else:
+        return Merged(text, looking.only_in_file)
+    as_loaded = _dump(yaml, document)
+    merger = _Merger(document, lines, name)
     for section, key_field, what in SECTIONS:
         merger.section(section, key_field, what, wanted[section])
-    if not merger.changed:
-        return Merged(text, merger.only_in_file)
     merged = _dump(yaml, document)
-    as_loaded = _dump(yaml, yaml.load(text))
-    result = _keep_unchanged_lines(text, as_loaded, merged)
-    return Merged(result, merger.only_in_file)
+    return Merged(_keep_unchanged_lines(text, as_loaded, merged), merger.only_in_file)
+
+
+class _WouldChange(Exception):
+    """Raised by a look-only merge at the first change it would make."""
 
 
 _ADVICE = "fix it, or export with --canonical to replace the file"
@@ -164,13 +175,18 @@ def _indentation(document: CommentedMap) -> tuple[int, int, int]:
 class _Merger:
     """Walks the loaded document and brings it in line with the database's entries."""
 
-    def __init__(self, document: CommentedMap, lines: list[str], name: str) -> None:
+    def __init__(self, document: CommentedMap, lines: list[str], name: str, look_only: bool = False) -> None:
         self.document = document
         self.lines = lines
         self.name = name
+        self.look_only = look_only
         self.only_in_file: list[str] = []
-        self.changed = False
         self._templates: dict[Path, Any] = {}
+
+    def _change(self) -> None:
+        """Called before each change to the document."""
+        if self.look_only:
+            raise _WouldChange
 
     # -- sections and entries ---------------------------------------------------------
 
@@ -182,7 +198,7 @@ class _Merger:
             if not entries:
                 return
             items = CommentedSeq()
-            self.changed = True
+            self._change()
             if section in self.document:  # `claims:` with nothing after it
                 self.document[section] = items
             else:
@@ -212,7 +228,7 @@ class _Merger:
                 label = f"{what} {key}" if isinstance(key, str) else f"{section}[{index}]"
                 self.only_in_file.append(f"{self.name}:{line}: {label}")
         for entry in new:
-            self.changed = True
+            self._change()
             self._append(items, entry, section)
 
     def _add_section(self, section: str, items: CommentedSeq) -> None:
@@ -245,7 +261,7 @@ class _Merger:
         for key in [k for k in node if k not in want]:
             here = (*path, key)
             if not _empty(node[key]) and not _equal(node[key], self._default(here, entry), here):
-                self.changed = True
+                self._change()
                 last = key == list(node)[-1]
                 blanks = _take_trailing_blanks(node) if last else 0
                 del node[key]
@@ -255,7 +271,7 @@ class _Merger:
             if key not in node:
                 default = self._default(here, entry)
                 if default is _MISSING or not _equal(default, value, here):
-                    self.changed = True
+                    self._change()
                     position = self._position(node, key, path)
                     blanks = _take_trailing_blanks(node) if position == len(node) else 0
                     node.insert(position, key, self._new(value, self._like(node, value, here), here))
@@ -290,7 +306,7 @@ class _Merger:
         return _MISSING
 
     def _update(self, node: CommentedMap, key: str, value: Any, path: Path, entry: CommentedMap) -> None:
-        self.changed = True
+        self._change()
         old = node[key]
         if isinstance(value, Mapping) and isinstance(old, CommentedMap):
             # An anchored article is shared by the claims that alias it: a changed title is
