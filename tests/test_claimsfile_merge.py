@@ -15,6 +15,8 @@ import yaml
 from support.cli import Tracker
 
 from tracker.claimsfile.merge import merge_claims_file
+from tracker.cli.files import _write_atomically
+from tracker.errors import TrackerError
 
 NOW = "2026-11-23T12:00:00+00:00"
 WriteFile = Callable[[str, str], Path]
@@ -400,3 +402,17 @@ def test_removed_values_go_and_the_blank_line_after_an_entry_stays() -> None:
             url: https://wp.example.org
         """
     )
+
+
+def test_an_edit_saved_during_the_export_is_not_overwritten(tmp_path: Path) -> None:
+    path = tmp_path / "claims.yaml"
+    path.write_text("claims: []\n", encoding="utf-8")
+
+    def write(handle: Any) -> None:
+        handle.write("claims: [exported]\n")
+        path.write_text("claims: []  # saved by a teammate meanwhile\n", encoding="utf-8")
+
+    with pytest.raises(TrackerError, match="changed while it was being exported; nothing written"):
+        _write_atomically(path, write, unchanged_since=b"claims: []\n")
+    assert path.read_text(encoding="utf-8") == "claims: []  # saved by a teammate meanwhile\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["claims.yaml"], "no temporary file left behind"

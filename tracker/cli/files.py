@@ -135,18 +135,18 @@ def export(app: App, file: Path | None, canonical: bool) -> None:
         if existing is None:
             count = _write_atomically(file, lambda handle: write_claims_file(session, handle))
         else:
-            text, newline = existing
+            text, newline, read = existing
             merged, count = update_claims_file(session, text, str(file))
             only_in_file = merged.only_in_file
-            _write_atomically(file, lambda handle: handle.write(merged.text), newline)
+            _write_atomically(file, lambda handle: handle.write(merged.text), newline, unchanged_since=read)
     for entry in only_in_file:
         # Kept, as an import keeps claims missing from the file: it may be work not yet imported.
         info(f"warning: {entry}: not in the database; kept")
     info(f"wrote {_plural(count, 'claim')} to {file}")
 
 
-def _read_existing(file: Path) -> tuple[str, str] | None:
-    """The text of the file an export will update and its line ending, or None if there is none."""
+def _read_existing(file: Path) -> tuple[str, str, bytes] | None:
+    """The text of the file an export will update, its line ending and its bytes; None if there is none."""
     try:
         data = file.read_bytes()
     except FileNotFoundError:
@@ -160,11 +160,17 @@ def _read_existing(file: Path) -> tuple[str, str] | None:
     if not text.strip():
         return None  # nothing to keep: write the canonical layout
     newline = "\r\n" if "\r\n" in text else "\n"
-    return text.replace("\r\n", "\n"), newline
+    return text.replace("\r\n", "\n"), newline, data
 
 
-def _write_atomically(file: Path, write: Callable[[TextIO], T], newline: str = "\n") -> T:
-    """Call `write` on a temporary file beside `file`, then rename it over `file`."""
+def _write_atomically(
+    file: Path, write: Callable[[TextIO], T], newline: str = "\n", unchanged_since: bytes | None = None
+) -> T:
+    """Call `write` on a temporary file beside `file`, then rename it over `file`.
+
+    With `unchanged_since` (the bytes the new text was made from), refuse if someone
+    saved `file` in the meantime, rather than overwrite their edit.
+    """
     # Written beside the target and renamed, so a failed export never truncates a good file.
     descriptor, temporary = tempfile.mkstemp(dir=file.resolve().parent, prefix=f".{file.name}.")
     try:
@@ -172,8 +178,17 @@ def _write_atomically(file: Path, write: Callable[[TextIO], T], newline: str = "
             result = write(handle)
         # mkstemp makes the file private; give it the mode a plain write would have.
         os.chmod(temporary, file.stat().st_mode if file.exists() else 0o666 & ~_umask())
+        if unchanged_since is not None and _contents(file) != unchanged_since:
+            raise TrackerError(f"{file}: changed while it was being exported; nothing written, export again")
         os.replace(temporary, file)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return result
+
+
+def _contents(file: Path) -> bytes | None:
+    try:
+        return file.read_bytes()
+    except FileNotFoundError:
+        return None
