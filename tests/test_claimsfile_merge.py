@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from support.claims import last_recorded, project_claims
 from support.cli import Tracker
 
 from tracker.claimsfile.merge import merge_claims_file
@@ -45,18 +46,22 @@ def hunks(before: str, after: str) -> int:
 
 
 @pytest.fixture
-def project_file(tracker: Tracker, repo_root: Path, tmp_path: Path) -> tuple[Path, str]:
-    """A copy of the repository's claims.yaml, imported into the test database."""
+def project_file(tracker: Tracker, repo_root: Path, tmp_path: Path) -> tuple[Path, str, str]:
+    """A copy of the repository's claims.yaml, imported into the test database, and the time to use."""
     copy = tmp_path / "claims.yaml"
     shutil.copyfile(repo_root / "claims.yaml", copy)
-    tracker.run("import", str(copy), "--now", NOW)
-    return copy, copy.read_text(encoding="utf-8")
+    # The file holds verdicts up to the day it was last edited, which may be after the
+    # suite's frozen clock: work as of that day.
+    last = last_recorded(project_claims(repo_root))
+    at = max(NOW, f"{last.isoformat()}T12:00:00+00:00")
+    tracker.run("import", str(copy), "--now", at)
+    return copy, copy.read_text(encoding="utf-8"), at
 
 
 def test_exporting_over_the_project_file_changes_nothing(
-    tracker: Tracker, project_file: tuple[Path, str]
+    tracker: Tracker, project_file: tuple[Path, str, str]
 ) -> None:
-    path, original = project_file
+    path, original, _ = project_file
     assert original.count("\n#") + original.count("\n  #") > 50, "the file has its comments"
     result = tracker.run("export", str(path))
     assert path.read_text(encoding="utf-8") == original
@@ -64,49 +69,64 @@ def test_exporting_over_the_project_file_changes_nothing(
     assert result.stderr == f"wrote {claims} claims to {path}\n"
 
 
-def test_one_resolution_changes_only_that_outcome(tracker: Tracker, project_file: tuple[Path, str]) -> None:
-    path, original = project_file
+def test_one_resolution_changes_only_that_outcome(
+    tracker: Tracker, project_file: tuple[Path, str, str]
+) -> None:
+    path, original, at = project_file
     data = yaml.safe_load(original)
-    open_claims = [c for c in data["claims"] if "outcome" not in c]
-    assert open_claims, "the project file has open claims to resolve"
-    claim = open_claims[0]
+    # An open claim if the file has one (the diff is then the new outcome alone), else
+    # the last claim, resolved again (the diff is then within its outcome).
+    claim = next((c for c in data["claims"] if "outcome" not in c), data["claims"][-1])
+    old = claim.get("outcome", {}).get("verdict")
+    verdict = {"prediction": "annulled" if old == "ambiguous" else "ambiguous"}.get(
+        claim["kind"], "half-true" if old == "unverifiable" else "unverifiable"
+    )
     handle = data["reviewers"][0]["handle"]
+    note = (
+        "Neither outcome can be established from the reports available at the deadline, "
+        "so the claim is kept out of the scores."
+    )
     tracker.run(
-        "resolve", claim["id"], "--verdict", "ambiguous", "--evidence", "https://example.org/report",
-        "--note", "Neither outcome can be established from the reports available at the deadline, "
-        "so the claim is marked ambiguous and kept out of the scores.",
-        "--by", handle, "--on", "2026-11-20", "--now", NOW,
+        "resolve", claim["id"], "--verdict", verdict, "--evidence", "https://example.org/report",
+        "--note", note, "--by", handle, "--on", at[:10], "--now", at,
     )  # fmt: skip
     tracker.run("export", str(path))
     after = path.read_text(encoding="utf-8")
 
-    changed = diff(original, after)
-    assert hunks(original, after) == 1 and all(line.startswith("+") for line in changed), changed
-    added = textwrap.dedent("\n".join(line[1:] for line in changed))
-    assert yaml.safe_load(added) == {
-        "outcome": {
-            "verdict": "ambiguous",
-            "resolved_on": dt.date(2026, 11, 20),
-            "by": handle,
-            "evidence": ["https://example.org/report"],
-            "note": "Neither outcome can be established from the reports available at the deadline, "
-            "so the claim is marked ambiguous and kept out of the scores.",
-        }
-    }
-    # The outcome is the resolved claim's, and nothing else moved.
+    # Every line the diff removes or adds lies in the claim's outcome.
+    lines = original.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"- id: {claim['id']}")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("- id:")), len(lines))
+    matcher = difflib.SequenceMatcher(None, lines, after.splitlines())
+    changes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    assert changes, "the export changed the file"
+    if "outcome" in claim:
+        outcome = next(i for i in range(start, end) if lines[i].strip() == "outcome:")
+        assert all(outcome < i1 and i2 <= end for _, i1, i2, _, _ in changes), diff(original, after)
+    else:
+        assert len(changes) == 1 and changes[0][1] == changes[0][2] <= end, diff(original, after)
     resolved = yaml.safe_load(after)
-    expected = dict(data)
-    expected["claims"] = [
-        dict(c, outcome=resolved["claims"][i]["outcome"]) if c is claim else c
-        for i, c in enumerate(data["claims"])
-    ]
-    assert resolved == expected
-    report = tracker.json("import", str(path), "--now", NOW)
+    expected = dict(
+        data,
+        claims=[
+            dict(c, outcome=resolved["claims"][i]["outcome"]) if c is claim else c
+            for i, c in enumerate(data["claims"])
+        ],
+    )
+    assert resolved == expected, "nothing but the outcome changed"
+    assert resolved["claims"][data["claims"].index(claim)]["outcome"] == {
+        "verdict": verdict,
+        "resolved_on": dt.date.fromisoformat(at[:10]),
+        "by": handle,
+        "evidence": ["https://example.org/report"],
+        "note": note,
+    }
+    report = tracker.json("import", str(path), "--now", at)
     assert (report["updated"], report["created"], report["new_resolutions"]) == (0, 0, 0)
 
 
-def test_a_new_claim_is_one_new_entry(tracker: Tracker, project_file: tuple[Path, str]) -> None:
-    path, original = project_file
+def test_a_new_claim_is_one_new_entry(tracker: Tracker, project_file: tuple[Path, str, str]) -> None:
+    path, original, at = project_file
     data = yaml.safe_load(original)
     source = data["sources"][0]["slug"]
     handle = data["reviewers"][0]["handle"]
@@ -115,7 +135,7 @@ def test_a_new_claim_is_one_new_entry(tracker: Tracker, project_file: tuple[Path
         "--statement", "The envoy will return to Pyongyang within a year.",
         "--quote", "He \u201cwill be back\u201d, we believe.", "--made-on", "2017-11-16",
         "--confidence", "we believe", "--criteria", "TRUE if Xinhua reports a second visit by the deadline.",
-        "--deadline", "2018-11-16", "--tag", "song-tao", "--tag", "china", "--reviewer", handle, "--now", NOW,
+        "--deadline", "2018-11-16", "--tag", "song-tao", "--tag", "china", "--reviewer", handle, "--now", at,
     )  # fmt: skip
     tracker.run("export", str(path))
     after = path.read_text(encoding="utf-8")
@@ -126,7 +146,7 @@ def test_a_new_claim_is_one_new_entry(tracker: Tracker, project_file: tuple[Path
     assert isinstance(entry, list) and len(entry) == 1
     assert entry[0]["id"] == "zz-export-test-new-claim" and entry[0]["confidence"] == "we believe"
     assert yaml.safe_load(after)["claims"][:-1] == data["claims"], "appended at the end of the claims"
-    report = tracker.json("import", str(path), "--now", NOW)
+    report = tracker.json("import", str(path), "--now", at)
     assert (report["updated"], report["created"], report["unchanged"]) == (0, 0, len(data["claims"]) + 1)
 
 
