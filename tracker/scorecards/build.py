@@ -38,6 +38,7 @@ from tracker.scorecards.render import (
 from tracker.scorecards.units import UNIT_SOURCES, Output, Plan, page_path, render_unit, site_text
 from tracker.scoring import MIN_SAMPLE
 from tracker.services.lookup import did_you_mean
+from tracker.textrules import printable
 
 __all__ = ["BuildResult", "build_site", "page_path"]
 
@@ -246,7 +247,8 @@ def _write_feed(out: Output, session: Session) -> None:
     entries = [feed_entry(e) for e in recent_resolutions(session, FEED_SIZE)]
     updated = max((e.updated for e in entries), default=rfc3339(out.now))
     template = out.env.get_template("scorecards/feed.xml")
-    out.write("feed.xml", template.render(entries=entries, updated=updated))
+    # printable(): text stored before input was checked may hold characters XML forbids.
+    out.write("feed.xml", printable(template.render(entries=entries, updated=updated)))
 
 
 def _write_static(out: Output, previous: dict[str, str]) -> dict[str, str]:
