@@ -25,7 +25,7 @@ from tracker.textrules import printable
 
 PRODID = f"-//tracker//tracker {__version__}//EN"
 SUMMARY_WIDTH = 100
-VERDICTS = "|".join(v.value for v in PredictionVerdict)
+VERDICTS = ", ".join(v.value for v in PredictionVerdict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +162,8 @@ def description(item: Deadline, by: str | None = None) -> str:
     lines += [
         "",
         "Resolve it with:",
-        f"tracker resolve {item.key} --verdict {VERDICTS} --by {by or 'HANDLE'}",
+        f"tracker resolve {item.key} --verdict VERDICT --evidence URL --by {by or 'HANDLE'}",
+        f"where VERDICT is one of {VERDICTS} (ambiguous and annulled need no URL).",
     ]
     return "\n".join(lines)
 

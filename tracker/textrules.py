@@ -89,3 +89,8 @@ def check_email(address: str) -> str | None:
     except EmailNotValidError as exc:
         return f"{address!r} is not an e-mail address: {exc}"
     return None
+
+
+def normalise_verdict(word: str) -> str:
+    """A verdict as typed ("Mostly True", "mostly_true") in its canonical spelling ("mostly-true")."""
+    return "-".join(word.strip().lower().replace("_", " ").replace("-", " ").split())

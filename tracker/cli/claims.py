@@ -13,10 +13,20 @@ from tracker import services
 from tracker.app import App
 from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json, info
-from tracker.cli.params import DATE, DAY, RelativeDay, json_option, now_option, resolve_day, resolve_now
+from tracker.cli.params import (
+    DATE,
+    DAY,
+    LONG_TEXT,
+    RelativeDay,
+    TextType,
+    json_option,
+    now_option,
+    resolve_day,
+    resolve_now,
+)
 from tracker.cli.render import claim_detail, claim_summary, claim_text, claims_table
 from tracker.errors import TrackerError
-from tracker.models import ClaimKind
+from tracker.models import Appearance, Claim, ClaimKind, ClaimTag, Reviewer, Source
 
 
 @click.group()
@@ -146,25 +156,47 @@ def prompt_missing(values: dict[str, Any], ask: Callable[..., Any] = click.promp
 
 
 @claims.command("add")
-@click.option("--id", "key", metavar="ID", help="Stable, unique id, e.g. kim-tones-down-after-song-visit.")
+@click.option(
+    "--id",
+    "key",
+    type=TextType(Claim.key),
+    metavar="ID",
+    help="Stable, unique id, e.g. kim-tones-down-after-song-visit.",
+)
 @click.option("--kind", type=click.Choice([k.value for k in ClaimKind]))
-@click.option("--source", metavar="SLUG", help="Who made the claim.")
-@click.option("--statement", help="The claim, stated so that it can be checked.")
-@click.option("--quote", help="The source's words, verbatim.")
+@click.option("--source", type=TextType(Source.slug), metavar="SLUG", help="Who made the claim.")
+@click.option("--statement", type=LONG_TEXT, help="The claim, stated so that it can be checked.")
+@click.option("--quote", type=LONG_TEXT, help="The source's words, verbatim.")
 @click.option("--made-on", type=DATE)
 @click.option("--probability", type=float, help="Stated probability, 0 to 1 (predictions).")
-@click.option("--confidence", metavar="WORDS", help="The source's words, mapped through `tracker scale`.")
-@click.option("--criteria", help="How a reviewer decides the outcome (predictions).")
+@click.option(
+    "--confidence",
+    type=TextType(Claim.confidence),
+    metavar="WORDS",
+    help="The source's words, mapped through `tracker scale`.",
+)
+@click.option("--criteria", type=LONG_TEXT, help="How a reviewer decides the outcome (predictions).")
 @click.option("--deadline", type=DATE, help="Last day the prediction can come true.")
 @click.option("--window-start", type=DATE, help="First day that counts, when there is a window.")
-@click.option("--timezone", help="Timezone the deadline is read in (default: the configured one).")
+@click.option(
+    "--timezone",
+    type=TextType(Claim.timezone),
+    help="Timezone the deadline is read in (default: the configured one).",
+)
 @click.option("--as-of", type=DATE, help="Date a fact is judged at (default: made-on).")
-@click.option("--url", help="Article the claim appeared in.")
-@click.option("--title", help="Article title.")
-@click.option("--author", help="Article author.")
+@click.option("--url", type=TextType(Appearance.url), help="Article the claim appeared in.")
+@click.option("--title", type=TextType(Appearance.title), help="Article title.")
+@click.option("--author", type=TextType(Appearance.author), help="Article author.")
 @click.option("--published", type=DATE, help="Article publication date.")
-@click.option("--tag", "tags", multiple=True, help="Tag (repeatable).")
-@click.option("--reviewer", "reviewer_handles", multiple=True, metavar="HANDLE", help="Assign (repeatable).")
+@click.option("--tag", "tags", type=TextType(ClaimTag.tag), multiple=True, help="Tag (repeatable).")
+@click.option(
+    "--reviewer",
+    "reviewer_handles",
+    type=TextType(Reviewer.handle),
+    multiple=True,
+    metavar="HANDLE",
+    help="Assign (repeatable).",
+)
 @click.option(
     "--interactive/--no-interactive",
     default=None,
@@ -203,10 +235,10 @@ def add(app: App, /, interactive: bool | None, now: dt.datetime | None, as_json:
 
 @claims.command("revise")
 @click.argument("claim_id", metavar="ID")
-@click.option("--criteria", help="New resolution criteria (default: unchanged).")
+@click.option("--criteria", type=LONG_TEXT, help="New resolution criteria (default: unchanged).")
 @click.option("--deadline", type=DATE, help="New deadline (default: unchanged).")
 @click.option("--window-start", type=DATE, help="New window start (default: unchanged).")
-@click.option("--timezone", help="New timezone (default: unchanged).")
+@click.option("--timezone", type=TextType(Claim.timezone), help="New timezone (default: unchanged).")
 @now_option
 @json_option
 @pass_app
