@@ -239,3 +239,24 @@ def test_false_addresses_are_refused_at_import(
     found = problems(run_import, write_file("claims.yaml", claims_file(email=email)))
     assert any(p.startswith(f"claims.yaml:4: reviewers[0].email: {email!r} is not") for p in found), found
     assert rows(session_factory) == 0
+
+
+@pytest.mark.parametrize("raw", [b"\x1b", b"\x00", b"\xef\xbf\xbe", b"\x07"])
+def test_a_raw_control_character_in_the_file_is_located(run_import: Run, tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "claims.yaml"
+    text = claims_file(statement="Kim will \u00e9 tone down.").encode("utf-8")
+    # Line 13 holds the statement: put the raw byte after "Kim will é " (a multi-byte character).
+    path.write_bytes(text.replace("Kim will \u00e9 ".encode(), "Kim will \u00e9 ".encode() + raw))
+    [problem] = problems(run_import, path)
+    code = ord(raw.decode("utf-8"))
+    assert problem == (
+        f"claims.yaml:13: control character U+{code:04X} at column 28; only tab and newline are allowed"
+    )
+
+
+def test_verdicts_in_the_file_take_any_case(
+    run_import: Run, session_factory: sessionmaker[Session], write_file: Callable[[str, str], Path]
+) -> None:
+    run_import(write_file("claims.yaml", claims_file().replace("verdict: false", "verdict: 'False'")))
+    with session_factory() as session:
+        assert session.scalar(select(Claim.verdict)) == "false"

@@ -82,7 +82,8 @@ def _verdict_text(value: Any) -> Any:
     # `verdict: false` is a YAML boolean; it means the verdict "false".
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    # Any case, and '_' or a space for '-', as on the command line.
+    return textrules.normalise_verdict(value) if isinstance(value, str) else value
 
 
 def _tag(value: str) -> str | None:
