@@ -241,10 +241,10 @@ def test_a_message_that_cannot_be_built_fails_alone(world: World, monkeypatch: p
     world.claim("oil-up", "bob")
     real_render = sending.render
 
-    def broken_for_ann(digest: Any, mid: str, headers: Any = ()) -> Any:
+    def broken_for_ann(env: Any, digest: Any, mid: str, headers: Any = ()) -> Any:
         if digest.handle == "ann":
             raise ValueError("template bug")
-        return real_render(digest, mid, headers)
+        return real_render(env, digest, mid, headers)
 
     monkeypatch.setattr(sending, "render", broken_for_ann)
     result = world.run(T0)

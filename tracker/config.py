@@ -134,6 +134,11 @@ class Settings(BaseModel):
         ),
     )
 
+    templates_dir: str | None = Field(
+        default=None,
+        description="Folder of templates that override the packaged ones of the same name (optional).",
+    )
+
     smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="Mail server settings.")
     slack: SlackSettings = Field(default_factory=SlackSettings, description="Slack webhook settings.")
     reminders: ReminderSettings = Field(default_factory=ReminderSettings, description="Reminder policy.")

@@ -37,6 +37,7 @@ from tracker.reminders.units import (
     elapsed_clock,
     transaction,
 )
+from tracker.templating import make_environment
 
 LEASE = dt.timedelta(minutes=5)
 # Deliveries claimed and rendered per transaction. Each is still marked sent in a commit of
@@ -112,6 +113,7 @@ def _claim_batch(
         outbox.cancel_empty(session, empty, worker)
     claimed: list[_Claimed] = []
     subjects: dict[int, str] = {}
+    templates = make_environment(settings)
     for d in ids:
         if d in reports:
             handle, mail = reports[d]
@@ -127,7 +129,9 @@ def _claim_batch(
             if isinstance(outgoing, Exception):
                 raise outgoing
             reminders = ",".join(str(i) for i in outgoing.reminder_ids)
-            message = render(outgoing.digest, outgoing.message_id, (("X-Tracker-Reminders", reminders),))
+            message = render(
+                templates, outgoing.digest, outgoing.message_id, (("X-Tracker-Reminders", reminders),)
+            )
         except Exception as exc:
             # One message that cannot be built (a template error, bad data) must not block the rest.
             error = f"cannot build the message: {type(exc).__name__}: {exc}"
