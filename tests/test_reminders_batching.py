@@ -149,8 +149,8 @@ def test_concurrent_claims_never_exceed_the_batch(world: World) -> None:
             barrier.wait()
             for _ in range(3):
                 with factory.begin() as session:
-                    got = outbox.claim_batch(session, worker=f"w{i}", now=T, lease_until=T + LEASE, limit=4)
-                claimed.append(got)
+                    got = outbox.claim_rows(session, worker=f"w{i}", now=T, lease_until=T + LEASE, limit=4)
+                claimed.append([delivery_id for delivery_id, _ in got])
         except BaseException as exc:
             errors.append(exc)
 
