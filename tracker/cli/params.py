@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from tracker.clock import utcnow
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
@@ -106,4 +108,4 @@ def now_option(func: F) -> F:
 
 def resolve_now(now: dt.datetime | None) -> dt.datetime:
     """The --now value, or the real current time."""
-    return now or dt.datetime.now(dt.UTC)
+    return now or utcnow()
