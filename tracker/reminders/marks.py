@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, Engine, bindparam, update
+from sqlalchemy import Connection, Engine, bindparam, or_, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -37,7 +37,8 @@ _REMINDERS_SENT = (
     update(Reminder)
     .where(
         Reminder.delivery_id == bindparam("delivery"),
-        Reminder.status.in_((ReminderStatus.QUEUED.value, ReminderStatus.FAILED.value)),
+        # Not IN (...): an IN list of literals is expanded into the SQL at every execution.
+        or_(Reminder.status == ReminderStatus.QUEUED.value, Reminder.status == ReminderStatus.FAILED.value),
     )
     .values(status=ReminderStatus.SENT.value)
 )
