@@ -2,14 +2,13 @@
 
 `envelope_for` writes the MIME by hand (`flatten`): the email package's EmailMessage took
 over a millisecond a message, more than the whole SMTP exchange, and capped delivery
-throughput (BENCHMARKS.md). `build_email` is the same message through the email package;
-a test holds the two to the same result.
+throughput (BENCHMARKS.md). The tests hold it to what the email package makes of the same
+message (tests/support/mime.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import email.policy
 import email.utils
 import quopri
 import re
@@ -17,7 +16,6 @@ import secrets
 from dataclasses import dataclass
 from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
 from functools import lru_cache
 
 from tracker.channels.base import Message, PermanentFailure
@@ -31,10 +29,6 @@ FOLD_AT = 78
 # The longest display name written (the reviewers' name column's length).
 MAX_NAME = 300
 _HEADER_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 ftext: printable ASCII except ':'
-
-# 7-bit bodies (quoted-printable or base64 when needed) go through any server, 8BITMIME or not.
-# Parts are built with "\n" line ends, as readers expect once decoded; the wire gets CRLF.
-POLICY = email.policy.default.clone(cte_type="7bit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,31 +72,6 @@ def _sender(sender: str) -> tuple[str, str]:
     """The From header value and the envelope sender for the `smtp.sender` setting."""
     name, address = email.utils.parseaddr(sender)
     return (_address(name, address) if address else sender), (address or sender)
-
-
-def build_email(message: Message, sender: str, now: dt.datetime) -> EmailMessage:
-    """The EmailMessage for `message` from `sender` (a From header value), dated `now`."""
-    if not _MESSAGE_ID.fullmatch(message.message_id):
-        raise PermanentFailure(f"bad Message-ID {message.message_id!r} (expected <local@domain>)")
-    recipient = check_address(message.to_address)
-    mail = EmailMessage(policy=POLICY)
-    try:
-        mail["From"] = sender
-        mail["To"] = Address(display_name=message.to_name, addr_spec=recipient.addr_spec)
-        mail["Subject"] = message.subject
-        mail["Date"] = email.utils.format_datetime(now.astimezone(dt.UTC))
-        mail["Message-ID"] = message.message_id
-        for name, value in message.headers:
-            if not _HEADER_NAME.fullmatch(name) or name.lower() in RESERVED:
-                raise PermanentFailure(f"header {name!r} cannot be set by the caller")
-            mail[name] = value
-        mail.set_content(message.text)
-        if message.html is not None:
-            mail.add_alternative(message.html, subtype="html")
-    except (ValueError, TypeError) as exc:
-        # The email package refuses CR/LF in header values: header injection never reaches the wire.
-        raise PermanentFailure(f"message {message.message_id}: {exc}") from exc
-    return mail
 
 
 def _header(name: str, value: str) -> str:

@@ -11,6 +11,7 @@ import click
 from sqlalchemy.orm import InstrumentedAttribute
 
 from tracker import textrules
+from tracker.clock import utcnow
 from tracker.models import ALL_VERDICTS
 from tracker.services.lookup import did_you_mean
 
@@ -161,4 +162,4 @@ def now_option(func: F) -> F:
 
 def resolve_now(now: dt.datetime | None) -> dt.datetime:
     """The --now value, or the real current time."""
-    return now or dt.datetime.now(dt.UTC)
+    return now or utcnow()
