@@ -20,6 +20,10 @@ class DatabaseNotReady(TrackerError):
     """The database has no schema yet, or is behind the code's migrations."""
 
 
+class WriterBusy(TrackerError):
+    """Another process held the database's write lock for longer than we would wait."""
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One problem found in an input file, located by line and field path."""

@@ -59,7 +59,7 @@ def calendar(app: App, reviewer: str | None, out: Path, now: dt.datetime | None,
     to_stdout = str(out) == "-"
     if to_stdout and as_json:
         raise click.UsageError("--json describes the file written: give --out FILE")
-    with app.begin() as session:
+    with app.begin(write=False) as session:
         deadlines = ical.open_deadlines(session, reviewer=reviewer, default_timezone=app.settings.timezone)
     data = ical.build_calendar(deadlines, now=resolve_now(now), reviewer=reviewer)
     if to_stdout:

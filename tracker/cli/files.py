@@ -115,7 +115,7 @@ def import_(app: App, file: Path, dry_run: bool, now: dt.datetime | None, as_jso
 @pass_app
 def export(app: App, file: Path | None) -> None:
     """Write the database in the claims.yaml format to FILE, or to stdout."""
-    with app.begin() as session:
+    with app.begin(write=False) as session:
         if file is None:
             write_claims_file(session, sys.stdout)
             return

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from tracker.db import lock_catalogue
 from tracker.errors import TrackerError
 from tracker.estimative import EstimativeScale
 from tracker.models import (
@@ -163,6 +164,7 @@ def add_claim(
             problems.append(str(exc))
     clean_tags, tag_problems = _clean_tags(tags)
     problems += tag_problems
+    lock_catalogue(session)  # an import adding the same id waits, or is waited for
     reviewers: list[Reviewer] = []
     for handle in dict.fromkeys(reviewer_handles):
         try:
@@ -268,7 +270,7 @@ def revise_criteria(
 
 def assign(session: Session, claim_key: str, handle: str) -> bool:
     """Assign a reviewer to a claim; False when already assigned."""
-    claim = get_claim(session, claim_key)
+    claim = get_claim(session, claim_key, lock=True)
     reviewer = get_reviewer(session, handle)
     if reviewer in claim.reviewers:
         return False
@@ -279,7 +281,7 @@ def assign(session: Session, claim_key: str, handle: str) -> bool:
 
 def unassign(session: Session, claim_key: str, handle: str) -> bool:
     """Take a reviewer off a claim; False when they were not assigned."""
-    claim = get_claim(session, claim_key)
+    claim = get_claim(session, claim_key, lock=True)
     reviewer = get_reviewer(session, handle)
     if reviewer not in claim.reviewers:
         return False

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from tracker.db import lock_catalogue
 from tracker.errors import TrackerError
 from tracker.models import Claim, Reviewer, ReviewerRole, Source, SourceKind
 from tracker.rules import (
@@ -49,6 +50,7 @@ def add_reviewer(
         ],
         f"reviewer {handle!r}",
     )
+    lock_catalogue(session)  # an import adding the same handle waits, or is waited for
     if session.scalar(select(Reviewer.id).where(Reviewer.handle == handle)) is not None:
         raise TrackerError(f"reviewer {handle!r} already exists")
     reviewer = Reviewer(
@@ -96,6 +98,7 @@ def add_source(
         ],
         f"source {slug!r}",
     )
+    lock_catalogue(session)
     if session.scalar(select(Source.id).where(Source.slug == slug)) is not None:
         raise TrackerError(f"source {slug!r} already exists")
     parent = get_source(session, member_of) if member_of else None

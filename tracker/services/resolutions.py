@@ -29,7 +29,7 @@ def resolve(
     `resolved_on` defaults to the reviewer's local date at `now`. A verdict equal to
     the current one is still recorded: a second reviewer agreeing is information.
     """
-    claim = get_claim(session, claim_key)
+    claim = get_claim(session, claim_key, lock=True)
     reviewer = get_reviewer(session, by_handle)
     evidence = list(dict.fromkeys(url.strip() for url in evidence))
     today = local_today(reviewer.timezone, now)
@@ -63,7 +63,7 @@ def resolve(
 
 def unresolve(session: Session, claim_key: str, by_handle: str, note: str, now: dt.datetime) -> Resolution:
     """Re-open a resolved claim with a new history entry (verdict None); the note says why."""
-    claim = get_claim(session, claim_key)
+    claim = get_claim(session, claim_key, lock=True)
     reviewer = get_reviewer(session, by_handle)
     if claim.verdict is None:
         raise TrackerError(f"claim {claim_key!r} is not resolved")
