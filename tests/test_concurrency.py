@@ -96,10 +96,18 @@ class Races:
         self.failures: list[str] = []
         self.rounds = 0
 
-    def round(self, commands: list[list[str]], check: Callable[[list[Outcome]], list[str]]) -> None:
+    def round(
+        self,
+        commands: list[list[str]],
+        check: Callable[[list[Outcome]], list[str]],
+        expect_codes: list[int] | None = None,
+    ) -> None:
+        """Race `commands`; the round fails unless they exit with `expect_codes` (any order) and `check` finds nothing."""
         self.rounds += 1
         outcomes = race(commands, self.env, self.workdir)
-        wrong = [f"process {i} exited {o.code}: {o.output.strip()}" for i, o in enumerate(outcomes) if o.code]
+        codes = sorted(o.code for o in outcomes)
+        wanted = sorted(expect_codes or [0] * len(commands))
+        wrong = [] if codes == wanted else [f"exit codes {codes}: {[o.output.strip() for o in outcomes]}"]
         wrong += check(outcomes)
         if wrong:
             self.failures.append(f"round {self.rounds}: " + "; ".join(wrong))
@@ -190,4 +198,53 @@ def test_two_resolves_of_one_claim_keep_the_cached_verdict_latest(
             ],
             check,
         )
+    races.report(capsys)
+
+
+def test_two_unresolves_of_one_claim_reopen_it_once(
+    backend: str,
+    db_url: str,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    races = Races("unresolve", backend, tmp_path, db_url)
+    seed(session_factory, settings, tmp_path / "seed.yaml", claims_file("u"))
+    for n in range(rounds(2)):
+        key = f"u-{n}"
+
+        def check(outcomes: list[Outcome], key: str = key) -> list[str]:
+            with session_factory() as session:
+                count = history(session, key)
+                wrong = mismatched(session, key)
+            # The second reads what the first wrote, and refuses: the claim is open again.
+            refused = [o for o in outcomes if o.code == 1 and f"claim {key!r} is not resolved" in o.output]
+            said = [] if len(refused) == 1 else [f"expected one refusal, got {[o.output for o in outcomes]}"]
+            return ([f"{count} resolutions, not 2"] if count != 2 else []) + wrong + said
+
+        command = ["unresolve", key, "--by", "ann", "--note", "Withdrawn.", "--now", NOW]
+        races.round([command, command], check, expect_codes=[0, 1])
+    races.report(capsys)
+
+
+def test_two_assigns_of_one_reviewer_assign_once(
+    backend: str,
+    db_url: str,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    races = Races("assign", backend, tmp_path, db_url)
+    seed(session_factory, settings, tmp_path / "seed.yaml", claims_file("a", handles=("ann", "bo")))
+    for n in range(rounds(1)):
+        key = f"a-{n}"
+
+        def check(outcomes: list[Outcome], key: str = key) -> list[str]:
+            said = sorted(o.output.strip() for o in outcomes)
+            expected = [f"assigned bo to {key}", f"bo was already assigned to {key}"]
+            return [] if said == expected else [f"said {said}"]
+
+        races.round([["assign", key, "bo"], ["assign", key, "bo"]], check)
     races.report(capsys)
