@@ -75,7 +75,7 @@ WRITE_INTENT = "tracker_write_intent"
 # Attempts of a transaction the database asked to retry (deadlock, serialisation failure).
 RETRIES = 3
 # pg_advisory_xact_lock key held by everything that adds or rewrites claims, sources and reviewers
-# by name (imports, `claims add`, `people add`): "trak" in ASCII, an arbitrary constant.
+# by name (imports, `claims add`, `reviewers add`, `sources add`): "trak" in ASCII, arbitrary.
 CATALOGUE_LOCK = 0x7472616B
 
 T = TypeVar("T")
