@@ -15,6 +15,7 @@ import yaml
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from support.claims import with_predictions_reopened
 from support.scheduler import harness, run_tracker, wait_for
 
 from tracker.channels.console import SEPARATOR
@@ -38,15 +39,16 @@ def digests_by_recipient(console: str) -> dict[str, list[str]]:
 def test_a_new_user_sees_due_reminders_in_the_console(repo_root: Path, tmp_path: Path) -> None:
     """The quick start's database, then `tracker scheduler`: the overdue claims reach their reviewers."""
     env = dict(os.environ)
+    claims = with_predictions_reopened(repo_root, tmp_path / "claims.yaml")
     assert run_tracker("init", env=env, cwd=tmp_path).returncode == 0
-    imported = run_tracker("import", str(repo_root / "claims.yaml"), env=env, cwd=tmp_path)
+    imported = run_tracker("import", str(claims), env=env, cwd=tmp_path)
     assert imported.returncode == 0, imported.stderr
 
     done = run_tracker("scheduler", "--once", "--now", QUICK_START_NOW.isoformat(), env=env, cwd=tmp_path)
 
     assert done.returncode == 0, done.stderr
     assert "reminder pass:" in done.stderr
-    data = yaml.safe_load((repo_root / "claims.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load(claims.read_text(encoding="utf-8"))
     email = {r["handle"]: r["email"] for r in data["reviewers"]}
     today = QUICK_START_NOW.date()
     open_predictions = {
@@ -176,7 +178,8 @@ def test_json_events_for_monitoring(tmp_path: Path, db_url: str, repo_root: Path
     config.write_text("")
     base = ["--config", str(config), "--database-url", db_url]
     runner = CliRunner()
-    assert runner.invoke(cli, [*base, "import", str(repo_root / "claims.yaml")]).exit_code == 0
+    claims = with_predictions_reopened(repo_root, tmp_path / "claims.yaml")
+    assert runner.invoke(cli, [*base, "import", str(claims)]).exit_code == 0
     result = runner.invoke(
         cli, [*base, "scheduler", "--once", "--json", "--now", "2026-11-23T12:00:00+00:00"]
     )
