@@ -63,7 +63,7 @@ def calendar(
     to_stdout = str(out) == "-"
     if to_stdout and as_json:
         raise click.UsageError("--json describes the file written: give --out FILE")
-    with app.begin() as session:
+    with app.begin(write=False) as session:
         deadlines = ical.open_deadlines(session, reviewer=reviewer, default_timezone=app.settings.timezone)
         if out is None:
             # Served with the site, like the scorecards; the folder is made as `scorecards` would.

@@ -128,7 +128,7 @@ def export(app: App, file: Path | None, canonical: bool) -> None:
     """
     existing = None if file is None or canonical else _read_existing(file)
     only_in_file: list[str] = []
-    with app.begin() as session:
+    with app.begin(write=False) as session:
         if file is None:
             write_claims_file(session, sys.stdout)
             return
