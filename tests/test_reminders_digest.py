@@ -90,7 +90,8 @@ def test_the_text_part_says_how_to_resolve() -> None:
         "Criteria: Policy rate on 2027-01-31 lower than on 2026-11-01.",
         "Source:   The Daily",
         "Article:  https://example.org/rates",
-        "Resolve:  tracker resolve rates-fall --verdict true|false|ambiguous|annulled --evidence URL --by ann",
+        "Resolve:  tracker resolve rates-fall --verdict VERDICT --evidence URL --by ann",
+        "Replace VERDICT with true or false;",
     ):
         assert expected in text
     assert "Or here:" not in text

@@ -21,6 +21,7 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from click.testing import CliRunner
 from sqlalchemy.orm import Session, sessionmaker
+from support.claimreview import claim_review
 
 from tracker import services
 from tracker.claimsfile import import_claims
@@ -28,7 +29,7 @@ from tracker.cli import cli
 from tracker.config import Settings
 from tracker.errors import NotFound
 from tracker.scorecards import CLAIMREVIEW_RATINGS, ORDERINGS, BuildResult, build_site
-from tracker.scorecards.claimreview import ReviewWriter, claim_review, script_json
+from tracker.scorecards.claimreview import ReviewWriter, script_json
 from tracker.scorecards.data import iter_claims_by_source, load_sources, split_scored
 from tracker.scorecards.figures import mean_interval
 from tracker.scoring import SELECTION_NOTE, Z_95, score_source

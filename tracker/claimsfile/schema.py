@@ -23,12 +23,13 @@ from pydantic import (
     ValidationError,
     create_model,
 )
+from sqlalchemy.orm import InstrumentedAttribute
 
-from tracker import rules
+from tracker import rules, textrules
 from tracker.claimsfile.reader import LMap, LSeq
 from tracker.errors import Problem
-from tracker.estimative import EstimativeScale, UnknownPhrase
-from tracker.models import ClaimKind
+from tracker.estimative import EstimativeScale
+from tracker.models import Appearance, Claim, ClaimTag, Reviewer, Source
 
 
 def _text(value: Any) -> Any:
@@ -37,6 +38,18 @@ def _text(value: Any) -> Any:
         if not value:
             raise ValueError("must not be empty")
     return value
+
+
+def _fits(column: InstrumentedAttribute[Any] | None, *, multiline: bool = False) -> AfterValidator:
+    """Refuse control characters, and text longer than `column` holds (on every backend)."""
+
+    def validate(value: str) -> str:
+        problem = textrules.check_text(value, column, multiline=multiline)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(validate)
 
 
 def _date(value: Any) -> Any:
@@ -64,35 +77,61 @@ def _rule(check: Callable[[str], str | None]) -> Callable[[str], str]:
     return validate
 
 
-def _identifier(value: str) -> str | None:
-    return rules.check_identifier(value, max_length=200)
+def _identifier(column: InstrumentedAttribute[Any]) -> Callable[[str], str | None]:
+    limit = textrules.max_length(column)
+
+    def check(value: str) -> str | None:
+        return rules.check_identifier(value, max_length=limit or 200)
+
+    return check
 
 
 def _verdict_text(value: Any) -> Any:
     # `verdict: false` is a YAML boolean; it means the verdict "false".
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    # Any case, and '_' or a space for '-', as on the command line.
+    return textrules.normalise_verdict(value) if isinstance(value, str) else value
+
+
+def _tag(value: str) -> str | None:
+    return rules.check_tag(value, max_length=textrules.max_length(ClaimTag.tag) or 100)
+
+
+# Free text of several lines: statements, quotes, criteria, notes (unlimited columns).
+Text = Annotated[str, BeforeValidator(_text), _fits(None, multiline=True)]
+Date = Annotated[dt.date, BeforeValidator(_date)]
+Url = Annotated[str, BeforeValidator(_text), _fits(Appearance.url), AfterValidator(_rule(rules.check_url))]
+Tag = Annotated[str, BeforeValidator(_text), _fits(None), AfterValidator(_rule(_tag))]
+Email = Annotated[
+    str, BeforeValidator(_text), _fits(Reviewer.email), AfterValidator(_rule(rules.check_email))
+]
+Timezone = Annotated[
+    str, BeforeValidator(_text), _fits(Claim.timezone), AfterValidator(_rule(rules.check_timezone))
+]
+# Keys, slugs and handles, each as long as its column allows.
+Handle = Annotated[
+    str, BeforeValidator(_text), _fits(None), AfterValidator(_rule(_identifier(Reviewer.handle)))
+]
+Slug = Annotated[str, BeforeValidator(_text), _fits(None), AfterValidator(_rule(_identifier(Source.slug)))]
+Key = Annotated[str, BeforeValidator(_text), _fits(None), AfterValidator(_rule(_identifier(Claim.key)))]
+# One-line text, each as long as its column allows.
+ReviewerName = Annotated[str, BeforeValidator(_text), _fits(Reviewer.name)]
+SourceName = Annotated[str, BeforeValidator(_text), _fits(Source.name)]
+Title = Annotated[str, BeforeValidator(_text), _fits(Appearance.title)]
+Author = Annotated[str, BeforeValidator(_text), _fits(Appearance.author)]
+Confidence = Annotated[str, BeforeValidator(_text), _fits(Claim.confidence)]
 
 
 def _probability(value: Any) -> float | str | None:
     # One message for every wrong spelling, rather than one per member of a union.
     if value is None:
         return None
-    if value == "unstated":
-        return "unstated"
+    if value == rules.UNSTATED:
+        return rules.UNSTATED
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     raise ValueError(f"expected a number from 0 to 1, or unstated, got {value!r}")
-
-
-Text = Annotated[str, BeforeValidator(_text)]
-Date = Annotated[dt.date, BeforeValidator(_date)]
-Url = Annotated[str, BeforeValidator(_text), AfterValidator(_rule(rules.check_url))]
-Id = Annotated[str, BeforeValidator(_text), AfterValidator(_rule(_identifier))]
-Tag = Annotated[str, BeforeValidator(_text), AfterValidator(_rule(rules.check_tag))]
-Email = Annotated[str, BeforeValidator(_text), AfterValidator(_rule(rules.check_email))]
-Timezone = Annotated[str, BeforeValidator(_text), AfterValidator(_rule(rules.check_timezone))]
 
 
 class _Strict(BaseModel):
@@ -100,26 +139,26 @@ class _Strict(BaseModel):
 
 
 class ReviewerIn(_Strict):
-    handle: Id
-    name: Text
+    handle: Handle
+    name: ReviewerName
     email: Email
     timezone: Timezone = "UTC"
     role: Literal["reviewer", "admin"] = "reviewer"
 
 
 class SourceIn(_Strict):
-    slug: Id
-    name: Text
+    slug: Slug
+    name: SourceName
     kind: Literal["outlet", "person", "organisation"]
     url: Url | None = None
     notes: Text | None = None
-    member_of: Id | None = None
+    member_of: Slug | None = None
 
 
 class AppearanceIn(_Strict):
     url: Url
-    title: Text | None = None
-    author: Text | None = None
+    title: Title | None = None
+    author: Author | None = None
     published: Date | None = None
 
 
@@ -133,33 +172,33 @@ class CriteriaIn(_Strict):
 class OutcomeIn(_Strict):
     verdict: Annotated[str, BeforeValidator(_verdict_text)]
     resolved_on: Date
-    by: Id | None = None
+    by: Handle | None = None
     evidence: list[Url] = []
     note: Text | None = None
 
 
 class ClaimIn(_Strict):
-    id: Id
-    source: Id
+    id: Key
+    source: Slug
     kind: Literal["prediction", "fact"]
     statement: Text
     quote: Text
     appeared_in: AppearanceIn | None = None
     made_on: Date
-    # A number, or UNSTATED: a prediction the source made with no words of likelihood,
+    # A number, or "unstated": a prediction the source made with no words of likelihood,
     # recorded and resolved but never scored.
     probability: Annotated[float | str | None, PlainValidator(_probability)] = None
     probability_basis: Text | None = None
-    confidence: Text | None = None
+    confidence: Confidence | None = None
     resolution: CriteriaIn | None = None
     as_of: Date | None = None
-    reviewers: list[Id] = []
+    reviewers: list[Handle] = []
     tags: list[Tag] = []
     outcome: OutcomeIn | None = None
     recorded_after_outcome: bool = False
 
 
-UNSTATED = "unstated"
+UNSTATED = rules.UNSTATED
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -292,56 +331,32 @@ class EntryChecker:
         def bad(loc: tuple[str | int, ...], message: str) -> None:
             self.at(raw, prefix, loc, message, line)
 
-        stated = claim.probability
-        probability = stated if isinstance(stated, float) else None
-        if isinstance(stated, float) and (problem := rules.check_probability(stated)):
-            bad(("probability",), problem)
-        if stated is not None and claim.confidence is not None:
-            bad(("confidence",), "give probability or confidence, not both")
-        elif claim.confidence is not None:
-            if not phrase_in_quote(claim.confidence, claim.quote):
-                bad(
-                    ("confidence",),
-                    f"{claim.confidence!r} does not occur in the quote; the words must be the source's",
-                )
-            try:
-                probability = scale.estimate(claim.confidence).probability
-            except UnknownPhrase as exc:
-                bad(("confidence",), str(exc))
-        if isinstance(stated, float) and claim.probability_basis is None:
-            # Missing, so it has no line: point at the number that needs it.
-            self.add(
-                line_of(raw, ("probability",), line),
-                field_path(prefix, ("probability_basis",)),
-                "a bare probability needs probability_basis: where the number comes from",
-            )
-        # An invalid number is reported on its own; its basis is then no second problem.
-        invalid = isinstance(raw, dict) and raw.get("probability") is not None and stated is None
-        if claim.probability_basis is not None and not isinstance(stated, float) and not invalid:
-            bad(("probability_basis",), "probability_basis is for a bare probability (a number)")
-
-        if claim.kind is None:
-            return probability
-        if claim.kind == ClaimKind.PREDICTION.value:
-            if claim.resolution is None:
-                bad(("resolution",), "a prediction needs resolution: {criteria, deadline}")
-            if claim.as_of is not None:
-                bad(("as_of",), "as_of is for facts; a prediction has resolution.deadline")
-            if stated is None and claim.confidence is None:
-                bad(
-                    ("probability",),
-                    "a prediction needs probability (0..1), confidence (the source's words) "
-                    "or probability: unstated (no words of likelihood: recorded, never scored)",
-                )
-        else:
-            if claim.resolution is not None:
-                bad(("resolution",), "resolution criteria are for predictions; a fact has as_of")
-            if stated == UNSTATED:
-                bad(("probability",), "probability: unstated is for predictions; a fact is never scored")
         criteria = claim.resolution
-        if criteria is not None:
-            for wrong in rules.deadline_problems(claim.made_on, criteria.deadline, criteria.window_start):
-                bad(("resolution", wrong.field), wrong.message)
+        invalid_number = (
+            isinstance(raw, dict) and raw.get("probability") is not None and claim.probability is None
+        )
+        check = rules.check_claim(
+            kind=claim.kind,
+            made_on=claim.made_on,
+            probability=claim.probability if isinstance(claim.probability, float) else None,
+            confidence=claim.confidence,
+            unstated=claim.probability == UNSTATED,
+            quote=claim.quote,
+            # An invalid number is reported on its own; its basis is then no second problem.
+            probability_basis=None if invalid_number else claim.probability_basis,
+            file_rules=True,
+            resolution=(criteria.deadline, criteria.window_start) if criteria is not None else None,
+            as_of=claim.as_of,
+            scale=scale,
+        )
+        for found in check.problems:
+            if found.loc == ("probability_basis",) and claim.probability_basis is None:
+                # Missing, so it has no line: point at the number that needs it.
+                self.add(line_of(raw, ("probability",), line), field_path(prefix, found.loc), found.message)
+            else:
+                bad(found.loc, found.message)
+        if claim.kind is None:
+            return check.probability
         outcome = claim.outcome
         if outcome is not None:
             if problem := rules.check_verdict(claim.kind, outcome.verdict):
@@ -352,21 +367,7 @@ class EntryChecker:
                 bad(("outcome", too_early.field), too_early.message)
             if problem := rules.check_not_future(outcome.resolved_on, "resolved_on", now):
                 bad(("outcome", "resolved_on"), problem)
-        return probability
-
-
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
-
-
-def _folded(text: str) -> str:
-    return " ".join(text.translate(_QUOTES).casefold().split())
-
-
-def phrase_in_quote(phrase: str, quote: str | None) -> bool:
-    """Whether the confidence words occur in the quote, ignoring case, spacing and curly quotes."""
-    if quote is None:  # the quote itself is invalid and reported on its own
-        return True
-    return _folded(phrase) in _folded(quote)
+        return check.probability
 
 
 @functools.cache

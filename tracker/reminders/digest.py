@@ -18,8 +18,6 @@ from jinja2 import Environment
 from tracker.channels import Message
 from tracker.reminders.policy import is_escalation, zone
 
-VERDICTS = "true|false|ambiguous|annulled"
-
 
 def message_id(handle: str, reminder_ids: Sequence[int]) -> str:
     """The digest's Message-ID: the same reviewer and reminders always give the same one."""
@@ -35,8 +33,12 @@ def subject_line(total: int, overdue: int) -> str:
 
 
 def resolve_command(key: str, handle: str) -> str:
-    """The command that resolves claim `key`, ready to fill in."""
-    return f"tracker resolve {key} --verdict {VERDICTS} --evidence URL --by {handle}"
+    """The command that resolves claim `key`: paste it, then put the verdict and a URL in.
+
+    Placeholders, not `true|false|...`, which a shell would read as pipes; the digest
+    lists the verdicts below the claims.
+    """
+    return f"tracker resolve {key} --verdict VERDICT --evidence URL --by {handle}"
 
 
 def resolve_link(base_url: str | None, key: str, handle: str) -> str | None:

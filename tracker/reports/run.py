@@ -236,7 +236,9 @@ def make_report(
         if exc.errno is None:  # not the file system (Jinja's TemplateNotFound is an OSError too)
             raise
         raise TrackerError(f"cannot build the site in {out_dir}: {exc.strerror or exc}") from exc
-    rendered = render_digest(make_environment(settings), digest)
+    # Links to the site: absolute under site_url, so that they work in the mailed copy too;
+    # else relative to the copy written under the site's reports/ folder.
+    rendered = render_digest(make_environment(settings), digest, root=settings.site_url or "../")
     files = write_digest(rendered, out_dir, now)
 
     # Two reports running at once would both claim the same period; the later one gives way.

@@ -37,6 +37,7 @@ from tracker.scorecards.render import STYLESHEET, build_signature
 from tracker.scorecards.units import UNIT_SOURCES, Output, Plan, page_path, render_unit, site_text
 from tracker.scoring import MIN_SAMPLE
 from tracker.services.lookup import did_you_mean
+from tracker.textrules import printable
 
 __all__ = ["BuildResult", "build_site", "page_path"]
 
@@ -260,7 +261,8 @@ def _write_feed(out: Output, session: Session) -> None:
         entries=entries,
         updated=updated,
     )
-    out.write(FEED_FILE, page)
+    # printable(): text stored before input was checked may hold characters XML forbids.
+    out.write(FEED_FILE, printable(page))
 
 
 def _write_static(out: Output, previous: dict[str, str]) -> dict[str, str]:
