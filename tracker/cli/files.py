@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -22,6 +20,7 @@ from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json, fields, info
 from tracker.cli.params import json_option, now_option, resolve_now
 from tracker.errors import TrackerError
+from tracker.files import atomic_text
 
 
 class DelayedProgress:
@@ -62,12 +61,6 @@ class DelayedProgress:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._stack.close()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _plural(count: int, word: str) -> str:
@@ -120,14 +113,6 @@ def export(app: App, file: Path | None) -> None:
             write_claims_file(session, sys.stdout)
             return
         # Write beside the target and rename, so a failed export never truncates a good file.
-        descriptor, temporary = tempfile.mkstemp(dir=file.resolve().parent, prefix=f".{file.name}.")
-        try:
-            with open(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-                count = write_claims_file(session, handle)
-            # mkstemp makes the file private; give it the mode a plain write would have.
-            os.chmod(temporary, file.stat().st_mode if file.exists() else 0o666 & ~_umask())
-            os.replace(temporary, file)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_text(file) as handle:
+            count = write_claims_file(session, handle)
     info(f"wrote {_plural(count, 'claim')} to {file}")
