@@ -81,7 +81,7 @@ def contents(out: Path) -> dict[str, str]:
         if p.name == MANIFEST_NAME:
             lines = [json.loads(line) for line in data.splitlines()]
             for line in lines[1:]:
-                if line[-1] is not None:
+                if isinstance(line[-1], list):
                     line[-1][1] = 0  # the stamp's mtime_ns
             data = json.dumps(lines).encode()
         found[p.relative_to(out).as_posix()] = hashlib.sha256(data).hexdigest()
