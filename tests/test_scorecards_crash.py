@@ -158,7 +158,15 @@ def test_pages_lost_cut_short_or_changed_since_the_last_build_are_rendered_again
     touched = sources / "d-person-07.html"
     os.utime(touched, ns=(1, 1))
 
+    # What a killed build left is cleared; another tool's file being written is not.
+    left = [sources / ".outlet-03.html.abc123.tmp", site / ".index.html.def456.tmp"]
+    foreign = site / ".calendar.ics.ghi789.tmp"
+    for path in (*left, foreign):
+        path.write_text("half")
+
     again = build(session_factory, settings, site, jobs=1)
+    assert not any(path.exists() for path in left) and foreign.read_text() == "half"
+    foreign.unlink()
     rewritten = sorted(p.name for p in again.written if p.parts[0] == "sources")
     assert rewritten == ["a-person-04.html", "b-person-05.html", "c-person-06.html", "outlet-03.html"]
     assert again.unchanged == PAGES - 4

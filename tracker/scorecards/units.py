@@ -23,7 +23,7 @@ from tracker.config import Settings
 from tracker.files import is_temporary, write_temporary
 from tracker.scorecards.data import SourceRecord, iter_claims_by_source, split_scored
 from tracker.scorecards.family import Family
-from tracker.scorecards.manifest import PageEntry, Stamp, digest_bytes
+from tracker.scorecards.manifest import MANIFEST_NAME, PageEntry, Stamp, digest_bytes
 from tracker.scorecards.page import Link, source_page
 from tracker.scorecards.render import environment, templates_dir
 from tracker.scoring import (
@@ -147,15 +147,20 @@ class Output:
         clear_temporaries(self.out_dir)
 
 
+SHARED_PREFIXES = (".index", ".feed.xml.", ".style.css.", f".{MANIFEST_NAME}.")
+"""The temporary files of a build's shared files: other tools may write into the site's folder."""
+
+
 def clear_temporaries(out_dir: Path) -> None:
     """Remove the temporary files of builds that never finished in the site `out_dir`."""
-    for folder in (out_dir, out_dir / SOURCES_DIR):
+    for folder, prefixes in ((out_dir, SHARED_PREFIXES), (out_dir / SOURCES_DIR, (".",))):
         try:
             entries = list(os.scandir(folder))
         except FileNotFoundError:
             continue
         for entry in entries:
-            if is_temporary(entry.name) and entry.is_file(follow_symlinks=False):
+            name = entry.name
+            if is_temporary(name) and name.startswith(prefixes) and entry.is_file(follow_symlinks=False):
                 Path(entry.path).unlink(missing_ok=True)
 
 
