@@ -5,6 +5,10 @@ incremental: a page is rendered again only when something it shows changed), the
 renders them a unit of sources at a time (`units`): claims are streamed, each page is
 written as soon as its claims are read, and only a small summary per source is kept for
 the index. A build with many pages renders its units in worker processes (`parallel`).
+
+Every file goes to a temporary file beside its target; only when all are written are they
+renamed into place, the manifest last. A build that is killed or runs out of disk space
+leaves the site as it was, and the manifest never records a page that is not in place.
 """
 
 from __future__ import annotations
