@@ -120,7 +120,8 @@ class Output:
         # that is renamed last is; a page the power cut short fails its stamp next time.
         data = text.encode("utf-8") if isinstance(text, str) else text
         temporary = write_temporary(path, data, sync=False)
-        self.staged.append((temporary.relative_to(self.out_dir).as_posix(), relative))
+        # Beside its target: relative to the site as the target is (the folder may be given relative).
+        self.staged.append(((Path(relative).parent / temporary.name).as_posix(), relative))
         self.written.append(relative)
         if isinstance(data, bytes):
             return Stamp(len(data), temporary.stat().st_mtime_ns, digest_bytes(data))
