@@ -203,8 +203,8 @@ def lock_catalogue(session: Session) -> None:
 
 
 @contextmanager
-def unit_of_work(sessions: Sessions, *, write: bool = True) -> Iterator[Session]:
-    """One unit of work: commits on success, rolls back on error.
+def unit_of_work(sessions: Sessions, *, write: bool = True, dry_run: bool = False) -> Iterator[Session]:
+    """One unit of work: commits on success (never on a dry run), rolls back on error.
 
     A writing unit takes SQLite's write lock up front; a writer that waited out the busy
     timeout raises WriterBusy (a TrackerError) saying so, instead of the driver's error.
@@ -215,6 +215,9 @@ def unit_of_work(sessions: Sessions, *, write: bool = True) -> Iterator[Session]
             if write:
                 take_write_lock(session)
             yield session
+            if dry_run:
+                # Ends the transaction here, so that leaving the block has nothing to commit.
+                session.rollback()
     except OperationalError as exc:
         if write and is_locked(exc):
             raise writer_busy(since) from exc
