@@ -10,7 +10,6 @@ when the configuration is broken; there is never a module-level engine.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,18 +20,14 @@ from typing import TypeVar
 from jinja2 import Environment
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.config import Settings, load_settings
 from tracker.db import (
-    is_locked,
     make_engine,
     make_session_factory,
-    take_write_lock,
     transaction,
     unit_of_work,
-    writer_busy,
 )
 from tracker.errors import DatabaseNotReady
 from tracker.estimative import EstimativeScale
@@ -101,22 +96,8 @@ class App:
         A dry run writes before it rolls back, so it takes the lock too.
         """
         self._ready()
-        if not dry_run:
-            with unit_of_work(self.session_factory, write=write) as session:
-                yield session
-            return
-        since = time.monotonic()
-        with self.session_factory() as session:
-            try:
-                if write:
-                    take_write_lock(session)
-                yield session
-            except OperationalError as exc:
-                if write and is_locked(exc):
-                    raise writer_busy(since) from exc
-                raise
-            finally:
-                session.rollback()
+        with unit_of_work(self.session_factory, write=write, dry_run=dry_run) as session:
+            yield session
 
     def transaction(self, work: Callable[[Session], T], *, write: bool = True) -> T:
         """Run `work` in a unit of work of its own, again if the database asks for a retry."""

@@ -13,14 +13,14 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 # Re-exported: the models' column defaults stamp rows with the one clock.
 from tracker.clock import utcnow as utcnow
-from tracker.errors import WriterBusy
+from tracker.errors import TrackerError, WriterBusy
 
 # Stable constraint names, so that migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -104,13 +104,37 @@ def _sqlite_no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+CONNECT_TIMEOUT = 10
+"""Seconds to wait for a PostgreSQL server to answer; `?connect_timeout=N` in the URL overrides it."""
+
+
+def _name_silent_server(context: ExceptionContext) -> BaseException | None:
+    # Imported here: only a PostgreSQL engine gets this hook, and psycopg is its driver.
+    from psycopg.errors import ConnectionTimeout
+
+    if not isinstance(context.original_exception, ConnectionTimeout) or context.engine is None:
+        return None
+    url = context.engine.url
+    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    timeout = url.query.get("connect_timeout", str(CONNECT_TIMEOUT))
+    return TrackerError(
+        f"database server {where} did not answer within {timeout} s "
+        "(a longer wait: ?connect_timeout=SECONDS in the database URL)"
+    )
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for `url`, with SQLite set up for WAL and foreign keys."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         # psycopg 3 is the supported driver; plain postgresql:// would look for psycopg2.
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        # libpq waits for ever for a server that accepts the connection and never answers.
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT, **kwargs.get("connect_args", {})}
     engine = create_engine(parsed, **kwargs)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "handle_error", _name_silent_server)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_no_driver_transactions)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -179,8 +203,8 @@ def lock_catalogue(session: Session) -> None:
 
 
 @contextmanager
-def unit_of_work(sessions: Sessions, *, write: bool = True) -> Iterator[Session]:
-    """One unit of work: commits on success, rolls back on error.
+def unit_of_work(sessions: Sessions, *, write: bool = True, dry_run: bool = False) -> Iterator[Session]:
+    """One unit of work: commits on success (never on a dry run), rolls back on error.
 
     A writing unit takes SQLite's write lock up front; a writer that waited out the busy
     timeout raises WriterBusy (a TrackerError) saying so, instead of the driver's error.
@@ -191,6 +215,9 @@ def unit_of_work(sessions: Sessions, *, write: bool = True) -> Iterator[Session]
             if write:
                 take_write_lock(session)
             yield session
+            if dry_run:
+                # Ends the transaction here, so that leaving the block has nothing to commit.
+                session.rollback()
     except OperationalError as exc:
         if write and is_locked(exc):
             raise writer_busy(since) from exc

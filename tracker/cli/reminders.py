@@ -158,7 +158,7 @@ def list_(
         Column("REVIEWER", min_width=8),
         Column("TRIES", align=">"),
         Column("CLAIMS", min_width=10),
-        Column("LAST ERROR", min_width=10),
+        Column("LAST ERROR", min_width=10, wrap=True),  # an error is read whole
     ]
     lines = [
         [str(r.id), r.status, r.reviewer, str(r.attempts), _carries(r), r.last_error or ""] for r in rows
