@@ -92,8 +92,12 @@ def generate(path: Path, claims: int, sources: int, seed: int = 7) -> None:
                 lines.insert(2, "    kind: prediction")
                 if rng.random() < 0.5:
                     lines.append(f"    probability: {rng.randrange(1, 100) / 100}")
+                    lines.append("    probability_basis: the source's own figure")
                 else:
-                    lines.append(f"    confidence: {rng.choice(PHRASES)}")
+                    phrase = rng.choice(PHRASES)
+                    lines.append(f"    confidence: {phrase}")
+                    # The loader checks that the words are the quote's own.
+                    lines[4] = lines[4].replace('quote: "', f'quote: "{phrase.capitalize()}, ', 1)
                 lines.append(
                     f"    resolution: {{criteria: {_sentence(rng, 18)}, deadline: {year + 1}-12-31}}"
                 )

@@ -35,7 +35,7 @@ claims:
     source: sino
     kind: prediction
     statement: Kim Jong Un will visibly tone down provocations after Song Tao's visit.
-    quote: Our analysis will be confirmed if Kim shows obeisance to Xi
+    quote: We believe our analysis will be confirmed if Kim shows obeisance to Xi
     appeared_in: {url: 'https://sinoinsider.com/a', title: Trump Hints, published: 2017-11-16}
     made_on: 2017-11-16
     confidence: we believe
@@ -59,6 +59,7 @@ claims:
     quote: the Kim dynasty is not willing to yield
     made_on: 2017-11-16
     probability: 0.9
+    probability_basis: the source's own figure
     resolution: {criteria: No IAEA verification of dismantlement by the deadline., deadline: 2027-12-31}
     reviewers: [ann, bo]
 """
@@ -230,7 +231,7 @@ claims:
     source: sinoo
     kind: prediction
     statment: typo in the key
-    quote: q
+    quote: q, we beleive
     made_on: 2017-11-16
     confidence: we beleive
     resolution: {criteria: c, deadline: 2017-01-31}
@@ -257,6 +258,7 @@ claims:
     quote: q
     made_on: 2017-11-16
     probability: 0.5
+    probability_basis: the source's own figure
     resolution: {criteria: c, deadline: 2018-01-31}
     outcome: {verdict: mostly-true, resolved_on: 2030-01-01, by: zed}
   - id: Four Score
@@ -287,13 +289,13 @@ def test_every_problem_is_reported_at_once(
         "claims.yaml:17: claims[1].id: duplicate id; first used on line 8",
         "claims.yaml:23: claims[1].probability: probability 1.5 is outside [0, 1]",
         "claims.yaml:31: claims[2].outcome.evidence[0]: 'ftp://x' is not an absolute http(s) URL",
-        "claims.yaml:40: claims[3].outcome.by: reviewer 'zed' is not defined",
-        "claims.yaml:40: claims[3].outcome.resolved_on: resolved_on 2030-01-01 is in the future",
-        "claims.yaml:40: claims[3].outcome.verdict: verdict 'mostly-true' is not on the prediction scale: "
+        "claims.yaml:41: claims[3].outcome.by: reviewer 'zed' is not defined",
+        "claims.yaml:41: claims[3].outcome.resolved_on: resolved_on 2030-01-01 is in the future",
+        "claims.yaml:41: claims[3].outcome.verdict: verdict 'mostly-true' is not on the prediction scale: "
         "true, false, ambiguous, annulled",
-        "claims.yaml:41: claims[4].id: id 'Four Score' may hold only lowercase letters",
-        "claims.yaml:43: claims[4].kind: 'guess' is not one of: 'prediction' or 'fact'",
-        "claims.yaml:41: claims[4].statement: required field is missing",
+        "claims.yaml:42: claims[4].id: id 'Four Score' may hold only lowercase letters",
+        "claims.yaml:44: claims[4].kind: 'guess' is not one of: 'prediction' or 'fact'",
+        "claims.yaml:42: claims[4].statement: required field is missing",
     ]:
         assert expected in text, f"missing {expected!r} in:\n{text}"
     # Sorted by line, so the user reads them top to bottom.
@@ -320,7 +322,10 @@ def test_every_problem_is_reported_at_once(
         ("as_of: 2017-11-16", "claims[0].as_of: as_of is for facts"),
         ("statement: ''", "claims[0].statement: must not be empty"),
         ("statement: 42", "claims[0].statement: expected text, got 42"),
-        ("probability: high", "claims[0].probability: expected a number, got 'high'"),
+        (
+            "probability: high",
+            "claims[0].probability: expected a number from 0 to 1, or unstated, got 'high'",
+        ),
         ("appeared_in: 'https://example.org'", "claims[0].appeared_in: expected a mapping"),
     ],
 )
@@ -334,6 +339,7 @@ def test_field_problems(run_import: Any, write_file: WriteFile, snippet: str, ex
         quote: q
         made_on: 2017-11-16
         probability: 0.5
+        probability_basis: the source's own figure
         resolution: {criteria: c, deadline: 2018-01-31}
     """
     text = textwrap.dedent(base)
@@ -365,7 +371,10 @@ claims:
     assert "claims[4].resolution.deadline: 2017-01-01 is before made_on 2017-11-16" in problems
     assert "claims[4].resolution.window_start: 2017-06-01 is after the deadline 2017-01-01" in problems
     assert "claims[0].resolution: a prediction needs resolution: {criteria, deadline}" in problems
-    assert "claims[0].probability: a prediction needs probability (0..1) or confidence" in problems
+    assert (
+        "claims[0].probability: a prediction needs probability (0..1), confidence (the source's words) or probability: unstated"
+        in problems
+    )
     assert "claims[1].confidence: give probability or confidence, not both" in problems
     assert "claims[1].resolution.window_start: 2019-01-01 is after the deadline" in problems
     assert "claims[2].resolution: resolution criteria are for predictions; a fact has as_of" in problems
@@ -469,3 +478,106 @@ def test_import_marks_only_changed_sources_stale(
     run_import(write_file("claims.yaml", (HEAD + CLAIMS).replace("title: Trump Hints", "title: Trump hints")))
     after = revisions()
     assert after["sino"] == first["sino"] + 1 and after["analyst"] == first["analyst"] + 2
+
+
+UNSTATED = """
+claims:
+  - id: test-of-analysis
+    source: sino
+    kind: prediction
+    statement: Kim will defer to Xi after the visit.
+    quote: Our analysis will be confirmed if Kim shows obeisance to Xi.
+    made_on: 2017-11-16
+    recorded_after_outcome: true
+    probability: unstated
+    resolution: {criteria: Kim receives Song Tao., deadline: 2017-12-31}
+    reviewers: [ann]
+    outcome: {verdict: false, resolved_on: 2018-01-02, by: ann, evidence: ['https://bbc.com/x']}
+  - id: open-commitment
+    source: sino
+    kind: prediction
+    statement: The talks will resume.
+    quote: The talks resume in spring.
+    made_on: 2026-11-01
+    probability: unstated
+    resolution: {criteria: Talks are reported to have resumed., deadline: 2027-06-30}
+    reviewers: [bo]
+"""
+
+
+def test_a_prediction_with_no_stated_probability_is_recorded_and_round_trips(
+    run_import: Any, session_factory: Any, write_file: WriteFile
+) -> None:
+    run_import(write_file("claims.yaml", HEAD + UNSTATED))
+    with session_factory() as session:
+        late, open_one = (session.scalars(select(Claim).where(Claim.key == k)).one() for k in UNSTATED_KEYS)
+        assert (late.probability, late.confidence, late.scored, late.verdict) == (None, None, False, "false")
+        assert late.recorded_after_outcome and late.recorded_late
+        assert (open_one.status, open_one.probability, open_one.recorded_after_outcome) == (
+            "open",
+            None,
+            False,
+        )
+        # Its deadline is after the import: its criteria were set in advance.
+        assert not open_one.recorded_late
+        exported = export_claims(session)
+    assert exported.count("probability: unstated") == 2
+    assert exported.count("recorded_after_outcome: true") == 1
+    report = run_import(write_file("exported.yaml", exported))
+    assert not report.changed and report.unchanged == 2
+
+
+UNSTATED_KEYS = ("test-of-analysis", "open-commitment")
+
+
+def test_the_words_must_be_the_sources_and_a_number_needs_its_basis(
+    run_import: Any, write_file: WriteFile
+) -> None:
+    text = (
+        HEAD
+        + """
+claims:
+  - id: a
+    source: sino
+    kind: prediction
+    statement: s
+    quote: Kim will surely tone it down.
+    made_on: 2017-11-16
+    confidence: we believe
+    resolution: {criteria: c, deadline: 2018-01-31}
+  - id: b
+    source: sino
+    kind: prediction
+    statement: s
+    quote: q
+    made_on: 2017-11-16
+    probability: 0.8
+    resolution: {criteria: c, deadline: 2018-01-31}
+  - id: c
+    source: sino
+    kind: fact
+    statement: s
+    quote: q
+    made_on: 2017-11-16
+    probability: unstated
+  - id: d
+    source: sino
+    kind: prediction
+    statement: s
+    quote: It is “Likely”,  we hear.
+    made_on: 2017-11-16
+    confidence: likely
+    probability_basis: our reading
+    resolution: {criteria: c, deadline: 2018-01-31}
+"""
+    )
+    problems = problems_of(run_import, write_file("claims.yaml", text))
+    assert problems == [
+        "claims.yaml:15: claims[0].confidence: 'we believe' does not occur in the quote; "
+        "the words must be the source's",
+        "claims.yaml:23: claims[1].probability_basis: a bare probability needs probability_basis: "
+        "where the number comes from",
+        "claims.yaml:31: claims[2].probability: probability: unstated is for predictions; "
+        "a fact is never scored",
+        "claims.yaml:39: claims[3].probability_basis: probability_basis is for a bare probability (a number)",
+    ]

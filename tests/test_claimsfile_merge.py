@@ -169,6 +169,7 @@ claims:
     quote: "Kim shows\u00a0obeisance"
     made_on: 2017-11-16
     probability: 0.90    # a flat assertion
+    probability_basis: "our reading of a flat assertion"
     resolution: {criteria: "No ICBM test.", deadline: 2018-01-31}
     tags: [north-korea, china]
 

@@ -677,7 +677,7 @@ claims:
     source: sino
     kind: prediction
     statement: Kim Jong Un will visibly tone down provocations after Song Tao's visit.
-    quote: Our analysis will be confirmed if Kim shows obeisance to Xi
+    quote: We believe our analysis will be confirmed if Kim shows obeisance to Xi
     made_on: 2017-11-16
     confidence: we believe
     resolution: {criteria: No ICBM test before the deadline., deadline: 2018-01-31, timezone: Asia/Seoul}

@@ -45,6 +45,7 @@ def claims_file(prefix: str, *, handles: tuple[str, ...] = ("ann",), flipped: in
             f"    quote: Fact {i}.",
             "    made_on: 2020-01-01",
             "    probability: 0.8",
+            "    probability_basis: the source's own figure",
             "    as_of: 2020-01-01",
             f"    reviewers: [{handles[0]}]",
             f"    outcome: {{verdict: {verdict}, resolved_on: 2020-02-01, by: {handles[0]},"

@@ -274,3 +274,27 @@ def test_the_report_outbox_migration_keeps_digests_and_drops_report_emails_going
             assert connection.execute(text("SELECT id FROM deliveries")).all() == [(1,)]
     finally:
         engine.dispose()
+
+
+def test_the_recorded_late_migration_adds_its_columns_and_keeps_claims_both_ways(empty_db_url: str) -> None:
+    """0006 adds probability_basis and recorded_after_outcome; claims from before it are unmarked."""
+    engine = make_engine(empty_db_url)
+    try:
+        upgrade(engine)
+        _fill(engine)
+        with Session(engine) as session, session.begin():
+            claim = session.scalars(select(Claim).where(Claim.key == "rates-fall")).one()
+            claim.probability_basis, claim.recorded_after_outcome = "Our reading.", True
+        below = ScriptDirectory.from_config(alembic_config()).get_revision("0006_recorded_late").down_revision
+        downgrade(engine, str(below))
+        columns = {c["name"] for c in inspect(engine).get_columns("claims")}
+        assert not {"probability_basis", "recorded_after_outcome"} & columns
+        upgrade(engine)
+        with engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT key, probability_basis, recorded_after_outcome FROM claims")
+            ).one()
+        assert (row[0], row[1], bool(row[2])) == ("rates-fall", None, False)
+        _check(engine)
+    finally:
+        engine.dispose()

@@ -54,6 +54,7 @@ claims:
     quote: It will happen.
     made_on: 2026-02-01
     probability: 0.3
+    probability_basis: the source's own figure
     resolution: {criteria: Reported., deadline: 2026-11-10}
   - id: due-on-the-24th
     source: pundit
@@ -62,6 +63,7 @@ claims:
     quote: It should happen.
     made_on: 2026-03-01
     probability: 0.6
+    probability_basis: the source's own figure
     resolution: {criteria: Reported., deadline: 2026-11-24}
   - id: resolved-later
     source: pundit
@@ -70,6 +72,7 @@ claims:
     quote: Surely.
     made_on: 2026-03-01
     probability: 0.9
+    probability_basis: the source's own figure
     resolution: {criteria: Reported., deadline: 2027-06-30}
   - id: a-fact
     source: sino

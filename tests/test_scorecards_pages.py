@@ -7,11 +7,14 @@ The site is the one `test_scorecards_site` builds, plus a small family written i
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup, Tag
 from sqlalchemy.orm import Session, sessionmaker
+from support.cli import Tracker
 from test_scorecards_site import (
     NOW,
     build,
@@ -45,6 +48,7 @@ claims:
     quote: talks will resume
     made_on: 2026-01-10
     probability: 0.8
+    probability_basis: the source's own figure
     resolution: {criteria: Talks are reported to have resumed., deadline: 2026-10-01}
   - id: spokes-hit
     source: spokes
@@ -53,6 +57,7 @@ claims:
     quote: a visit will happen
     made_on: 2025-01-10
     probability: 0.7
+    probability_basis: the source's own figure
     resolution: {criteria: A visit is reported., deadline: 2025-12-31}
     outcome: {verdict: true, resolved_on: 2025-06-01, by: bo, evidence: ['https://example.org/visit']}
   - id: quiet-open
@@ -62,6 +67,7 @@ claims:
     quote: rates will fall
     made_on: 2026-01-10
     probability: 0.6
+    probability_basis: the source's own figure
     resolution: {criteria: The central bank cuts its rate., deadline: 2027-06-30}
 """
 
@@ -203,3 +209,108 @@ def test_an_outlets_row_follows_its_peoples_deadlines(
     assert cell(index_row(out, "ministry"), "Open") == "1"
     build(session_factory, settings, out, now=NOW + dt.timedelta(days=1))
     assert cell(index_row(out, "ministry"), "Open") == "1 1 overdue"
+
+
+# Two predictions with no stated probability (one came true), one scored with a bare number
+# and its basis, one scored prediction recorded after its outcome, one still open.
+HONEST_YAML = """
+reviewers:
+  - {handle: bo, name: Bo Park, email: bo@example.org}
+sources:
+  - {slug: blog, name: The Blog, kind: outlet}
+claims:
+  - id: test-passed
+    source: blog
+    kind: prediction
+    statement: The envoy will meet Kim.
+    quote: Our analysis is confirmed if the envoy meets Kim.
+    made_on: 2026-11-01
+    probability: unstated
+    resolution: {criteria: They meet., deadline: 2026-11-30}
+    outcome: {verdict: true, resolved_on: 2026-11-20, by: bo, evidence: ['https://example.org/1']}
+  - id: test-failed
+    source: blog
+    kind: prediction
+    statement: Kim will defer to Xi.
+    quote: Kim defers to Xi if our reading holds.
+    made_on: 2026-11-01
+    probability: unstated
+    resolution: {criteria: He defers., deadline: 2026-11-30}
+    outcome: {verdict: false, resolved_on: 2026-11-20, by: bo, evidence: ['https://example.org/2']}
+  - id: numbered
+    source: blog
+    kind: prediction
+    statement: Talks will resume.
+    quote: Talks resume, four in five.
+    made_on: 2026-11-01
+    probability: 0.8
+    probability_basis: The blog's own "four in five".
+    resolution: {criteria: Talks resume., deadline: 2026-11-30}
+    outcome: {verdict: true, resolved_on: 2026-11-20, by: bo, evidence: ['https://example.org/3']}
+  - id: hindsight
+    source: blog
+    kind: prediction
+    statement: The drills will stop.
+    quote: The drills will likely stop.
+    made_on: 2026-11-01
+    recorded_after_outcome: true
+    confidence: likely
+    resolution: {criteria: Drills are suspended., deadline: 2026-11-30}
+    outcome: {verdict: true, resolved_on: 2026-11-20, by: bo, evidence: ['https://example.org/4']}
+"""
+
+
+def test_unscored_predictions_are_tallied_and_late_records_marked(
+    session_factory: sessionmaker[Session], settings: Settings, write_file: WriteFile, tmp_path: Path
+) -> None:
+    import_site(session_factory, settings, write_file, HONEST_YAML)
+    build(session_factory, settings, tmp_path / "site")
+    page = soup(tmp_path / "site", "sources/blog.html")
+    scores = scores_of(session_factory, ["blog"]).predictions
+    # Only the two with a probability are scored: 0.8 (basis) and "likely" (0.675, the
+    # scale's midpoint), both true.
+    assert scores.n_scored == 2
+    assert scores.brier == pytest.approx(((1 - 0.8) ** 2 + (1 - 0.675) ** 2) / 2)
+    counts = scores.counts
+    assert (counts.unscored_decided, counts.unscored_true, counts.scored_recorded_late) == (2, 1, 1)
+    assert "resolved: 2, of which 1 came true" in text_of(page.select_one(".unscored-tally"))
+    assert "1 scored claim on this page was recorded" in text_of(page.select_one(".recorded-late-tally"))
+    entry = page.select_one("#claim-numbered")
+    assert entry is not None and 'The blog\'s own "four in five".' in text_of(entry)
+    for key in ("test-passed", "test-failed"):
+        unscored = page.select_one(f"#claim-{key}")
+        assert unscored is not None and unscored.find_parent(id="excluded") is not None
+        assert "the source stated no probability" in text_of(unscored.select_one(".excluded-why"))
+    late = page.select_one("#claim-hindsight")
+    assert late is not None and text_of(late.select_one(".flag-late")) == "Recorded after the outcome"
+    assert page.select_one("#claim-numbered .flag-late") is None
+    found = {
+        str(s.find_parent("article")["id"]): json.loads(s.string or "")  # type: ignore[index]
+        for s in page.select("script[type='application/ld+json']")
+    }
+    assert found["claim-hindsight"]["reviewBody"].startswith("Recorded after the outcome")
+    assert "reviewBody" not in found["claim-numbered"]
+
+
+def test_scores_and_claims_json_carry_the_tally_and_the_mark(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    write_file: WriteFile,
+    db_url: str,
+    tmp_path: Path,
+) -> None:
+    import_site(session_factory, settings, write_file, HONEST_YAML)
+    config = tmp_path / "tracker-test.toml"
+    config.write_text("")
+    tracker = Tracker(db_url, config)
+    (blog,) = tracker.json("scores", "--now", NOW.isoformat())
+    assert blog["n_scored"] == 2
+    status = blog["status"]
+    assert (status["unscored_decided"], status["unscored_true"], status["scored_recorded_late"]) == (2, 1, 1)
+    shown = tracker.json("claims", "show", "hindsight", "--now", NOW.isoformat())
+    assert shown["recorded_after_outcome"] is True and shown["scored"] is True
+    numbered = tracker.json("claims", "show", "numbered", "--now", NOW.isoformat())
+    assert numbered["recorded_after_outcome"] is False
+    assert numbered["probability_basis"] == 'The blog\'s own "four in five".'
+    unstated = tracker.json("claims", "show", "test-passed", "--now", NOW.isoformat())
+    assert (unstated["probability"], unstated["confidence"], unstated["scored"]) == (None, None, False)

@@ -50,6 +50,7 @@ def big_site_yaml() -> str:
     quote: it will <probably> happen & soon
     made_on: 2018-0{1 + n % 9}-01
     probability: {p}
+    probability_basis: the source's own figure
     resolution: {{criteria: It is reported., deadline: 2019-12-31}}
     reviewers: [ann]
     outcome: {{verdict: {"true" if n % 3 else "false"}, resolved_on: 2020-01-1{n % 10}, by: ann, evidence: ['https://example.org/{n}']}}
@@ -57,7 +58,7 @@ def big_site_yaml() -> str:
     source: {slug}
     kind: prediction
     statement: Open prediction of {slug}.
-    quote: it may yet happen
+    quote: it will likely happen
     made_on: 2026-0{1 + n % 9}-01
     confidence: likely
     resolution: {{criteria: It is announced., deadline: 2027-0{1 + n % 9}-15}}

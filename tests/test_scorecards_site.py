@@ -37,7 +37,7 @@ from tracker.scoring import SELECTION_NOTE, Z_95, score_source
 WriteFile = Callable[[str, str], Path]
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 XSS_STATEMENT = 'Kim will <script>alert("statement")</script> & back down.'
-XSS_QUOTE = 'He said "</script><script>alert(1)</script>" to <b>us</b>.'
+XSS_QUOTE = 'We believe he said "</script><script>alert(1)</script>" to <b>us</b>.'
 
 # Oracle: 12 scored predictions. Lucky: 2 near-certain hits, a better Brier on far too few.
 ORACLE = [(0.9, "true"), (0.8, "true"), (0.8, "false"), (0.7, "true"), (0.7, "true"), (0.3, "false")]
@@ -79,6 +79,7 @@ SINO = f"""
     quote: relations will probably warm
     made_on: 2017-11-16
     probability: 0.7
+    probability_basis: the source's own figure
     resolution: {{criteria: Reviewers agree that relations warmed., deadline: 2018-06-30}}
     outcome: {{verdict: ambiguous, resolved_on: 2018-07-02, by: bo, note: Cannot be told.}}
   - id: sino-annulled
@@ -88,6 +89,7 @@ SINO = f"""
     quote: if Xi goes, Kim will surely attend
     made_on: 2017-11-16
     probability: 0.9
+    probability_basis: the source's own figure
     resolution: {{criteria: Kim attends a banquet during a Xi visit., deadline: 2018-06-30}}
     outcome: {{verdict: annulled, resolved_on: 2018-07-02, by: bo, note: Xi did not visit.}}
   - id: sino-hedge
@@ -106,6 +108,7 @@ SINO = f"""
     quote: Xi will likely return
     made_on: 2026-01-10
     probability: 0.6
+    probability_basis: the source's own figure
     resolution: {{criteria: A visit is announced by KCNA., deadline: 2027-01-31}}
   - id: sino-overdue
     source: sino
@@ -114,6 +117,7 @@ SINO = f"""
     quote: Kim will go to Beijing
     made_on: 2026-01-10
     probability: 0.8
+    probability_basis: the source's own figure
     resolution: {{criteria: A visit is reported., deadline: 2026-10-01}}
   - id: sino-fact
     source: sino
@@ -136,6 +140,7 @@ SINO = f"""
     quote: a summit is likely
     made_on: 2017-11-16
     probability: 0.7
+    probability_basis: the source's own figure
     resolution: {{criteria: A summit is held., deadline: 2018-12-31}}
     outcome: {{verdict: true, resolved_on: 2018-06-12, by: ann, evidence: ['https://example.org/summit']}}
   - id: analyst-2
@@ -145,6 +150,7 @@ SINO = f"""
     quote: sanctions will probably go
     made_on: 2017-11-16
     probability: 0.6
+    probability_basis: the source's own figure
     resolution: {{criteria: UN sanctions are lifted., deadline: 2018-12-31}}
     outcome: {{verdict: false, resolved_on: 2019-01-02, by: ann, evidence: ['https://example.org/sanctions']}}
 """
@@ -161,6 +167,7 @@ def _predictions(slug: str, rows: list[tuple[float, str]]) -> str:
     quote: prediction {i}, said with confidence
     made_on: 2017-0{1 + i % 9}-01
     probability: {p}
+    probability_basis: the source's own figure
     resolution: {{criteria: Prediction {i} is reported to have come true., deadline: 2018-12-31}}
     outcome: {{verdict: {verdict}, resolved_on: 2019-0{1 + i % 9}-15, by: bo, evidence: ['https://example.org/{slug}/{i}']}}""")
     return "".join(out)

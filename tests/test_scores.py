@@ -44,6 +44,7 @@ claims:
     quote: P1 will happen.
     made_on: 2026-01-05
     probability: 0.8
+    probability_basis: the source's own figure
     resolution: {criteria: Reported., deadline: 2026-06-30}
     outcome: {verdict: 'true', resolved_on: 2026-07-01, by: jkim, evidence: ['https://example.org/p1']}
   - id: p2
@@ -62,6 +63,7 @@ claims:
     quote: P3 probably not.
     made_on: 2026-02-01
     probability: 0.3
+    probability_basis: the source's own figure
     resolution: {criteria: Reported., deadline: 2026-08-31}
     outcome: {verdict: 'false', resolved_on: 2026-09-01, by: jkim, evidence: ['https://example.org/p3']}
   - id: p4
@@ -79,6 +81,7 @@ claims:
     quote: P5, surely.
     made_on: 2026-03-01
     probability: 0.9
+    probability_basis: the source's own figure
     resolution: {criteria: Reported., deadline: 2026-09-30}
     outcome: {verdict: ambiguous, resolved_on: 2026-10-01, by: jkim}
   - id: p6
@@ -88,6 +91,7 @@ claims:
     quote: P6 should happen.
     made_on: 2026-03-01
     probability: 0.6
+    probability_basis: the source's own figure
     resolution: {criteria: Reported., deadline: 2026-11-10}
   - id: f1
     source: sino
@@ -112,19 +116,22 @@ claims:
 """
 
 d = dt.date
+# Imported on 23 Nov 2026: every deadline but p4's had passed, so those were recorded late.
 SINO_P = [
-    ScoredPrediction("p1", 0.8, "true", d(2026, 1, 5), d(2026, 6, 30), d(2026, 7, 1)),
-    ScoredPrediction("p2", 0.675, "false", d(2026, 1, 5), d(2026, 6, 30), d(2026, 7, 1)),
+    ScoredPrediction("p1", 0.8, "true", d(2026, 1, 5), d(2026, 6, 30), d(2026, 7, 1), recorded_late=True),
+    ScoredPrediction("p2", 0.675, "false", d(2026, 1, 5), d(2026, 6, 30), d(2026, 7, 1), recorded_late=True),
 ]
 SINO_F = [ScoredFact("f1", "mostly-true", d(2026, 1, 5))]
 ANALYST_P = [
-    ScoredPrediction("p3", 0.3, "false", d(2026, 2, 1), d(2026, 8, 31), d(2026, 9, 1)),
+    ScoredPrediction("p3", 0.3, "false", d(2026, 2, 1), d(2026, 8, 31), d(2026, 9, 1), recorded_late=True),
     ScoredPrediction("p4", None, None, d(2026, 2, 1), d(2027, 1, 31)),
 ]
 ANALYST_F = [ScoredFact("f2", "unverifiable", d(2026, 2, 1))]
 PUNDIT_P = [
-    ScoredPrediction("p5", 0.9, "ambiguous", d(2026, 3, 1), d(2026, 9, 30), d(2026, 10, 1)),
-    ScoredPrediction("p6", 0.6, None, d(2026, 3, 1), d(2026, 11, 10)),
+    ScoredPrediction(
+        "p5", 0.9, "ambiguous", d(2026, 3, 1), d(2026, 9, 30), d(2026, 10, 1), recorded_late=True
+    ),
+    ScoredPrediction("p6", 0.6, None, d(2026, 3, 1), d(2026, 11, 10), recorded_late=True),
 ]
 PUNDIT_F = [ScoredFact("f3", None, d(2026, 3, 1))]
 
@@ -292,6 +299,7 @@ def test_scores_json_spot_checks(tracker: Tracker) -> None:
     assert pundit["status"] == {
         "total": 2, "open": 1, "overdue": 1, "true": 0, "false": 0,
         "ambiguous": 1, "annulled": 0, "hedges": 0, "scored": 0,
+        "unscored_decided": 0, "unscored_true": 0, "scored_recorded_late": 0,
     }  # fmt: skip
     assert pundit["brier"] is None and pundit["calibration"] == [] and pundit["decomposition"] is None
 

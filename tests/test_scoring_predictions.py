@@ -154,6 +154,8 @@ def test_counts_by_status() -> None:
     assert (counts.total, counts.open, counts.overdue) == (10, 4, 2)
     assert (counts.resolved_true, counts.resolved_false, counts.ambiguous, counts.annulled) == (2, 2, 1, 1)
     assert (counts.hedges, counts.scored) == (2, 3)
+    # The unscored tally, counted here by hand from RECORDS: only "f" is a decided hedge.
+    assert (counts.unscored_decided, counts.unscored_true) == (1, 1)
     assert (
         counts.open + counts.resolved_true + counts.resolved_false + counts.ambiguous + counts.annulled == 10
     )

@@ -185,6 +185,11 @@ class Claim(Base):
     # Probability implied by the source's words (or stated); NULL with words = an unscored hedge.
     probability: Mapped[float | None] = mapped_column(Float)
     confidence: Mapped[str | None] = mapped_column(String(200))
+    # Where a bare probability comes from, when the source gave a number but no words.
+    probability_basis: Mapped[str | None] = mapped_column(Text)
+    # Said by the file: the outcome was already known when the claim was recorded (criteria
+    # recorded after the deadline are marked so from the dates alone; see `recorded_late`).
+    recorded_after_outcome: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Current resolution criteria; every version is kept in criteria_versions.
     criteria: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[dt.date | None] = mapped_column(Date)
@@ -217,6 +222,23 @@ class Claim(Base):
     def scored(self) -> bool:
         """Whether the claim can enter probability scores (a hedge like "may" cannot)."""
         return self.kind == ClaimKind.PREDICTION and self.probability is not None
+
+    @property
+    def recorded_late(self) -> bool:
+        """Whether its criteria were recorded after the outcome was known or after the deadline."""
+        return recorded_late(self.recorded_after_outcome, self.criteria_versions, self.deadline)
+
+
+def recorded_late(flag: bool, versions: Iterable[Any], deadline: dt.date | None) -> bool:
+    """The file's mark, or criteria first recorded after the deadline they judge.
+
+    `versions` are the claim's criteria versions (anything with `recorded_at`); the
+    first one is when the goalposts were set, so a later version does not count.
+    """
+    if flag:
+        return True
+    first = min((v.recorded_at for v in versions), default=None)
+    return first is not None and deadline is not None and first.date() > deadline
 
 
 class CriteriaVersion(Base):

@@ -199,12 +199,22 @@ def check_claim(
     resolution: tuple[dt.date | None, dt.date | None] | None,
     as_of: dt.date | None,
     scale: EstimativeScale,
+    unstated: bool = False,
+    quote: str | None = None,
+    probability_basis: str | None = None,
+    file_rules: bool = False,
 ) -> ClaimCheck:
     """The rules between a claim's fields, one wording for the claims file, `claims add` and forms.
 
     `resolution` is (deadline, window_start) when the claim has resolution criteria,
     else None. Fields that are missing or invalid on their own come in as None (and are
     reported by whoever read them), so one pass reports every other problem.
+
+    `unstated` is a prediction the source made with no words of likelihood: recorded,
+    never scored. With `quote`, the `confidence` words must occur in it (the words must
+    be the source's). With `file_rules` (the claims file, whose entries have the fields
+    for them), a bare number needs `probability_basis`, only a bare number may have one,
+    and a prediction may say `probability: unstated`.
     """
     problems: list[ClaimProblem] = []
     if probability is not None and (problem := check_probability(probability)):
@@ -212,10 +222,23 @@ def check_claim(
     if probability is not None and confidence is not None:
         problems.append(ClaimProblem(("confidence",), "give probability or confidence, not both"))
     elif confidence is not None:
+        if quote is not None and not phrase_in_quote(confidence, quote):
+            message = f"{confidence!r} does not occur in the quote; the words must be the source's"
+            problems.append(ClaimProblem(("confidence",), message))
         try:
             probability = scale.estimate(confidence).probability
         except UnknownPhrase as exc:
             problems.append(ClaimProblem(("confidence",), str(exc)))
+    if unstated and confidence is not None:
+        problems.append(ClaimProblem(("confidence",), "give probability or confidence, not both"))
+    if file_rules:
+        bare = probability is not None and confidence is None
+        if bare and probability_basis is None:
+            message = "a bare probability needs probability_basis: where the number comes from"
+            problems.append(ClaimProblem(("probability_basis",), message))
+        elif not bare and probability_basis is not None:
+            message = "probability_basis is for a bare probability (a number)"
+            problems.append(ClaimProblem(("probability_basis",), message))
     if kind == ClaimKind.PREDICTION.value:
         if resolution is None:
             problems.append(
@@ -225,17 +248,41 @@ def check_claim(
             problems.append(
                 ClaimProblem(("as_of",), "as_of is for facts; a prediction has resolution.deadline")
             )
-        if probability is None and confidence is None:
+        if probability is None and confidence is None and not unstated:
             message = "a prediction needs probability (0..1) or confidence (the source's words)"
+            if file_rules:
+                message = (
+                    "a prediction needs probability (0..1), confidence (the source's words) "
+                    "or probability: unstated (no words of likelihood: recorded, never scored)"
+                )
             problems.append(ClaimProblem(("probability",), message))
-    elif kind == ClaimKind.FACT.value and resolution is not None:
-        problems.append(
-            ClaimProblem(("resolution",), "resolution criteria are for predictions; a fact has as_of")
-        )
+    elif kind == ClaimKind.FACT.value:
+        if resolution is not None:
+            problems.append(
+                ClaimProblem(("resolution",), "resolution criteria are for predictions; a fact has as_of")
+            )
+        if unstated:
+            message = "probability: unstated is for predictions; a fact is never scored"
+            problems.append(ClaimProblem(("probability",), message))
     if kind is not None and resolution is not None and resolution[0] is not None:
         for wrong in deadline_problems(made_on, resolution[0], resolution[1]):
             problems.append(ClaimProblem(("resolution", wrong.field), wrong.message))
     return ClaimCheck(probability, problems)
+
+
+UNSTATED = "unstated"
+"""The claims file's `probability` for a prediction stated with no words of likelihood."""
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.translate(_QUOTES).casefold().split())
+
+
+def phrase_in_quote(phrase: str, quote: str) -> bool:
+    """Whether the confidence words occur in the quote, ignoring case, spacing and curly quotes."""
+    return _folded(phrase) in _folded(quote)
 
 
 def latest_date(now: dt.datetime) -> dt.date:

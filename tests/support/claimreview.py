@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracker.scorecards.claimreview import REVIEWING_ORGANISATION, claim_review_head, review_rating
+from tracker.scorecards.claimreview import (
+    RECORDED_LATE_BODY,
+    REVIEWING_ORGANISATION,
+    claim_review_head,
+    review_rating,
+)
 from tracker.scorecards.data import ClaimRecord, SourceRecord
 
 
@@ -38,7 +43,7 @@ def claim_review(claim: ClaimRecord, source: SourceRecord, url: str) -> dict[str
         work = creative_work(claim)
         item["appearance"] = work
         item["firstAppearance"] = work
-    return {
+    review: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
         "url": url,
@@ -48,3 +53,6 @@ def claim_review(claim: ClaimRecord, source: SourceRecord, url: str) -> dict[str
         "itemReviewed": item,
         "reviewRating": review_rating(claim.kind, claim.verdict),
     }
+    if claim.recorded_late:
+        review["reviewBody"] = RECORDED_LATE_BODY
+    return review

@@ -16,7 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.claimsfile.merge import Merged, merge_claims_file
-from tracker.models import Appearance, Claim, ClaimTag, Resolution, Reviewer, Source, claim_reviewers
+from tracker.claimsfile.schema import UNSTATED
+from tracker.models import (
+    Appearance,
+    Claim,
+    ClaimKind,
+    ClaimTag,
+    Resolution,
+    Reviewer,
+    Source,
+    claim_reviewers,
+)
 
 try:
     from yaml import CSafeDumper as _Dumper
@@ -150,8 +160,9 @@ def _claim_entry(
             if article
             else None,
             "made_on": claim.made_on,
-            # The words are the record; the probability follows from them through the scale.
-            "probability": claim.probability if claim.confidence is None else None,
+            "recorded_after_outcome": True if claim.recorded_after_outcome else None,
+            "probability": _probability(claim),
+            "probability_basis": claim.probability_basis,
             "confidence": claim.confidence,
             "resolution": criteria,
             "as_of": claim.as_of,
@@ -160,6 +171,15 @@ def _claim_entry(
             "outcome": outcome,
         }
     )
+
+
+def _probability(claim: Claim) -> float | str | None:
+    # The words are the record; the probability follows from them through the scale.
+    if claim.confidence is not None:
+        return None
+    if claim.probability is None and claim.kind == ClaimKind.PREDICTION:
+        return UNSTATED
+    return claim.probability
 
 
 def write_claims_file(session: Session, stream: TextIO) -> int:

@@ -57,7 +57,9 @@ KEY_ORDER: dict[Path, tuple[str, ...]] = {
         "quote",
         "appeared_in",
         "made_on",
+        "recorded_after_outcome",
         "probability",
+        "probability_basis",
         "confidence",
         "resolution",
         "as_of",
@@ -303,6 +305,8 @@ class _Merger:
             return DEFAULTS[path]
         if path == ("claims", "as_of") and entry.get("kind") == "fact":
             return entry.get("made_on", _MISSING)  # facts are judged as of the day they were said
+        if path == ("claims", "recorded_after_outcome"):
+            return False  # the export leaves the mark out when it is not set
         return _MISSING
 
     def _update(self, node: CommentedMap, key: str, value: Any, path: Path, entry: CommentedMap) -> None:

@@ -14,7 +14,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Optional, TypeVar, cast
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainValidator,
+    ValidationError,
+    create_model,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 
 from tracker import rules, textrules
@@ -115,6 +123,17 @@ Author = Annotated[str, BeforeValidator(_text), _fits(Appearance.author)]
 Confidence = Annotated[str, BeforeValidator(_text), _fits(Claim.confidence)]
 
 
+def _probability(value: Any) -> float | str | None:
+    # One message for every wrong spelling, rather than one per member of a union.
+    if value is None:
+        return None
+    if value == rules.UNSTATED:
+        return rules.UNSTATED
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError(f"expected a number from 0 to 1, or unstated, got {value!r}")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -166,15 +185,20 @@ class ClaimIn(_Strict):
     quote: Text
     appeared_in: AppearanceIn | None = None
     made_on: Date
-    probability: float | None = None
+    # A number, or "unstated": a prediction the source made with no words of likelihood,
+    # recorded and resolved but never scored.
+    probability: Annotated[float | str | None, PlainValidator(_probability)] = None
+    probability_basis: Text | None = None
     confidence: Confidence | None = None
     resolution: CriteriaIn | None = None
     as_of: Date | None = None
     reviewers: list[Handle] = []
     tags: list[Tag] = []
     outcome: OutcomeIn | None = None
+    recorded_after_outcome: bool = False
 
 
+UNSTATED = rules.UNSTATED
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -308,17 +332,29 @@ class EntryChecker:
             self.at(raw, prefix, loc, message, line)
 
         criteria = claim.resolution
+        invalid_number = (
+            isinstance(raw, dict) and raw.get("probability") is not None and claim.probability is None
+        )
         check = rules.check_claim(
             kind=claim.kind,
             made_on=claim.made_on,
-            probability=claim.probability,
+            probability=claim.probability if isinstance(claim.probability, float) else None,
             confidence=claim.confidence,
+            unstated=claim.probability == UNSTATED,
+            quote=claim.quote,
+            # An invalid number is reported on its own; its basis is then no second problem.
+            probability_basis=None if invalid_number else claim.probability_basis,
+            file_rules=True,
             resolution=(criteria.deadline, criteria.window_start) if criteria is not None else None,
             as_of=claim.as_of,
             scale=scale,
         )
         for found in check.problems:
-            bad(found.loc, found.message)
+            if found.loc == ("probability_basis",) and claim.probability_basis is None:
+                # Missing, so it has no line: point at the number that needs it.
+                self.add(line_of(raw, ("probability",), line), field_path(prefix, found.loc), found.message)
+            else:
+                bad(found.loc, found.message)
         if claim.kind is None:
             return check.probability
         outcome = claim.outcome

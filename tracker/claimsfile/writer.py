@@ -50,6 +50,8 @@ PLAIN_COLUMNS = (
     "appearance_id",
     "probability",
     "confidence",
+    "probability_basis",
+    "recorded_after_outcome",
     "as_of",
 )
 CRITERIA_COLUMNS = ("criteria", "deadline", "window_start", "timezone")
@@ -237,6 +239,8 @@ class ClaimWriter:
             "appearance_id": appearance_ids[claim.appeared_in.url] if claim.appeared_in else None,
             "probability": record.probability,
             "confidence": claim.confidence,
+            "probability_basis": claim.probability_basis,
+            "recorded_after_outcome": claim.recorded_after_outcome,
             # Facts are judged as of the day they were said unless the file says otherwise.
             "as_of": (claim.as_of or claim.made_on) if claim.kind == "fact" else None,
             "criteria": criteria.criteria if criteria else None,

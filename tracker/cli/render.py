@@ -58,6 +58,8 @@ def claim_detail(claim: Claim, now: dt.datetime, default_timezone: str) -> dict[
             else None
         ),
         "scored": claim.scored,
+        "probability_basis": claim.probability_basis,
+        "recorded_after_outcome": claim.recorded_late,
         "criteria": claim.criteria,
         "window_start": claim.window_start,
         "timezone": claim.timezone,
@@ -144,8 +146,13 @@ def claim_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
         pairs.append(("Appeared in", f"{title} {claim.appearance.url}"))
     if claim.kind == ClaimKind.PREDICTION:
         words = f" from \u201c{claim.confidence}\u201d" if claim.confidence else ""
-        chance = "unscored" if claim.probability is None else f"{claim.probability:g}"
+        if claim.probability is not None:
+            chance = f"{claim.probability:g}"
+        else:
+            chance = "unscored" if claim.confidence else "none stated (recorded, not scored)"
         pairs.append(("Probability", chance + words))
+        if claim.probability_basis:
+            pairs.append(("Basis", claim.probability_basis))
         version = len(claim.criteria_versions)
         pairs.append((f"Criteria v{version}", claim.criteria or NONE))
         window = f"{date(claim.window_start)} to " if claim.window_start else ""
@@ -153,6 +160,8 @@ def claim_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
         pairs.append(("Deadline", f"{window}{date(claim.deadline)} ({zone})"))
     else:
         pairs.append(("As of", date(claim.as_of)))
+    if claim.recorded_late:
+        pairs.append(("Recorded", "after the outcome: its criteria were not set in advance"))
     pairs.append(("Reviewers", ", ".join(r.handle for r in claim.reviewers) or NONE))
     pairs.append(("Tags", ", ".join(claim.tag_names) or NONE))
     out = [fields(pairs)]

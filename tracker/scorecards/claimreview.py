@@ -84,6 +84,12 @@ def claim_review_head(source: SourceRecord) -> dict[str, Any]:
     return author
 
 
+RECORDED_LATE_BODY = (
+    "Recorded after the outcome: the criteria for this claim were written when its outcome "
+    "was already known, or after its deadline, not set in advance."
+)
+
+
 def _script_safe(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
@@ -151,9 +157,11 @@ class ReviewWriter:
             f'"author":{self.organisation},'
             f'"itemReviewed":{{"@type":"Claim","author":{self.author},'
             f'"datePublished":"{claim.made_on.isoformat()}"{self._work(claim)}}},'
-            f'"reviewRating":{rating}}}'
+            f'"reviewRating":{rating}'
+            f"{_LATE_BODY if claim.recorded_late else ''}}}"
         )
         return Markup(text)
 
 
 _RATINGS: dict[tuple[str, str], str] = {}
+_LATE_BODY = f',"reviewBody":{_script_safe(encode_basestring(RECORDED_LATE_BODY))}'

@@ -27,6 +27,7 @@ EXCLUDED_VERDICTS = {
     FactVerdict.UNVERIFIABLE.value: "unverifiable",
 }
 HEDGE_REASON = "a hedge that names no probability"
+UNSTATED_REASON = "the source stated no probability"
 
 
 def day(d: dt.date) -> str:
@@ -90,7 +91,7 @@ def _probability_of(key: tuple[str, float | None, str | None]) -> str:
         return ""
     words = f" (\u201c{confidence}\u201d)" if confidence else ""
     if probability is None:
-        return f"unscored hedge{words}"
+        return f"unscored hedge{words}" if confidence else "none stated: recorded, not scored"
     # 0.675 shows as 67.5%, 0.8 as 80%: no digits the source did not imply.
     return f"{probability * 100:.1f}".rstrip("0").rstrip(".") + f"%{words}"
 
@@ -105,7 +106,7 @@ def excluded_reason(claim: ClaimRecord) -> str:
     if claim.verdict in EXCLUDED_VERDICTS:
         return EXCLUDED_VERDICTS[claim.verdict]
     if claim.kind == ClaimKind.PREDICTION and claim.probability is None:
-        return HEDGE_REASON
+        return HEDGE_REASON if claim.confidence else UNSTATED_REASON
     return ""
 
 

@@ -29,6 +29,7 @@ from tracker.models import (
     Reviewer,
     Source,
     claim_reviewers,
+    recorded_late,
 )
 from tracker.scoring import ScoredFact, ScoredPrediction
 
@@ -104,6 +105,13 @@ class ClaimRecord(NamedTuple):
     reviewers: tuple[str, ...]
     history: tuple[HistoryEntry, ...]
     criteria_history: tuple[CriteriaEntry, ...]
+    probability_basis: str | None = None
+    recorded_after_outcome: bool = False
+
+    @property
+    def recorded_late(self) -> bool:
+        """Recorded after its outcome was known, or with criteria first set after the deadline."""
+        return recorded_late(self.recorded_after_outcome, self.criteria_history, self.deadline)
 
     @property
     def latest(self) -> HistoryEntry | None:
@@ -129,8 +137,15 @@ class ClaimRecord(NamedTuple):
                 deadline=self.deadline,
                 resolved_on=self.resolved_on,
                 tags=self.tags,
+                recorded_late=self.recorded_late,
             )
-        return ScoredFact(key=self.key, verdict=self.verdict, made_on=self.made_on, tags=self.tags)
+        return ScoredFact(
+            key=self.key,
+            verdict=self.verdict,
+            made_on=self.made_on,
+            tags=self.tags,
+            recorded_late=self.recorded_late,
+        )
 
 
 def split_scored(claims: Iterable[ClaimRecord]) -> tuple[list[ScoredPrediction], list[ScoredFact]]:
@@ -210,6 +225,8 @@ CLAIMS_OF_SOURCES = (
         _claims.as_of,
         _claims.status,
         _claims.verdict,
+        _claims.probability_basis,
+        _claims.recorded_after_outcome,
         _app.url,  # NULL: no appearance (url is NOT NULL in appearances)
         _app.title,
         _app.author,
@@ -299,10 +316,10 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
     records = []
     for row in claim_rows:
         claim_id = row[0]
-        url = row[16]
+        url = row[18]
         article = None
         if url is not None:
-            key = tuple(row[16:])
+            key = tuple(row[18:])
             article = articles.get(key)
             if article is None:
                 article = articles[key] = Article._make(key)
@@ -315,6 +332,8 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
                     tuple(reviewers[claim_id]) if claim_id in reviewers else none,
                     tuple(history[claim_id]) if claim_id in history else none,
                     tuple(criteria[claim_id]) if claim_id in criteria else none,
+                    row[16],
+                    bool(row[17]),
                 )
             )
         )

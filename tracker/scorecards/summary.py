@@ -154,6 +154,9 @@ def _status_json(c: StatusCounts) -> dict[str, int]:
         "annulled": c.annulled,
         "hedges": c.hedges,
         "scored": c.scored,
+        "unscored_decided": c.unscored_decided,
+        "unscored_true": c.unscored_true,
+        "scored_recorded_late": c.scored_recorded_late,
     }
 
 
@@ -167,6 +170,7 @@ def _facts_json(f: FactScores) -> dict[str, Any]:
         "distribution": [{"verdict": v.verdict, "count": v.count, "share": v.share} for v in f.distribution],
         "accuracy": f.accuracy,
         "too_few": f.too_few,
+        "rated_recorded_late": f.rated_recorded_late,
     }
 
 

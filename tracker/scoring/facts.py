@@ -58,6 +58,7 @@ class FactScores:
     accuracy: float | None  # mean of FACT_ACCURACY over rated facts, in [0, 1]
     min_sample: int
     too_few: bool  # rated < min_sample
+    rated_recorded_late: int = 0  # rated facts recorded after their outcome was known
 
 
 def accuracy_index(verdicts: Iterable[str | None]) -> float | None:
@@ -88,4 +89,5 @@ def score_facts(facts: Iterable[ScoredFact], *, min_sample: int = MIN_SAMPLE) ->
         accuracy=accuracy_index(f.verdict for f in records),
         min_sample=min_sample,
         too_few=rated < min_sample,
+        rated_recorded_late=sum(1 for f in records if f.recorded_late and f.verdict in FACT_ACCURACY),
     )

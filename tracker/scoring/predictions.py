@@ -33,6 +33,10 @@ class StatusCounts:
     open + resolved_true + resolved_false + ambiguous + annulled == total. `overdue`
     is the part of `open` whose deadline has passed. `hedges` (no probability) cuts
     across the states; `scored` is the resolved true/false predictions that are not hedges.
+    `unscored_decided` is the hedges (and predictions with no stated probability) resolved
+    true or false, and `unscored_true` how many of those came true: the record's tally for
+    predictions that never enter a score. `scored_recorded_late` is the part of `scored`
+    recorded after the outcome was known.
     """
 
     total: int
@@ -44,12 +48,15 @@ class StatusCounts:
     annulled: int
     hedges: int
     scored: int
+    unscored_decided: int = 0
+    unscored_true: int = 0
+    scored_recorded_late: int = 0
 
 
 def count_statuses(predictions: Iterable[ScoredPrediction], *, today: dt.date) -> StatusCounts:
     """Counts by status; a prediction is overdue when open and its deadline is before `today`."""
     by_verdict = {None: 0, TRUE: 0, FALSE: 0, AMBIGUOUS: 0, ANNULLED: 0}
-    total = overdue = hedges = scored = 0
+    total = overdue = hedges = scored = unscored_decided = unscored_true = late = 0
     for p in predictions:
         total += 1
         by_verdict[p.verdict] += 1
@@ -57,8 +64,12 @@ def count_statuses(predictions: Iterable[ScoredPrediction], *, today: dt.date) -
             overdue += 1
         if p.probability is None:
             hedges += 1
+            if p.verdict in (TRUE, FALSE):
+                unscored_decided += 1
+                unscored_true += p.verdict == TRUE
         elif p.verdict in (TRUE, FALSE):
             scored += 1
+            late += p.recorded_late
     return StatusCounts(
         total=total,
         open=by_verdict[None],
@@ -69,6 +80,9 @@ def count_statuses(predictions: Iterable[ScoredPrediction], *, today: dt.date) -
         annulled=by_verdict[ANNULLED],
         hedges=hedges,
         scored=scored,
+        unscored_decided=unscored_decided,
+        unscored_true=unscored_true,
+        scored_recorded_late=late,
     )
 
 

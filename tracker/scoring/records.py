@@ -41,6 +41,9 @@ class ScoredPrediction:
     deadline: dt.date | None = None
     resolved_on: dt.date | None = None
     tags: tuple[str, ...] = ()
+    # Its criteria were recorded after the outcome was known (or after the deadline):
+    # still scored, and counted so that the page can say how much of a score is hindsight.
+    recorded_late: bool = False
 
     def __post_init__(self) -> None:
         # Bad input here is a bug in the caller's mapping, not a user error: fail at once.
@@ -66,6 +69,7 @@ class ScoredFact:
     verdict: str | None
     made_on: dt.date
     tags: tuple[str, ...] = ()
+    recorded_late: bool = False  # recorded after its outcome was known
 
     def __post_init__(self) -> None:
         if self.verdict is not None and self.verdict not in FACT_VERDICTS:
