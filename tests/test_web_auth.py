@@ -177,3 +177,24 @@ def test_the_generated_key_is_shared_and_a_configured_one_wins(
     configured = App(config_file=tmp_path / "tracker.toml")
     assert create_app(configured, clock=lambda: now).secret_key == "configured key of some length"
     configured.close()
+
+
+def test_a_hash_made_with_old_parameters_is_rehashed_at_sign_in(
+    web: Flask, tracker_app: App, now: dt.datetime, monkeypatch: Any
+) -> None:
+    from argon2 import PasswordHasher
+
+    from tracker.accounts import passwords
+    from tracker.accounts.models import Credential
+
+    reviewer = _reviewer(tracker_app, now)  # hashed with the tests' cheap parameters
+    stronger = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1)
+    monkeypatch.setattr(passwords, "HASHER", stronger)
+    with tracker_app.begin() as session:
+        before = session.get(Credential, reviewer.id).password_hash
+    assert stronger.check_needs_rehash(before)
+    assert login(web.test_client(), "ada").status_code == 302
+    with tracker_app.begin() as session:
+        after = session.get(Credential, reviewer.id).password_hash
+    assert after != before and not stronger.check_needs_rehash(after)
+    assert login(web.test_client(), "ada").status_code == 302

@@ -16,9 +16,9 @@ from tracker.services.lookup import get_reviewer
 
 MIN_LENGTH = 10
 MAX_LENGTH = 1024  # argon2 takes any length; a megabyte "password" is only a way to burn CPU
-_HASHER = PasswordHasher()
+HASHER = PasswordHasher()
 # Verified when the handle is unknown, so that a wrong handle takes as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("not a password of anyone's")
+_DUMMY_HASH = HASHER.hash("not a password of anyone's")
 
 
 def password_problem(password: str) -> str | None:
@@ -48,7 +48,7 @@ def set_password(session: Session, handle: str, password: str, now: dt.datetime)
     if problem := password_problem(password):
         raise TrackerError(f"reviewer {handle!r}: {problem}")
     cred = credential(session, reviewer)
-    cred.password_hash = _HASHER.hash(password)
+    cred.password_hash = HASHER.hash(password)
     cred.session_epoch += 1
     cred.password_changed_at = now
     session.flush()
@@ -73,12 +73,12 @@ def check_password(session: Session, reviewer: Reviewer | None, password: str) -
     cred = session.get(Credential, reviewer.id) if reviewer is not None else None
     stored = cred.password_hash if cred is not None else None
     try:
-        _HASHER.verify(stored or _DUMMY_HASH, password[:MAX_LENGTH])
+        HASHER.verify(stored or _DUMMY_HASH, password[:MAX_LENGTH])
     except (VerificationError, InvalidHashError):
         return None
     if cred is None or stored is None:
         return None
-    if _HASHER.check_needs_rehash(stored):
-        cred.password_hash = _HASHER.hash(password)
+    if HASHER.check_needs_rehash(stored):
+        cred.password_hash = HASHER.hash(password)
         session.flush()
     return cred
