@@ -190,3 +190,13 @@ def test_bad_grouped_setting_names_its_variable(tmp_path: Path) -> None:
     config.write_text("[reminders]\nsend_hour = 25\n")
     with pytest.raises(TrackerError, match=r"reminders\.send_hour"):
         load_settings(config_file=config, env={})
+
+
+def test_site_url_is_an_absolute_address_ending_in_a_slash() -> None:
+    assert load_settings(env={}).site_url is None
+    settings = load_settings(env={"TRACKER_SITE_URL": "https://example.org/scorecards"})
+    assert settings.site_url == "https://example.org/scorecards/"
+    assert load_settings(env={"TRACKER_SITE_URL": "https://example.org"}).site_url == "https://example.org/"
+    for bad in ("example.org/scorecards", "ftp://example.org/", "/scorecards/", "https://example.org/?a=1"):
+        with pytest.raises(TrackerError, match=r"^invalid configuration: TRACKER_SITE_URL: "):
+            load_settings(env={"TRACKER_SITE_URL": bad})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import subprocess
 import threading
@@ -122,3 +123,68 @@ def test_chromium_renders_the_site_offline_and_prints_it(served: str, tmp_path: 
         finally:
             browser.close()
     assert sorted(p.name for p in shots.iterdir()) == ["index-phone.png", "index.png", "oracle.png"]
+
+
+def _browser(playwright: Any) -> Any:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+
+
+def pdf_pages(pdf: bytes) -> int:
+    """How many pages a PDF has: Chromium writes each page's dictionary uncompressed."""
+    return len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", pdf))
+
+
+def test_no_page_is_wider_than_a_phone(site: Path, served: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    assert "sources/oracle.html" in pages  # a calibration table with many rows among them
+    with sync_playwright() as playwright:
+        browser = _browser(playwright)
+        try:
+            phone = browser.new_page(viewport={"width": 390, "height": 844})
+            widths = {}
+            for name in pages:
+                phone.goto(served + name, wait_until="load")
+                widths[name] = phone.evaluate("document.documentElement.scrollWidth")
+        finally:
+            browser.close()
+    assert {name: w for name, w in widths.items() if w > 390} == {}
+
+
+def test_a_source_page_prints_compactly_headings_with_what_follows_links_with_their_address(
+    served: str,
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = _browser(playwright)
+        try:
+            page = browser.new_page()
+            # Twelve claims, the charts and every table: 9 A4 sheets before print was made compact, 5 now.
+            page.goto(served + "sources/oracle.html", wait_until="load")
+            assert page.locator("article.claim").count() == 12
+            assert pdf_pages(page.pdf(format="A4")) <= 6
+            page.goto(served + "sources/sino.html", wait_until="load")
+            page.emulate_media(media="print")
+            styles = page.evaluate(
+                """() => {
+                    const style = (selector, pseudo) =>
+                        getComputedStyle(document.querySelector(selector), pseudo || null);
+                    return {
+                        h2: style("#record h2").breakAfter,
+                        statement: style("#record h3.statement").breakAfter,
+                        caption: style("#predictions caption").breakAfter,
+                        article: style("#claim-sino-xss .appeared a", "::after").content,
+                        masthead: style(".masthead").display,
+                        folded: style("details.decomposition").display,
+                    };
+                }"""
+            )
+        finally:
+            browser.close()
+    assert styles["h2"] == styles["statement"] == styles["caption"] == "avoid"
+    assert styles["article"] == '" <https://sinoinsider.com/a>"'
+    assert styles["masthead"] == "none" and styles["folded"] == "none"

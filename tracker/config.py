@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -132,6 +133,13 @@ class Settings(BaseModel):
         default="UTC",
         description="Timezone that deadlines are read in when a claim names none.",
     )
+    site_url: str | None = Field(
+        default=None,
+        description=(
+            "Address the scorecard site is published at (https://example.org/scorecards/); "
+            "makes ClaimReview urls and the Atom feed's links and ids absolute."
+        ),
+    )
     claims_max_bytes: int = Field(
         default=256 * 1024 * 1024,
         gt=0,
@@ -169,6 +177,22 @@ class Settings(BaseModel):
         except TrackerError as exc:
             raise ValueError(str(exc).removeprefix("estimative_phrases: ")) from None
         return value
+
+    @field_validator("site_url")
+    @classmethod
+    def _absolute_site_url(cls, value: str | None) -> str | None:
+        # Feeds and ClaimReview need an address a reader can open: scheme and host, nothing else.
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                f"{value!r} is not an absolute http(s) address such as https://example.org/scorecards/"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError(f"{value!r} must not have a query or a fragment")
+        # One trailing slash, so that page paths join onto it.
+        return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + "/", "", ""))
 
     @field_validator("timezone")
     @classmethod

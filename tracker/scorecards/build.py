@@ -23,18 +23,17 @@ from tracker.errors import NotFound, TrackerError
 from tracker.scorecards import parallel
 from tracker.scorecards.data import SourceRecord, load_sources
 from tracker.scorecards.family import Family
+from tracker.scorecards.feed import FEED_FILE, FEED_SIZE, feed_entries, feed_id, rfc3339, site_link
 from tracker.scorecards.index import ORDERINGS, Index
-from tracker.scorecards.lookups import recent_resolutions, reviewers_digest, sources_with_claims
+from tracker.scorecards.lookups import (
+    first_source,
+    recent_resolutions,
+    reviewers_digest,
+    sources_with_claims,
+)
 from tracker.scorecards.manifest import Manifest, PageEntry, digest
 from tracker.scorecards.page import Summary
-from tracker.scorecards.render import (
-    FEED_SIZE,
-    STYLESHEET,
-    build_signature,
-    feed_entry,
-    rfc3339,
-    templates_dir,
-)
+from tracker.scorecards.render import STYLESHEET, build_signature, templates_dir
 from tracker.scorecards.units import UNIT_SOURCES, Output, Plan, page_path, render_unit, site_text
 from tracker.scoring import MIN_SAMPLE
 from tracker.services.lookup import did_you_mean
@@ -136,7 +135,9 @@ def _build(
         if not targets:
             raise NotFound(f"no source {source!r}{did_you_mean(source, [s.slug for s in sources])}")
 
-    signature = build_signature(reviewers_digest(session), str(MIN_SAMPLE), settings.timezone)
+    signature = build_signature(
+        reviewers_digest(session), str(MIN_SAMPLE), settings.timezone, settings.site_url or ""
+    )
     old = Manifest.load(out_dir)
     trusted = not full and old.signature == signature
     # An outlet has a page when it or any of its people has a claim; its people's pages link to it.
@@ -243,10 +244,19 @@ def _write_index(out: Output, summaries: list[tuple[Summary, str]]) -> None:
 
 
 def _write_feed(out: Output, session: Session) -> None:
-    entries = [feed_entry(e) for e in recent_resolutions(session, FEED_SIZE)]
+    site_url = out.settings.site_url
+    feed = feed_id(site_url, first_source(session))
+    entries = feed_entries(recent_resolutions(session, FEED_SIZE), feed=feed, site_url=site_url)
     updated = max((e.updated for e in entries), default=rfc3339(out.now))
     template = out.env.get_template("scorecards/feed.xml")
-    out.write("feed.xml", template.render(entries=entries, updated=updated))
+    page = template.render(
+        feed_id=feed,
+        self_href=site_link(site_url, FEED_FILE),
+        home_href=site_link(site_url, "index.html"),
+        entries=entries,
+        updated=updated,
+    )
+    out.write(FEED_FILE, page)
 
 
 def _write_static(out: Output, previous: dict[str, str]) -> dict[str, str]:

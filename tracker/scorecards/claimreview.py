@@ -142,8 +142,10 @@ class ReviewWriter:
     together); it exists because a site of a million claims writes one per resolved claim.
     """
 
-    def __init__(self, source: SourceRecord) -> None:
-        self.url_prefix = f"{source.slug}.html#"
+    def __init__(self, source: SourceRecord, site_url: str | None = None) -> None:
+        # The claim's anchor on its page: absolute when the site's address is known
+        # (`site_url`), else relative to the page the JSON-LD sits on.
+        self.url_prefix = f"{site_url}sources/{source.slug}.html#" if site_url else f"{source.slug}.html#"
         item = claim_review_head(source)
         # Every piece is made script-safe as it is written: the fixed text between them has
         # no "<", ">" or "&", so the whole is what `_script_safe` of the whole would give.

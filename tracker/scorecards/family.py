@@ -1,16 +1,30 @@
 """Who belongs to whom among the sources: an outlet's people, and the order pages are read in.
 
-An outlet's page adds up its people's records, so a family is always read and rendered
-together, members first (`groups`), whether by the build itself or by one of its workers.
+An outlet is counted together with its people everywhere: on its page, in its index row,
+in `tracker scores` and in the periodic report. All of them take the people from
+`Family.members`, read a family members first (`groups`), hold the members' records in
+`MemberRecords` until their outlet comes, and add them up with `with_members`, so that
+they can never disagree about who is counted with whom.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 
 from tracker.scorecards.data import SourceRecord
 from tracker.scorecards.manifest import digest
+from tracker.scoring import ScoredFact, ScoredPrediction
+
+Records = tuple[list[ScoredPrediction], list[ScoredFact]]
+"""A source's scoring records: its predictions and its facts (`split_scored`)."""
+
+
+def with_members(own: Records, members: Records | None) -> Records:
+    """An outlet's records together with its people's (`members`, from `MemberRecords.take`)."""
+    if members is None:
+        return own
+    return [*own[0], *members[0]], [*own[1], *members[1]]
 
 
 class Family:
@@ -96,3 +110,27 @@ class Family:
         if unit:
             units.append(unit)
         return units
+
+
+class MemberRecords:
+    """People's scoring records, held until their outlet is read (`groups` puts members first)."""
+
+    def __init__(self, family: Family, outlets: Container[int]) -> None:
+        self.family = family
+        self.outlets = outlets  # the outlets whose people's records are wanted
+        self.pending: dict[int, Records] = {}
+
+    def add(self, source: SourceRecord, records: Records) -> None:
+        """Note a source's records for its outlet, when that outlet is wanted."""
+        parent = self.family.parent(source)
+        if parent is None or parent.id not in self.outlets:
+            return
+        held = self.pending.get(parent.id)
+        if held is None:
+            held = self.pending[parent.id] = ([], [])
+        held[0].extend(records[0])
+        held[1].extend(records[1])
+
+    def take(self, outlet_id: int) -> Records | None:
+        """The records of an outlet's people read so far (None: none), forgotten once taken."""
+        return self.pending.pop(outlet_id, None)

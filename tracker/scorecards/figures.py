@@ -144,10 +144,11 @@ def prediction_figures(scores: PredictionScores, pairs: Sequence[Pair]) -> list[
         Figure(
             "log-score",
             "Log score",
-            "\u2014" if scores.log_score is None else f"{num(scores.log_score)} nats",
-            rest,
-            f"The average surprise, \u2212ln of the probability given to what happened; lower is "
-            f"better and always saying 50% scores 0.693. Probabilities are clipped to "
+            "\u2014" if scores.log_score is None else num(scores.log_score),
+            f"{rest}; always saying 50% scores 0.693",
+            f"The average surprise: \u2212ln of the probability given to what happened, in nats "
+            f"(units of the natural logarithm). Lower is better; always saying 50% scores 0.693. "
+            f"Probabilities are clipped to "
             f"{clip_lo}\u2013{clip_hi} first, so a single miss at \u201ccertain\u201d costs 4.6 "
             f"rather than infinity.",
             scores.log_score,

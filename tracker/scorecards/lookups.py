@@ -77,6 +77,18 @@ def recent_resolutions(session: Session, limit: int = 50) -> list[ResolutionEven
     ]
 
 
+def first_source(session: Session) -> str | None:
+    """The database's first source, as id and creation time: tracker never deletes a source.
+
+    Nothing else in the database is both unique to it and fixed for its whole life, so
+    this stands for the installation where no `site_url` names it (see `feed.feed_id`).
+    """
+    row = session.execute(select(Source.id, Source.created_at).order_by(Source.id).limit(1)).first()
+    if row is None:
+        return None
+    return f"{row[0]}:{row[1].astimezone(dt.UTC).isoformat()}"
+
+
 def reviewers_digest(session: Session) -> str:
     """A hash of every reviewer's handle and name, which pages show but no source revision covers."""
     digest = hashlib.sha256()

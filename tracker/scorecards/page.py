@@ -168,10 +168,17 @@ def _comparison(alone: SourceScores, together: SourceScores) -> tuple[Comparison
         Comparison("Scored predictions", str(a.n_scored), str(t.n_scored)),
         Comparison("Brier score", num(a.brier), num(t.brier)),
         Comparison("Hit rate", pct(a.hit_rate), pct(t.hit_rate)),
-        Comparison("Log score (nats)", num(a.log_score), num(t.log_score)),
+        Comparison("Log score", num(a.log_score), num(t.log_score)),
         Comparison("Rated facts", str(fa.rated), str(ft.rated)),
         Comparison("Fact accuracy index", pct(fa.accuracy), pct(ft.accuracy)),
+        Comparison("Open", _open(alone), _open(together)),
     )
+
+
+def _open(scores: SourceScores) -> str:
+    overdue = scores.predictions.counts.overdue
+    n = scores.predictions.counts.open + scores.facts.open
+    return f"{n} ({overdue} overdue)" if overdue else str(n)
 
 
 def _entries(views: Sequence[ClaimView]) -> Markup:
@@ -180,7 +187,11 @@ def _entries(views: Sequence[ClaimView]) -> Markup:
 
 
 def summary_of(source: SourceRecord, claims: int, scores: SourceScores, pairs_brier: list[float]) -> Summary:
-    """The index's view of one source."""
+    """The index's view of one source: `claims` its own, the figures those its page leads with.
+
+    For an outlet with people the figures are theirs together (as its page's "with its
+    people" table shows them), so its row never reads 0 open while a person is overdue.
+    """
     p, f = scores.predictions, scores.facts
     brier_ci = mean_interval(pairs_brier)
     hit_ci = hit_interval(p)
@@ -213,19 +224,24 @@ def source_page(
     *,
     parent: Link | None,
     members: Sequence[Link],
-    member_records: tuple[list[ScoredPrediction], list[ScoredFact]] | None,
+    with_members: tuple[list[ScoredPrediction], list[ScoredFact]] | None,
     records: tuple[list[ScoredPrediction], list[ScoredFact]] | None = None,
     today: dt.date,
     today_in: Callable[[str | None], dt.date],
     default_timezone: str,
+    site_url: str | None = None,
 ) -> tuple[SourcePage, Summary]:
-    """The page and index summary of one source; `member_records` adds its people's figures.
+    """The page and index summary of one source; `with_members` adds its people's figures.
+
+    `with_members` are the source's scoring records together with its people's
+    (`tracker.scorecards.family.with_members`); the page compares them with its own, and
+    the index row counts them.
 
     `records` are the claims' scoring records (`split_scored(claims)`), when the caller
     has made them already.
     """
     predictions, facts = split_scored(claims) if records is None else records
-    review = ReviewWriter(source)
+    review = ReviewWriter(source, site_url)
     views = [claim_view(claim, review, today_in=today_in) for claim in claims]
     timezones = {
         claim.timezone or default_timezone
@@ -238,9 +254,15 @@ def source_page(
 
     comparison: tuple[Comparison, ...] = ()
     together_label = ""
-    if member_records is not None and members:
-        together = score_source([*predictions, *member_records[0]], [*facts, *member_records[1]], today=today)
+    together = scores
+    together_pairs = pairs
+    if with_members is not None and members:
+        together = score_source(*with_members, today=today)
+        together_pairs = scored_pairs(with_members[0])
         comparison = _comparison(scores, together)
+        if together.predictions.counts.open:
+            # The row's overdue count is of today, where the build reads deadlines.
+            timezones.add(default_timezone)
         people = "person" if len(members) == 1 else "people"
         together_label = f"With its {len(members)} {people}"
 
@@ -299,4 +321,5 @@ def source_page(
         today=day(today) if timezones else "",
         timezones=tuple(sorted(timezones | ({default_timezone} if timezones else set()))),
     )
-    return page, summary_of(source, len(claims), scores, terms)
+    summary_terms = terms if together is scores else brier_terms(together_pairs)
+    return page, summary_of(source, len(claims), together, summary_terms)

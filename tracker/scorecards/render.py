@@ -1,4 +1,4 @@
-"""The Jinja environment, the build signature, and the Atom feed's entries.
+"""The Jinja environment and the build signature (the Atom feed is `tracker.scorecards.feed`).
 
 The environment is compiled once per templates folder and reused by every build in
 the process; autoescaping is on for .html and .xml.
@@ -6,26 +6,17 @@ the process; autoescaping is on for .html and .xml.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 import tracker
 from tracker.resources import resource_dir
-from tracker.scorecards.claimreview import verdict_label
-from tracker.scorecards.claims import day
 from tracker.scorecards.figures import DASH, num, pct
-from tracker.scorecards.lookups import ResolutionEvent
 from tracker.scorecards.manifest import digest, tree_digest
 
-FEED_SIZE = 50
 STYLESHEET = "scorecards/style.css"
-# Entry ids are UUIDs derived from the history entry, so they never change between builds.
-_FEED_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:tracker:scorecards:feed")
 
 
 def templates_dir() -> Path:
@@ -65,37 +56,3 @@ def build_signature(*parts: str) -> str:
     templates = tree_digest(root / "scorecards", root / "macros", suffixes=(".html", ".xml", ".css"))
     base = digest((root / "base.html").read_text(encoding="utf-8"))
     return digest(tracker.__version__, templates, base, code, *parts)
-
-
-def rfc3339(moment: dt.datetime) -> str:
-    """A UTC timestamp as Atom wants it: 2026-11-23T12:00:00Z."""
-    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-@dataclass(frozen=True, slots=True)
-class FeedEntry:
-    """One resolution as an Atom entry."""
-
-    id: str
-    title: str
-    href: str
-    updated: str
-    summary: str
-    author: str
-    evidence: tuple[str, ...]
-
-
-def feed_entry(event: ResolutionEvent) -> FeedEntry:
-    """The Atom entry for one verdict-history entry."""
-    label = "Re-opened" if event.verdict is None else verdict_label(event.kind, event.verdict)
-    note = f" {event.note}" if event.note else ""
-    summary = f"{event.source_name}: {label.lower()}, as of {day(event.resolved_on)}.{note}"
-    return FeedEntry(
-        id=f"urn:uuid:{uuid.uuid5(_FEED_NAMESPACE, f'{event.claim_key}/{event.id}')}",
-        title=f"{label}: {event.statement}",
-        href=f"sources/{event.source_slug}.html#claim-{event.claim_key}",
-        updated=rfc3339(event.recorded_at),
-        summary=summary,
-        author=event.reviewer_name or "tracker",
-        evidence=event.evidence,
-    )

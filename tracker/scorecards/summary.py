@@ -1,14 +1,14 @@
 """Per-source figures from the loader: each source alone, and an outlet together with its members.
 
 Every figure comes from `tracker.scoring`; this module only reads the records, groups
-them by source family and turns the frozen results into JSON. `tracker scores`, the
-periodic report and (later) the site share it, so they can never disagree.
+them by source family and turns the frozen results into JSON. `tracker scores` and the
+periodic report share it; the grouping is `tracker.scorecards.family`'s, the one the
+site's pages and index use, so none of them can disagree about an outlet's people.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,14 +16,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tracker.scorecards.data import SourceRecord, iter_claims_by_source, load_sources, split_scored
+from tracker.scorecards.family import Family, MemberRecords, Records, with_members
 from tracker.scoring import (
     MIN_SAMPLE,
     BinningChoice,
     CalibrationBin,
     Decomposition,
     FactScores,
-    ScoredFact,
-    ScoredPrediction,
     SourceScores,
     StatusCounts,
     score_source,
@@ -42,41 +41,6 @@ class SourceSummary:
     including_members: SourceScores | None
 
 
-@dataclass
-class _Family:
-    """An outlet's records, gathered while its members are still being read."""
-
-    predictions: list[ScoredPrediction]
-    facts: list[ScoredFact]
-    waiting: int
-
-
-def _family_order(sources: Sequence[SourceRecord]) -> list[SourceRecord]:
-    """Every source, each parent directly before its members, so a family is read together."""
-    by_id = {s.id: s for s in sources}
-    children: dict[int, list[SourceRecord]] = {}
-    for s in sources:
-        if s.parent_id is not None and s.parent_id in by_id and s.parent_id != s.id:
-            children.setdefault(s.parent_id, []).append(s)
-    ordered: list[SourceRecord] = []
-    seen: set[int] = set()
-
-    def visit(s: SourceRecord) -> None:
-        if s.id in seen:  # a parent loop in bad data must not recurse forever
-            return
-        seen.add(s.id)
-        ordered.append(s)
-        for child in children.get(s.id, ()):
-            visit(child)
-
-    for s in sources:
-        if s.parent_id is None or s.parent_id not in by_id:
-            visit(s)
-    for s in sources:  # sources caught in a parent loop have no root; keep them anyway
-        visit(s)
-    return ordered
-
-
 def iter_summaries(
     session: Session,
     sources: Sequence[SourceRecord] | None = None,
@@ -85,56 +49,33 @@ def iter_summaries(
     min_sample: int = MIN_SAMPLE,
     binning: BinningChoice = "auto",
 ) -> Iterator[SourceSummary]:
-    """Summaries of `sources` (default: all), parents before their members, read a chunk at a time.
+    """Summaries of `sources` (default: all), members before their outlet, read a chunk at a time.
 
     An outlet's `including_members` is its own records plus those of its direct members
-    (people with `member_of` naming it) that are among `sources`; only a family still
-    being read is held in memory.
+    (people with `member_of` naming it) that are among `sources`, counted as its page and
+    its index row count them (`tracker.scorecards.family`); only the members' records of
+    a family still being read are held in memory.
     """
     everything = load_sources(session) if sources is None else list(sources)
-    ordered = _family_order(everything)
-    by_id = {s.id: s for s in ordered}
-    members: dict[int, list[str]] = {}
-    for s in ordered:
-        if s.parent_id in by_id and s.parent_id != s.id:
-            assert s.parent_id is not None
-            members.setdefault(s.parent_id, []).append(s.slug)
-    families: dict[int, _Family] = {}
-    own: dict[int, SourceScores] = {}
+    family = Family(everything)
+    gathered = MemberRecords(family, family.members)
 
-    def score(predictions: list[ScoredPrediction], facts: list[ScoredFact]) -> SourceScores:
-        return score_source(predictions, facts, today=today, min_sample=min_sample, binning=binning)
+    def score(records: Records) -> SourceScores:
+        return score_source(*records, today=today, min_sample=min_sample, binning=binning)
 
-    def finish(source: SourceRecord) -> SourceSummary:
-        family = families.pop(source.id, None)
-        combined = score(family.predictions, family.facts) if family is not None else None
-        parent = by_id.get(source.parent_id) if source.parent_id is not None else None
-        return SourceSummary(
+    for source_id, claims in iter_claims_by_source(session, family.children_first(family.by_id)):
+        source = family.by_id[source_id]
+        records = split_scored(claims)
+        gathered.add(source, records)
+        members = family.members.get(source_id)
+        parent = family.parent(source)
+        yield SourceSummary(
             source=source,
             member_of=parent.slug if parent is not None else None,
-            members=tuple(members.get(source.id, ())),
-            scores=own.pop(source.id),
-            including_members=combined,
+            members=tuple(m.slug for m in members or ()),
+            scores=score(records),
+            including_members=score(with_members(records, gathered.take(source_id))) if members else None,
         )
-
-    # A parent's summary waits until its last member is read; members come right after it.
-    pending: deque[SourceRecord] = deque()
-    for source_id, claims in iter_claims_by_source(session, [s.id for s in ordered]):
-        source = by_id[source_id]
-        predictions, facts = split_scored(claims)
-        own[source_id] = score(predictions, facts)
-        if source_id in members:
-            families[source_id] = _Family(list(predictions), list(facts), len(members[source_id]))
-        parent_family = families.get(source.parent_id) if source.parent_id is not None else None
-        if parent_family is not None and source.parent_id != source_id:
-            parent_family.predictions.extend(predictions)
-            parent_family.facts.extend(facts)
-            parent_family.waiting -= 1
-        pending.append(source)
-        while pending and (pending[0].id not in families or families[pending[0].id].waiting <= 0):
-            yield finish(pending.popleft())
-    while pending:
-        yield finish(pending.popleft())
 
 
 def summarise_sources(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tracker.config import Settings
 from tracker.scorecards.data import SourceRecord, iter_claims_by_source, split_scored
-from tracker.scorecards.family import Family
+from tracker.scorecards.family import Family, MemberRecords, with_members
 from tracker.scorecards.manifest import PageEntry
 from tracker.scorecards.page import Link, source_page
 from tracker.scorecards.render import environment, templates_dir
@@ -29,8 +28,6 @@ from tracker.scoring import (
     BRIER_CONVENTION,
     MIN_SAMPLE,
     SELECTION_NOTE,
-    ScoredFact,
-    ScoredPrediction,
 )
 from tracker.services.deadlines import local_today
 
@@ -120,7 +117,7 @@ def render_unit(
     for their records, which the outlet's page adds up (members come first).
     """
     render = plan.render
-    pending: dict[int, tuple[list[ScoredPrediction], list[ScoredFact]]] = defaultdict(lambda: ([], []))
+    gathered = MemberRecords(family, render)
     has_claims: set[int] = set()
     entries: dict[int, PageEntry] = {}
     page_template = out.env.get_template("scorecards/source.html")
@@ -132,9 +129,7 @@ def render_unit(
         records = split_scored(claims) if claims else None
         if records is not None:
             has_claims.add(sid)
-            if parent is not None and parent.id in render:
-                pending[parent.id][0].extend(records[0])
-                pending[parent.id][1].extend(records[1])
+            gathered.add(s, records)
         if sid not in render:
             continue
         members = [m for m in family.members.get(sid, ()) if m.id in has_claims]
@@ -150,14 +145,15 @@ def render_unit(
             claims,
             parent=Link(parent.name, f"{parent.slug}.html") if parent and parent.id in plan.parents else None,
             members=[Link(m.name, f"{m.slug}.html") for m in members],
-            member_records=pending.pop(sid, None) if members else None,
+            with_members=with_members(records or ([], []), gathered.take(sid)) if members else None,
             records=records,
             today=out.today,
             today_in=out.today_in,
             default_timezone=out.timezone,
+            site_url=out.settings.site_url,
         )
         out.write(path, page_template.render(page=page, root="../", **site_text()))
-        row = row_template.render(s=summary, href=path)
+        row = row_template.render(s=summary, href=path, people=len(members))
         days = {zone: out.today_in(zone).isoformat() for zone in page.timezones}
         entries[sid] = PageEntry(s.slug, path, s.revision, plan.metas[sid], days, summary, row)
     # A build runs with the cycle collector off (see build_site); the few cycles a unit leaves
