@@ -21,7 +21,12 @@ def root() -> BaseResponse:
     return redirect("/scorecards/")
 
 
-@bp.route("/scorecards/", defaults={"path": "index.html"})
+@bp.route("/scorecards/")
+def index() -> Response:
+    """The site's front page."""
+    return file("index.html")
+
+
 @bp.route("/scorecards/<path:path>")
 def file(path: str) -> Response:
     """A file of the built site (send_from_directory refuses paths outside the folder)."""
