@@ -1,4 +1,4 @@
-"""Every route × every role, with and without a CSRF token: a table that must name every route.
+"""Every route, every role, with and without a CSRF token: a table that must name every route.
 
 Adding a route without a row here fails `test_every_route_is_in_the_table`, so no page
 escapes the access rules by being forgotten.
