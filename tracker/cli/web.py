@@ -6,6 +6,9 @@ import datetime as dt
 import signal
 import sys
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +53,11 @@ def _serve_forever(app: App, host: str, port: int, *, scheduler: bool) -> None:
     from tracker.web import create_app
 
     flask_app = create_app(app, rebuild=True)
-    server: Any = create_server(flask_app, host=host, port=port, threads=app.settings.web.threads)
+    # Our own socket map: stopping closes everything in it, and the server's loop then ends.
+    sockets: dict[int, Any] = {}
+    server: Any = create_server(
+        flask_app, map=sockets, host=host, port=port, threads=app.settings.web.threads
+    )
     thread = threading.Thread(target=server.run, name="tracker-web", daemon=True)
     thread.start()
     click.echo(f"tracker is serving http://{host}:{server.effective_port}", err=False)
@@ -60,27 +67,50 @@ def _serve_forever(app: App, host: str, port: int, *, scheduler: bool) -> None:
         else:
             _wait_for_signal()
     finally:
-        server.close()
+        _stop_server(server, sockets, thread)
         rebuilder = flask_app.extensions["tracker"].rebuilder
         if rebuilder is not None:
             rebuilder.stop()
         info("tracker stopped")
 
 
-def _wait_for_signal() -> None:
-    stop = threading.Event()
+def _stop_server(server: Any, sockets: dict[int, Any], thread: threading.Thread) -> None:
+    """Let the requests under way finish, then close every socket from the server's own thread."""
+
+    def close_all() -> None:
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
+        for channel in list(sockets.values()):
+            channel.close()
+
+    server.trigger.pull_trigger(close_all)
+    thread.join(timeout=15)
+
+
+class _Interrupted(Exception):
+    """SIGINT or SIGTERM arrived: stop what is under way and exit 0."""
+
+
+@contextmanager
+def _stops_cleanly() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into a clean stop (exit 0), wherever they arrive."""
 
     def handle(signum: int, _frame: Any) -> None:
         info(f"{signal.Signals(signum).name}: stopping")
-        stop.set()
+        raise _Interrupted
 
     previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while not stop.wait(0.5):
-            pass
+        yield
+    except _Interrupted:
+        pass
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _wait_for_signal() -> None:
+    while True:
+        time.sleep(3600)  # the signal handler raises _Interrupted out of this
 
 
 def _run_scheduler(app: App) -> None:
@@ -120,7 +150,8 @@ def serve(app: App, host: str | None, port: int | None) -> None:
     """Serve the reviewers' web app alone (run `tracker scheduler` separately), until SIGTERM or Ctrl-C."""
     with app.begin():
         pass  # a missing or outdated database fails here, in one line
-    _serve_forever(app, *_host_port(app, host, port), scheduler=False)
+    with _stops_cleanly():
+        _serve_forever(app, *_host_port(app, host, port), scheduler=False)
 
 
 @click.command("up")
@@ -131,6 +162,11 @@ def serve(app: App, host: str | None, port: int | None) -> None:
 @pass_app
 def up(app: App, host: str | None, port: int | None, no_scheduler: bool, no_import: bool) -> None:
     """Everything in one command: the database, the claims, the scorecards, the web app and the scheduler."""
+    with _stops_cleanly():
+        _up(app, host, port, no_scheduler=no_scheduler, no_import=no_import)
+
+
+def _up(app: App, host: str | None, port: int | None, *, no_scheduler: bool, no_import: bool) -> None:
     from tracker import migrations
     from tracker.claimsfile import import_claims
     from tracker.models import Claim
