@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,3 +179,40 @@ def signed_in(flask_app: Flask, handle: str) -> FlaskClient:
 def text(response: Any) -> str:
     """The page's visible text, whitespace collapsed."""
     return " ".join(soup(response).get_text(" ").split())
+
+
+@contextmanager
+def served(flask_app: Flask) -> Iterator[str]:
+    """The app on a real waitress server on a free loopback port, in a thread; yields its base URL."""
+    from waitress import create_server
+
+    sockets: dict[int, Any] = {}
+    server: Any = create_server(flask_app, map=sockets, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+
+        def close_all() -> None:
+            server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
+            for channel in list(sockets.values()):
+                channel.close()
+
+        server.trigger.pull_trigger(close_all)
+        thread.join(timeout=10)
+
+
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page (axe-core from npm, tests/support)."""
+    assert AXE.is_file(), f"{AXE} is missing: run `npm install` in tests/support"
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

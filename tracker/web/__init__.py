@@ -19,7 +19,7 @@ from tracker.app import App
 from tracker.db import utcnow
 from tracker.resources import resource_dir
 from tracker.web import errors, security
-from tracker.web.rebuild import Rebuilder
+from tracker.web.rebuild import Rebuilder, after_commit
 from tracker.web.state import WebState, finish
 from tracker.web.views import auth, claims, queue, site, status
 
@@ -72,7 +72,10 @@ def create_app(app: App, *, clock: Callable[[], dt.datetime] = utcnow, rebuild: 
     @flask_app.after_request
     def _after(response: BaseResponse) -> BaseResponse:
         # Commit before the response leaves: a failed commit becomes an error page, not a lie.
-        finish(ok=response.status_code < 500)
+        ok = response.status_code < 500
+        finish(ok=ok)
+        if ok:
+            after_commit(web)
         return security.add_headers(response)  # type: ignore[arg-type]
 
     @flask_app.teardown_request

@@ -12,6 +12,8 @@ import queue
 import threading
 from pathlib import Path
 
+from flask import g
+
 from tracker.scorecards.build import build_site
 from tracker.web.state import WebState
 
@@ -51,7 +53,14 @@ class Rebuilder:
         self.thread.join(timeout=60)
 
 
-def rebuild_source(web: WebState, slug: str) -> None:
-    """Queue a rebuild of `slug`'s pages (started with the web app, when it rebuilds)."""
+def rebuild_source(slug: str) -> None:
+    """Rebuild `slug`'s pages once this request has committed (before, the build would read the old state)."""
+    g.setdefault("rebuild", set()).add(slug)
+
+
+def after_commit(web: WebState) -> None:
+    """Queue the rebuilds this request asked for, now that its changes are visible to others."""
+    slugs: set[str] = g.pop("rebuild", set())
     if web.rebuilder is not None:
-        web.rebuilder.slugs.put(slug)
+        for slug in sorted(slugs):
+            web.rebuilder.slugs.put(slug)

@@ -136,7 +136,7 @@ def resolve(key: str) -> Response | BaseResponse:
         claim = _claim(key)
         form.version.data = version_of(claim)
         return _show(claim, form, unresolve, status=400, problems=[str(exc)])
-    rebuild_source(state(), claim.source.slug)
+    rebuild_source(claim.source.slug)
     flash(f"Resolved as {form.verdict.data}. The public scorecard is being rebuilt.")
     return redirect(url_for("claims.show", key=key))
 
@@ -167,7 +167,7 @@ def unresolve(key: str) -> Response | BaseResponse:
         session.rollback()
         claim = _claim(key)
         return _show(claim, resolve, form, status=400, problems=[str(exc)])
-    rebuild_source(state(), claim.source.slug)
+    rebuild_source(claim.source.slug)
     flash("Re-opened. The public scorecard is being rebuilt.")
     return redirect(url_for("claims.show", key=key))
 
