@@ -18,6 +18,7 @@ from tracker.rules import VERDICTS_WITHOUT_EVIDENCE
 from tracker.services.deadlines import local_today
 from tracker.web.claims import Changes, changes_since, lock_claim, reminders_of, version_of
 from tracker.web.forms import ResolveForm, UnresolveForm
+from tracker.web.queue import relative
 from tracker.web.rebuild import rebuild_source
 from tracker.web.rendering import page
 from tracker.web.security import login_required
@@ -80,6 +81,7 @@ def _show(claim: Claim, resolve: ResolveForm, unresolve: UnresolveForm, **extra:
         without_evidence=VERDICTS_WITHOUT_EVIDENCE,
         reminders=reminders_of(db(), claim),
         today=local_today(who.timezone, now()),
+        when=relative(claim.deadline, local_today(who.timezone, now())),
         scorecard=f"/scorecards/sources/{claim.source.slug}.html#claim-{claim.key}",
         changes=extra.pop("changes", Changes()),
         problems=extra.pop("problems", []),
