@@ -64,8 +64,8 @@ def two_servers(tracker_app: App, tmp_path: Path) -> Iterator[list[str]]:
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)
-        for child in children:
-            out, _ = child.communicate(timeout=60)
+        outputs = [child.communicate(timeout=60)[0] for child in children]
+        for child, out in zip(children, outputs, strict=True):
             assert child.returncode == 0, out
             assert "Traceback" not in out, out
 
