@@ -14,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from support.web import ORIGIN, Scene, csrf, seed, signed_in, tracker_app, web
 
+from tracker.accounts.links import link_serializer
 from tracker.app import App
-from tracker.web.views.claims import link_serializer
 
 __all__ = ["tracker_app", "web"]
 

@@ -8,10 +8,11 @@ shows what changed, with everything the reviewer typed still in the form.
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, url_for
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
 from werkzeug.wrappers import Response as BaseResponse
 
 from tracker import services
+from tracker.accounts.links import link_serializer
 from tracker.errors import NotFound, TrackerError
 from tracker.models import VERDICT_SCALES, Claim, ClaimKind
 from tracker.rules import VERDICTS_WITHOUT_EVIDENCE
@@ -25,7 +26,6 @@ from tracker.web.security import login_required
 from tracker.web.state import Viewer, db, now, state, viewer
 
 bp = Blueprint("claims", __name__)
-LINK_SALT = "tracker-resolve-link"
 
 EXPLAIN = {
     "true": "It happened, or the statement holds, as the criteria define it.",
@@ -37,11 +37,6 @@ EXPLAIN = {
     "mostly-false": "Contains an element of truth but ignores facts that would give a different impression.",
     "unverifiable": "The record cannot settle it either way.",
 }
-
-
-def link_serializer(secret_key: str) -> URLSafeTimedSerializer:
-    """Signs the links from reminder emails to a claim's resolve form."""
-    return URLSafeTimedSerializer(secret_key, salt=LINK_SALT)
 
 
 def may_resolve(who: Viewer, claim: Claim) -> bool:
