@@ -109,6 +109,8 @@ def test_resolve_conflict_unresolve_in_chromium(
                 break
             time.sleep(0.5)
         assert "example.org/rates" in ada.content(), entry
+        ada.goto(f"{base}/claims/{scene.overdue}")
+        assert "up to date" in ada.locator(".public-state").inner_text()
 
         boss.get_by_label("false", exact=True).check()
         boss.get_by_label("Evidence URLs, one per line (http or https)").fill("https://example.org/boss")

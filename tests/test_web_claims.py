@@ -169,3 +169,31 @@ def test_a_reviewer_cannot_resolve_a_claim_not_assigned_to_them(
     )
     assert response.status_code == 403
     assert "Not allowed" in soup(response).select_one("h1").get_text()
+
+
+def test_the_claim_page_says_whether_the_public_scorecard_has_caught_up(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
+    from pathlib import Path
+
+    from tracker.scorecards.build import build_site
+
+    scene = seed(tracker_app, now)
+    client = signed_in(web, scene.assigned)
+    path = f"/claims/{scene.overdue}"
+    assert "has not been built yet" in soup(client.get(path)).select_one(".public-state").get_text()
+    with tracker_app.begin() as session:
+        build_site(
+            session, Path(tracker_app.settings.report.out_dir), settings=tracker_app.settings, now=now, jobs=1
+        )
+    assert "up to date" in soup(client.get(path)).select_one(".public-state").get_text()
+    hidden = _form(client, path, "#resolve form")
+    client.post(
+        f"{path}/resolve",
+        data={**hidden, "verdict": "true", "evidence": "https://example.org/a"},
+        headers={"Origin": ORIGIN},
+    )
+    # This app was made without the background rebuild: the page stays behind, and says so.
+    assert (
+        "not yet showing the latest change" in soup(client.get(path)).select_one(".public-state").get_text()
+    )

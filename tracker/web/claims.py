@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.models import Claim, CriteriaVersion, Reminder, Resolution
+from tracker.scorecards.manifest import Manifest
 
 
 def _latest(claim: Claim) -> tuple[int, int]:
@@ -94,3 +96,15 @@ def lock_claim(session: Session, key: str) -> Claim | None:
     # Re-read the histories after the lock: another writer may have appended to them.
     session.refresh(claim, ["resolutions", "criteria_versions", "reviewers", "source"])
     return claim
+
+
+def public_page_state(out_dir: Path, claim: Claim) -> str:
+    """Whether the built scorecard shows the claim as it is now: "current", "behind" or "unbuilt".
+
+    The site's manifest records the source revision each page was built from; every change
+    to a claim bumps its source's revision, so a page built from an older one is behind.
+    """
+    entry = Manifest.load(out_dir).pages.get(claim.source_id)
+    if entry is None:
+        return "unbuilt"
+    return "current" if entry.revision >= claim.source.revision else "behind"

@@ -7,6 +7,8 @@ shows what changed, with everything the reviewer typed still in the form.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Response, abort, current_app, flash, redirect, url_for
 from itsdangerous import BadSignature, SignatureExpired
 from werkzeug.wrappers import Response as BaseResponse
@@ -17,7 +19,7 @@ from tracker.errors import NotFound, TrackerError
 from tracker.models import VERDICT_SCALES, Claim, ClaimKind
 from tracker.rules import VERDICTS_WITHOUT_EVIDENCE
 from tracker.services.deadlines import local_today
-from tracker.web.claims import Changes, changes_since, lock_claim, reminders_of, version_of
+from tracker.web.claims import Changes, changes_since, lock_claim, public_page_state, reminders_of, version_of
 from tracker.web.forms import ResolveForm, UnresolveForm
 from tracker.web.queue import relative
 from tracker.web.rebuild import rebuild_source
@@ -78,6 +80,7 @@ def _show(claim: Claim, resolve: ResolveForm, unresolve: UnresolveForm, **extra:
         today=local_today(who.timezone, now()),
         when=relative(claim.deadline, local_today(who.timezone, now())),
         scorecard=f"/scorecards/sources/{claim.source.slug}.html#claim-{claim.key}",
+        public=public_page_state(Path(state().app.settings.report.out_dir), claim),
         changes=extra.pop("changes", Changes()),
         problems=extra.pop("problems", []),
         title=claim.statement[:80],
