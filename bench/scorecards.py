@@ -5,7 +5,9 @@ predictions, most of them resolved, then measures, each in a fresh subprocess so
 peak memory is its own:
 
 - the floor: one SELECT of the claim rows with their current verdicts, grouped by source
-  in Python, written through a one-line Jinja template into one file per source;
+  in Python, written through a one-line Jinja template into one file per source, each file
+  padded to the byte size of the page the full build wrote for that source, so that the
+  floor and the build pay the same disk cost (the floor therefore runs after the full build);
 - the full build: `tracker.scorecards.build_site(..., full=True)` into an empty folder, with
   the default `report.jobs` (one process per CPU: the build's own and a worker per other CPU;
   peak memory is that of all of them together);
@@ -177,19 +179,24 @@ FLOOR = (
 import itertools, json, sqlite3, sys, time
 from pathlib import Path
 import jinja2
-db, out = sys.argv[1], Path(sys.argv[2])
+db, out, sizes_file = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 out.mkdir(parents=True, exist_ok=True)
+# source id -> bytes of the page the full build wrote for it (read before the clock starts).
+sizes = {int(k): v for k, v in json.loads(sizes_file.read_text()).items()}
 template = jinja2.Environment(autoescape=True).from_string(
     "{% for c in claims %}<p>{{ c[1] }} {{ c[2] }} {{ c[3] }}</p>{% endfor %}")
 start = time.perf_counter()
 conn = sqlite3.connect(db)
 rows = conn.execute("SELECT source_id, key, statement, verdict FROM claims ORDER BY source_id")
-files = 0
+files = written = 0
 for source_id, claims in itertools.groupby(rows, key=lambda r: r[0]):
-    (out / f"{source_id}.html").write_text(template.render(claims=list(claims)))
+    page = template.render(claims=list(claims)).encode()
+    page += b" " * (sizes.get(source_id, 0) - len(page))  # as many bytes as the build's page
+    (out / f"{source_id}.html").write_bytes(page)
     files += 1
+    written += len(page)
 wall = time.perf_counter() - start
-print(json.dumps({"wall": wall, "peak_mb": peak_mb(), "files": files}))
+print(json.dumps({"wall": wall, "peak_mb": peak_mb(), "files": files, "bytes": written}))
 """
 )
 
@@ -229,9 +236,10 @@ print(json.dumps({"wall": wall, "peak_mb": peak_mb(), "written": len(result.writ
 )
 
 # The two parts of the full build that no change to its Python work can remove, measured
-# alone in one process: the loader's queries over every unit of sources (the same SQL through
-# the same driver, with no Python work on the rows), and writing the site's pages (the bytes the
-# full build wrote, read back beforehand, so that only creating and writing the files is timed).
+# alone in one process: the loader's queries over every unit of sources (the same statements
+# through the same session, rows fetched but not made into records), and writing the site's
+# pages (the bytes the full build wrote, read back beforehand, so that only creating and
+# writing the files is timed).
 READS = (
     PEAK
     + """
@@ -242,19 +250,14 @@ from tracker.scorecards.data import load_sources
 from tracker.scorecards.family import Family
 from tracker.scorecards.units import UNIT_SOURCES
 factory = make_session_factory(make_engine(f"sqlite:///{sys.argv[1]}"))
-statements = (data._CLAIMS_OF_SOURCES, data._TAGS_OF_SOURCES, data._REVIEWERS_OF_SOURCES,
-              data._HISTORY_OF_SOURCES, data._CRITERIA_OF_SOURCES)
 before = os.times()
 start = time.perf_counter()
 rows = 0
 with factory() as session:
     sources = load_sources(session)
     for unit in Family(sources).units([s.id for s in sources], UNIT_SOURCES):
-        claims = data._rows(session, statements[0], unit)
-        rows += len(claims) + sum(len(data._rows(session, st, unit)) for st in statements[1:])
-        articles = sorted({row[-1] for row in claims if row[-1] is not None})
-        for at in range(0, len(articles), 1000):
-            rows += len(data._rows(session, data._ARTICLES, articles[at : at + 1000]))
+        ids = {"ids": list(unit)}
+        rows += sum(len(session.execute(statement, ids).all()) for statement in data.LOADER_STATEMENTS)
 wall = time.perf_counter() - start
 print(json.dumps({"wall": wall, "cpu": sum(os.times()[:2]) - sum(before[:2]), "peak_mb": peak_mb(), "rows": rows}))
 """
@@ -300,16 +303,21 @@ def main() -> None:
         shutil.rmtree(d, ignore_errors=True)
 
     # Each run starts with the disk quiet: the gigabytes an earlier run (or the clean-up)
-    # left to write back would otherwise slow whichever run came next. The floor runs twice
-    # into fresh folders and keeps its faster time, so the ratio errs against tracker.
+    # left to write back would otherwise slow whichever run came next. The full build runs
+    # first, since the floor writes as many bytes per source as the build's page for it.
+    os.sync()
+    full = run_child(BUILD, str(work), str(site_dir), "full")
+    sizes_file = args.out / "page-sizes.json"
+    sizes_file.write_text(json.dumps(page_sizes(work, site_dir)))
+    # The floor runs twice into fresh folders and keeps its faster time, so the ratio errs
+    # against tracker.
     floors = []
     for _ in range(2):
         shutil.rmtree(floor_dir, ignore_errors=True)
         os.sync()
-        floors.append(run_child(FLOOR, str(work), str(floor_dir)))
+        floors.append(run_child(FLOOR, str(work), str(floor_dir), str(sizes_file)))
     floor = min(floors, key=lambda run: run["wall"])
-    os.sync()
-    full = run_child(BUILD, str(work), str(site_dir), "full")
+    shutil.rmtree(floor_dir, ignore_errors=True)
     os.sync()
     incremental = run_child(BUILD, str(work), str(site_dir), "incremental")
     os.sync()
@@ -324,7 +332,7 @@ def main() -> None:
     print(f"{'run':48} {'wall s':>8} {'peak MB':>8}  notes")
     print(
         f"{'floor: SELECT + group by + one-line template':48} {floor['wall']:8.2f} {floor['peak_mb']:8.0f}  "
-        f"{floor['files']:,} files"
+        f"{floor['files']:,} files, {floor['bytes'] / 1e9:.2f} GB"
     )
     print(
         f"{'tracker scorecards, full build':48} {full['wall']:8.2f} {full['peak_mb']:8.0f}  "
@@ -343,6 +351,21 @@ def main() -> None:
     peak = max(full["peak_mb"], incremental["peak_mb"])
     print(f"target peak <= 300 MB:    {'met' if peak <= 300 else 'MISSED'} ({peak:.0f} MB)")
     print_budget(floor, full, reads, writes)
+
+
+def page_sizes(db: Path, site: Path) -> dict[int, int]:
+    """Source id -> the byte size of the page the build wrote for it."""
+    conn = sqlite3.connect(db)
+    try:
+        slugs = dict(conn.execute("SELECT id, slug FROM sources"))
+    finally:
+        conn.close()
+    sizes = {}
+    for sid, slug in slugs.items():
+        page = site / "sources" / f"{slug}.html"
+        if page.is_file():
+            sizes[sid] = page.stat().st_size
+    return sizes
 
 
 def print_budget(floor: dict, full: dict, reads: dict, writes: dict) -> None:

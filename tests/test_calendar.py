@@ -119,7 +119,8 @@ def test_every_field_of_an_event(tracker: Tracker, tmp_path: Path) -> None:
             "Tags: china, north-korea",
             "",
             "Resolve it with:",
-            "tracker resolve kim-tones-down --verdict true|false|ambiguous|annulled --by HANDLE",
+            "tracker resolve kim-tones-down --verdict VERDICT --evidence URL --by HANDLE",
+            "where VERDICT is one of true, false, ambiguous, annulled (ambiguous and annulled need no URL).",
         ]
     )
 
@@ -182,7 +183,7 @@ def test_reviewer_filter(tracker: Tracker, tmp_path: Path) -> None:
     assert text(cal, "x-wr-calname") == "tracker deadlines: ann"
     # The reviewer's own handle goes into the command to paste.
     for event in cal.walk("VEVENT"):
-        assert text(event, "description").endswith("--verdict true|false|ambiguous|annulled --by ann")
+        assert "--verdict VERDICT --evidence URL --by ann\n" in text(event, "description")
     bo = calendar(tracker, tmp_path / "bo.ics", "--reviewer", "bo")
     assert list(events(bo)) == ["xi-meets-kim-deadline@tracker"]
 

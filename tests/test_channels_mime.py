@@ -12,9 +12,10 @@ from io import BytesIO
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from support.mime import POLICY, build_email
 
 from tracker.channels import Message, PermanentFailure
-from tracker.channels.mime import POLICY, build_email, envelope_for, flatten, recipient_of
+from tracker.channels.mime import envelope_for, flatten, recipient_of
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 SENDER = "Tracker Reminders <tracker@example.org>"

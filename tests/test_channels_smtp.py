@@ -85,6 +85,34 @@ def test_plain_message_arrives_with_every_header(smtp_server: SmtpTestServer) ->
     ]
 
 
+@pytest.mark.parametrize(
+    ("name", "widest"),
+    [
+        # 840 characters that formataddr escapes to a 1,125-character line, once refused for good.
+        (('Ann "the reviewer" Lee\\ ' * 40)[:840], 78),
+        ("김정은 " * 210, 78),
+        # No space to fold at: lines within the 998 that RFC 5322 requires (the name is cut to 300).
+        ("x" * 840, 998),
+        ("é" * 840, 998),  # one encoded word, so that every reader shows the name whole
+    ],
+)
+def test_a_long_reviewer_name_is_folded_and_delivered(
+    smtp_server: SmtpTestServer, name: str, widest: int
+) -> None:
+    [outcome] = send_all(channel(smtp_server), message(to_name=name))
+    assert outcome is None
+    [received] = smtp_server.received
+    lines = received.data.split(b"\r\n")
+    head = lines[: lines.index(b"")]
+    assert max(len(line) for line in head) <= widest
+    [to] = received.message["To"].addresses
+    assert to.addr_spec == "ann@example.org"
+    # Names are at most 300 characters now; a longer one stored before keeps its first 297.
+    shown = "".join(to.display_name.split())
+    assert shown.startswith("".join(name[:200].split()))
+    assert len(shown) <= 300
+
+
 def test_text_only_message_is_not_multipart(smtp_server: SmtpTestServer) -> None:
     send_all(channel(smtp_server), message())
     mail = smtp_server.messages[0]

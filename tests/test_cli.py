@@ -337,6 +337,9 @@ def test_claims_add_prompts_for_what_is_missing(seeded: Tracker) -> None:
         "Xinhua reports Xi in Pyongyang.",
         "2018-12-31",
         "very likely",
+        "",  # no article
+        "",  # no tags
+        "",  # no reviewers
     ]
     result = seeded.run("claims", "add", "--interactive", "--now", NOW, input="\n".join(answers) + "\n")
     assert "Deadline (YYYY-MM-DD)" in result.stdout
@@ -350,13 +353,104 @@ def test_claims_add_prompts_for_what_is_missing(seeded: Tracker) -> None:
 
 
 def test_claims_add_prompts_only_for_a_facts_fields(seeded: Tracker) -> None:
-    answers = ["fact", "nyt", "Song Tao met Choe Ryong Hae.", "Song met Choe."]
+    answers = ["fact", "nyt", "Song Tao met Choe Ryong Hae.", "Song met Choe.", "", "", ""]
     result = seeded.run(
         "claims", "add", "--id", "song-met-choe", "--made-on", "2017-11-17", "--interactive", "--now", NOW,
         input="\n".join(answers) + "\n",
     )  # fmt: skip
     assert "Deadline" not in result.stdout and "Probability" not in result.stdout
     assert seeded.json("claims", "show", "song-met-choe")["as_of"] == "2017-11-17"
+
+
+def test_claims_add_checks_each_answer_as_it_is_typed(seeded: Tracker) -> None:
+    answers = [
+        "kim-tones-down",  # taken
+        "Xi Visits",  # not an id
+        "xi-visits",
+        "guess",
+        "prediction",
+        "sinoo",  # a typo: the nearest slug is suggested
+        "sino",
+        "Xi will \x1b visit.",  # a control character
+        "Xi will visit Pyongyang in 2018.",
+        "  ",  # required: asked again
+        "Xi will go.",
+        "2071-11-16",  # in the future
+        "2017-11-16",
+        "Xinhua reports Xi in Pyongyang.",
+        "2017-01-01",  # before made_on
+        "2018-12-31",
+        "1.5",
+        "very likley",
+        "very likely",
+        "sinoinsider.com/xi",  # not an absolute URL
+        "https://sinoinsider.com/xi",
+        "Xi to Pyongyang",
+        "",  # no author
+        "16/11/2017",
+        "2017-11-16",
+        "North Korea",  # not a tag
+        "north-korea, china",
+        "ann, zed",  # zed is no reviewer
+        "ann bo",
+    ]
+    result = seeded.run("claims", "add", "--interactive", "--now", NOW, input="\n".join(answers) + "\n")
+    for problem in (
+        "Error: claim 'kim-tones-down' already exists",
+        "Error: id 'Xi Visits' may hold only lowercase letters",
+        "Error: 'guess' is not one of 'prediction', 'fact'.",
+        "(did you mean 'sino'?)",
+        "Error: contains a control character (U+001B) at position 9",
+        "Error: an answer is required",
+        "Error: made_on 2071-11-16 is in the future",
+        "Error: deadline 2017-01-01 is before made_on 2017-11-16",
+        "Error: probability 1.5 is outside [0, 1]",
+        "did you mean 'very likely'?",
+        "Error: 'sinoinsider.com/xi' is not an absolute http(s) URL",
+        "Error: '16/11/2017' is not a date",
+        "Error: tag 'North Korea' may hold only",
+        "reviewer 'zed'",
+    ):
+        assert problem in result.output, problem
+    assert "unexpected" not in result.output
+    claim = seeded.json("claims", "show", "xi-visits")
+    assert claim["statement"] == "Xi will visit Pyongyang in 2018."
+    assert claim["appearance"] == {
+        "url": "https://sinoinsider.com/xi",
+        "title": "Xi to Pyongyang",
+        "author": None,
+        "published": "2017-11-16",
+    }
+    assert sorted(claim["tags"]) == ["china", "north-korea"]
+    assert claim["reviewers"] == ["ann", "bo"]
+    assert "no reviewer" not in result.stderr
+
+
+def test_claims_add_warns_when_no_one_reviews_the_claim(seeded: Tracker) -> None:
+    result = seeded.run(
+        "claims", "add", "--id", "f3", "--kind", "fact", "--source", "nyt", "--statement", "S.",
+        "--quote", "Q.", "--made-on", "2017-11-16", "--now", NOW,
+    )  # fmt: skip
+    assert result.stdout == "added fact f3\n"
+    assert result.stderr == (
+        "warning: claim f3 has no reviewer, so no one will be reminded of it; "
+        "assign one with `tracker assign f3 HANDLE`\n"
+    )
+    answers = ["fact", "nyt", "S.", "Q.", "", "", ""]
+    result = seeded.run(
+        "claims", "add", "--id", "f4", "--made-on", "2017-11-17", "--interactive", "--now", NOW,
+        input="\n".join(answers) + "\n",
+    )  # fmt: skip
+    assert "warning: claim f4 has no reviewer" in result.stderr
+
+
+def test_claims_add_asks_only_what_the_flags_left_out(seeded: Tracker) -> None:
+    result = seeded.run(
+        "claims", "add", "--id", "f5", "--kind", "fact", "--source", "nyt", "--statement", "S.",
+        "--quote", "Q.", "--made-on", "2017-11-16", "--url", "https://nyt.com/x", "--tag", "media",
+        "--reviewer", "ann", "--interactive", "--now", NOW, input="",
+    )  # fmt: skip
+    assert result.stdout == "added fact f5\n"
 
 
 # --- claims list and show -------------------------------------------------------------------------
@@ -444,7 +538,7 @@ def test_claims_show(seeded: Tracker) -> None:
     text = seeded.run("claims", "show", "kim-tones-down", "--now", NOW).stdout
     fits(text)
     assert "Probability: 0.675 from “we believe”" in text
-    assert "Deadline:    2018-01-31 (Asia/Seoul)" in text
+    assert "Deadline:    31 Jan 2018 (Asia/Seoul)" in text  # dates as the pages write them
     assert "(prediction, overdue)" in text
     detail = seeded.json("claims", "show", "kim-tones-down", "--now", NOW)
     assert detail["appearance"]["url"] == "https://sinoinsider.com/a"

@@ -13,10 +13,11 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from support.reminders import RecordingChannel, World, at
 
+from tracker.clock import Clock
 from tracker.db import make_engine, make_session_factory
 from tracker.models import Claim, Delivery, Reviewer
 from tracker.reminders import LEASE, PassResult, outbox
-from tracker.reminders.engine import BATCH, group_one, record_due, release, send_one
+from tracker.reminders.engine import BATCH, PassContext, group_one, record_due, release, send_one
 
 T = at("2027-01-24 09:30")
 REVIEWERS = 5
@@ -42,6 +43,19 @@ def queue_digests(world: World) -> list[int]:
     return ids
 
 
+def context(world: World, clock: Clock) -> PassContext:
+    """Worker "a"'s send loop at T, on `clock`."""
+    return PassContext(
+        sessions=world.factory,
+        settings=world.settings,
+        now=T,
+        clock=clock,
+        worker="a",
+        result=PassResult(),
+        lease=LEASE,
+    )
+
+
 def statuses(world: World) -> list[tuple[str, int, str | None]]:
     return [(d.status, d.attempts, d.lease_owner) for d in world.deliveries()]
 
@@ -63,16 +77,14 @@ def test_a_stop_mid_batch_gives_the_rest_back(world: World) -> None:
 def test_release_gives_back_only_what_this_worker_holds(world: World) -> None:
     queue_digests(world)
     queue: deque[Any] = deque()
+    ctx = context(world, lambda: T)
     with RecordingChannel().open() as sender:
-        assert send_one(
-            world.factory, sender, settings=world.settings, now=T, clock=lambda: T, worker="a",
-            lease=LEASE, result=PassResult(), queue=queue, batch=REVIEWERS,
-        )  # fmt: skip
+        assert send_one(ctx, sender, queue=queue, batch=REVIEWERS)
     assert len(queue) == REVIEWERS - 1
     stolen = queue[0].delivery_id
     with world.begin() as session:
         session.execute(update(Delivery).where(Delivery.id == stolen).values(lease_owner="b"))
-    release(world.factory, queue, "a")
+    release(ctx, queue)
     assert not queue
     found = {d.id: (d.status, d.lease_owner) for d in world.deliveries()}
     assert found[stolen] == ("sending", "b")
@@ -84,25 +96,16 @@ def test_a_lease_near_its_end_is_renewed_and_a_lost_one_not_sent(world: World) -
     now = [T]
     channel = RecordingChannel()
     queue: deque[Any] = deque()
-    common = {
-        "settings": world.settings,
-        "now": T,
-        "clock": lambda: now[0],
-        "worker": "a",
-        "lease": LEASE,
-        "result": PassResult(),
-        "queue": queue,
-        "batch": REVIEWERS,
-    }
+    ctx = context(world, lambda: now[0])
     with channel.open() as sender:
-        assert send_one(world.factory, sender, **common)  # claims all five, sends the first
+        assert send_one(ctx, sender, queue=queue, batch=REVIEWERS)  # claims all five, sends the first
         # Most of the lease has gone by; meanwhile another worker took one over (its lease
         # looked expired to that worker's clock).
         now[0] = T + LEASE * 0.8
         taken = queue[0].delivery_id
         with world.begin() as session:
             session.execute(update(Delivery).where(Delivery.id == taken).values(lease_owner="b"))
-        while send_one(world.factory, sender, **common):
+        while send_one(ctx, sender, queue=queue, batch=REVIEWERS):
             pass
     ids = {d.id: d for d in world.deliveries()}
     assert len(channel.messages) == REVIEWERS - 1  # never the one another worker holds
@@ -118,12 +121,10 @@ def test_a_batch_of_empty_digests_does_not_end_the_loop(world: World) -> None:
         )
     channel = RecordingChannel()
     queue: deque[Any] = deque()
-    result = PassResult()
+    ctx = context(world, lambda: T)
+    result = ctx.result
     with channel.open() as sender:
-        while send_one(
-            world.factory, sender, settings=world.settings, now=T, clock=lambda: T, worker="a",
-            lease=LEASE, result=result, queue=queue, batch=2,
-        ):  # fmt: skip
+        while send_one(ctx, sender, queue=queue, batch=2):
             pass
     assert result.sent == 2 and sorted(m.to_address for m in channel.messages) == [
         "r3@example.org",
@@ -149,8 +150,8 @@ def test_concurrent_claims_never_exceed_the_batch(world: World) -> None:
             barrier.wait()
             for _ in range(3):
                 with factory.begin() as session:
-                    got = outbox.claim_batch(session, worker=f"w{i}", now=T, lease_until=T + LEASE, limit=4)
-                claimed.append(got)
+                    got = outbox.claim_rows(session, worker=f"w{i}", now=T, lease_until=T + LEASE, limit=4)
+                claimed.append([delivery_id for delivery_id, _ in got])
         except BaseException as exc:
             errors.append(exc)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,12 +45,23 @@ def tracker(db_url: str, tmp_path: Path) -> Iterator[Tracker]:
     yield t
 
 
+def test_the_resolve_line_pastes_into_a_shell(tracker: Tracker) -> None:
+    out = tracker.run("remind", "--now", SEVEN_BEFORE).stdout
+    [line] = [line for line in out.splitlines() if "Resolve:" in line and "rates-fall" in line]
+    command = line.split("Resolve:", 1)[1].strip()
+    words = shlex.split(command)  # what a shell makes of it: no pipes, no other operators
+    assert not set("|&;<>") & set(command)
+    assert words[0] == "tracker"
+    filled = [{"VERDICT": "FALSE", "URL": "https://example.org/news"}.get(w, w) for w in words[1:]]
+    assert tracker.run(*filled, "--now", SEVEN_BEFORE).stdout == "resolved rates-fall: false\n"
+
+
 def test_remind_runs_one_pass_through_the_console_channel(tracker: Tracker) -> None:
     result = tracker.run("remind", "--now", SEVEN_BEFORE)
     out = result.stdout
     assert out.count("Message-ID: <digest-") == 2
     assert "Subject: tracker: 1 claim to resolve" in out
-    assert "tracker resolve rates-fall --verdict true|false|ambiguous|annulled --evidence URL --by ann" in out
+    assert "tracker resolve rates-fall --verdict VERDICT --evidence URL --by ann" in out
     assert out.rstrip().endswith("2 reminders fell due; 0 cancelled; 2 digests made; sent 2")
 
     again = tracker.run("remind", "--now", SEVEN_BEFORE)

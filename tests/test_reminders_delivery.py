@@ -191,19 +191,18 @@ def test_claiming_is_compare_and_set(world: World) -> None:
     world.run(T0)  # leaves one delivery to retry at T0 + 60 s
     due = T0 + 60 * SECOND
     lease = due + dt.timedelta(minutes=5)
-    with world.begin() as session:
-        first = outbox.claim_next(session, worker="a", now=due, lease_until=lease)
-    with world.begin() as session:
-        second = outbox.claim_next(session, worker="b", now=due, lease_until=lease)
-    assert first == delivery(world).id and second is None
-    with world.begin() as session:
-        assert outbox.claim_next(session, worker="b", now=lease - SECOND, lease_until=lease) is None
-        assert (
-            outbox.claim_next(
-                session, worker="b", now=lease + SECOND, lease_until=lease + dt.timedelta(minutes=5)
-            )
-            == first
-        )
+
+    def claim(worker: str, now: dt.datetime, lease_until: dt.datetime) -> list[int]:
+        with world.begin() as session:
+            rows = outbox.claim_rows(session, worker=worker, now=now, lease_until=lease_until, limit=5)
+        return [delivery_id for delivery_id, _ in rows]
+
+    first = delivery(world).id
+    assert claim("a", due - SECOND, lease) == []  # not due yet
+    assert claim("a", due, lease) == [first]
+    assert claim("b", due, lease) == []  # held by "a" until its lease runs out
+    assert claim("b", lease - SECOND, lease) == []
+    assert claim("b", lease + SECOND, lease + dt.timedelta(minutes=5)) == [first]
     # The worker that lost its lease cannot record a failure over the new holder's claim.
     with world.begin() as session:
         assert (
@@ -241,10 +240,10 @@ def test_a_message_that_cannot_be_built_fails_alone(world: World, monkeypatch: p
     world.claim("oil-up", "bob")
     real_render = sending.render
 
-    def broken_for_ann(digest: Any, mid: str, headers: Any = ()) -> Any:
+    def broken_for_ann(env: Any, digest: Any, mid: str, headers: Any = ()) -> Any:
         if digest.handle == "ann":
             raise ValueError("template bug")
-        return real_render(digest, mid, headers)
+        return real_render(env, digest, mid, headers)
 
     monkeypatch.setattr(sending, "render", broken_for_ann)
     result = world.run(T0)

@@ -11,8 +11,10 @@ from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.reminders import digest as digest_module
 from tracker.reminders.digest import Digest, digest_claim, render, resolve_link, subject_line
+from tracker.templating import environment, filters
+
+TEMPLATES = environment()
 
 NOW = dt.datetime(2027, 2, 3, 9, 0, tzinfo=dt.UTC)
 
@@ -47,8 +49,8 @@ def test_the_deadline_is_shown_in_the_reviewers_timezone() -> None:
     # 2027-01-31 ends at midnight in New York: 14:00 on 02-01 in Seoul.
     assert c.ends_at == dt.datetime(2027, 2, 1, 5, 0, tzinfo=dt.UTC)
     assert c.ends_at.strftime("%Y-%m-%d %H:%M %Z") == "2027-02-01 14:00 KST"
-    text = render(digest(c), "<id@tracker>").text
-    assert "Deadline: 2027-01-31 (America/New_York), which ends Mon 01 Feb 2027 14:00 KST" in text
+    text = render(TEMPLATES, digest(c), "<id@tracker>").text
+    assert "Deadline: 31 Jan 2027 (America/New_York), which ends 1 Feb 2027 14:00 KST" in text
 
 
 @pytest.mark.parametrize(
@@ -68,13 +70,13 @@ def test_days_left_and_overdue(deadline: dt.date, when: str) -> None:
 def test_subjects() -> None:
     assert subject_line(1, 0) == "tracker: 1 claim to resolve"
     assert subject_line(3, 1) == "tracker: 3 claims to resolve (1 overdue)"
-    assert render(digest(claim(), claim(key="b", deadline=dt.date(2027, 3, 1))), "<x@t>").subject == (
-        "tracker: 2 claims to resolve (1 overdue)"
-    )
+    assert render(
+        TEMPLATES, digest(claim(), claim(key="b", deadline=dt.date(2027, 3, 1))), "<x@t>"
+    ).subject == ("tracker: 2 claims to resolve (1 overdue)")
 
 
 def test_the_text_part_says_how_to_resolve() -> None:
-    message = render(digest(claim()), "<digest-1.ann@tracker>", (("X-Tracker-Reminders", "7"),))
+    message = render(TEMPLATES, digest(claim()), "<digest-1.ann@tracker>", (("X-Tracker-Reminders", "7"),))
     assert (message.message_id, message.to_address, message.to_name) == (
         "<digest-1.ann@tracker>",
         "ann@example.org",
@@ -88,7 +90,8 @@ def test_the_text_part_says_how_to_resolve() -> None:
         "Criteria: Policy rate on 2027-01-31 lower than on 2026-11-01.",
         "Source:   The Daily",
         "Article:  https://example.org/rates",
-        "Resolve:  tracker resolve rates-fall --verdict true|false|ambiguous|annulled --evidence URL --by ann",
+        "Resolve:  tracker resolve rates-fall --verdict VERDICT --evidence URL --by ann",
+        "Replace VERDICT with true or false;",
     ):
         assert expected in text
     assert "Or here:" not in text
@@ -104,7 +107,7 @@ def test_a_resolve_link_when_the_web_app_is_configured() -> None:
         "https://review.example.org/claims/a%20b/resolve?by=ann"
     )
     c = claim(resolve_url="https://review.example.org")
-    message = render(digest(c), "<x@t>")
+    message = render(TEMPLATES, digest(c), "<x@t>")
     assert "Or here:  https://review.example.org/claims/rates-fall/resolve?by=ann" in message.text
     assert message.html is not None
     soup = BeautifulSoup(message.html, "html.parser")
@@ -116,7 +119,7 @@ def test_a_resolve_link_when_the_web_app_is_configured() -> None:
 def test_the_html_part_lists_each_claim_escaped() -> None:
     nasty = claim(key="x-1", statement="<script>alert('x')</script> & more", kind="before-7d")
     escalated = claim(key="x-2", kind="escalation-1", assigned=[], deadline=dt.date(2027, 1, 1))
-    html = render(digest(escalated, nasty), "<x@t>").html
+    html = render(TEMPLATES, digest(escalated, nasty), "<x@t>").html
     assert html is not None
     soup = BeautifulSoup(html, "html.parser")
     items = soup.select("ol.claims > li.claim")
@@ -137,7 +140,7 @@ def test_the_html_part_lists_each_claim_escaped() -> None:
 
 
 def test_the_text_part_is_not_html_escaped() -> None:
-    text = render(digest(claim(statement="A < B & C")), "<x@t>").text
+    text = render(TEMPLATES, digest(claim(statement="A < B & C")), "<x@t>").text
     assert "A < B & C" in text
 
 
@@ -163,9 +166,9 @@ def textwrap_fill(text: str, width: int, first: str, rest: str) -> str:
 )
 def test_the_wrap_filters_give_what_textwrap_gives(text: str) -> None:
     """The filters' own filling must not change a character of the digest."""
-    assert digest_module._indent(text) == textwrap_fill(text, 76, "   ", "   ")
+    assert filters.indent_wrap(text) == textwrap_fill(text, 76, "   ", "   ")
     head = "   Criteria: "
-    assert digest_module._field(text, "Criteria") == textwrap_fill(text, 78, head, " " * len(head))
+    assert filters.field(text, "Criteria") == textwrap_fill(text, 78, head, " " * len(head))
 
 
 @settings(max_examples=300, deadline=None)
@@ -175,4 +178,4 @@ def test_the_wrap_filters_give_what_textwrap_gives(text: str) -> None:
 )
 def test_filling_matches_textwrap_on_any_text(words: list[str], width: int) -> None:
     text = " ".join(words)
-    assert digest_module._fill(text, width, "   ", "  ") == textwrap_fill(text, width, "   ", "  ")
+    assert filters.fill(text, width, "   ", "  ") == textwrap_fill(text, width, "   ", "  ")

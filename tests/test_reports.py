@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -257,7 +258,7 @@ def test_score_changes_show_before_and_after(
     assert change.slug == "sino"
     assert change.before == Headline(1, (1 - 0.675) ** 2, 1, 0.75)
     assert change.after == Headline(0, None, 1, 0.75)
-    assert "  Brier 0.106 \u2192 \u2013 (n 1 \u2192 0)\n" in done.rendered.text
+    assert "  Brier 0.106 \u2192 \u2014 (n 1 \u2192 0)\n" in done.rendered.text
     [reopened] = done.digest.resolutions.items
     assert reopened.verdict is None and "RE-OPENED: resolved-early" in done.rendered.text
 
@@ -427,3 +428,19 @@ def test_a_relative_out_dir_is_recorded_absolute(
         and (tmp_path / "relative-site" / "reports" / "latest.txt").is_file()
     )
     assert runs(seeded)[-1].out_dir == str(tmp_path / "relative-site")
+
+
+def test_digest_links_to_the_site_where_it_is_published(
+    seeded: sessionmaker[Session], settings: Settings, site: FakeSite, out: Path
+) -> None:
+    def links(settings: Settings) -> list[str]:
+        with seeded() as session:  # never committed: each report is the first
+            done = make_report(session, settings=settings, now=FIRST, site_builder=site, out_dir=out)
+        soup = BeautifulSoup(done.rendered.html, "html.parser")
+        return [str(a["href"]) for a in soup.select("ul.items .statement a")]
+
+    # Written under the site's reports/ folder: relative links work from there.
+    assert links(settings) and all(h.startswith("../sources/") for h in links(settings))
+    # With site_url set, absolute: the mailed copy's links work too.
+    published = settings.model_copy(update={"site_url": "https://example.org/scorecards/"})
+    assert all(h.startswith("https://example.org/scorecards/sources/") for h in links(published))

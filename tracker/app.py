@@ -1,4 +1,4 @@
-"""The App: settings, engine, session factory and estimative scale, built in one place.
+"""The App: settings, engine, session factory, estimative scale and templates, built in one place.
 
 The CLI builds one and hands it to every command via ctx.obj; the scheduler and the web
 app are given the same object.
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from jinja2 import Environment
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +27,7 @@ from tracker.errors import DatabaseNotReady
 from tracker.estimative import EstimativeScale
 from tracker.migrations import require_head
 from tracker.services.deadlines import local_today
+from tracker.templating import make_environment
 
 
 @dataclass
@@ -55,6 +57,11 @@ class App:
     def scale(self) -> EstimativeScale:
         """The estimative scale with this deployment's extra phrases."""
         return EstimativeScale.with_overrides(self.settings.estimative_phrases)
+
+    @cached_property
+    def templates(self) -> Environment:
+        """The one template environment: the site, the digests and the web app draw with it."""
+        return make_environment(self.settings)
 
     def display_url(self) -> str:
         """The database URL with any password hidden."""

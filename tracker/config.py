@@ -154,6 +154,11 @@ class Settings(BaseModel):
         ),
     )
 
+    templates_dir: str | None = Field(
+        default=None,
+        description="Folder of templates that override the packaged ones of the same name (optional).",
+    )
+
     secret_key: SecretStr | None = Field(
         default=None,
         description=(

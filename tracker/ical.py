@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session, selectinload
 from tracker import __version__
 from tracker.models import Claim, ClaimKind, ClaimStatus, CriteriaVersion, PredictionVerdict, Reviewer
 from tracker.services import get_reviewer
+from tracker.textrules import printable
 
 PRODID = f"-//tracker//tracker {__version__}//EN"
 SUMMARY_WIDTH = 100
-VERDICTS = "|".join(v.value for v in PredictionVerdict)
+VERDICTS = ", ".join(v.value for v in PredictionVerdict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +162,8 @@ def description(item: Deadline, by: str | None = None) -> str:
     lines += [
         "",
         "Resolve it with:",
-        f"tracker resolve {item.key} --verdict {VERDICTS} --by {by or 'HANDLE'}",
+        f"tracker resolve {item.key} --verdict VERDICT --evidence URL --by {by or 'HANDLE'}",
+        f"where VERDICT is one of {VERDICTS} (ambiguous and annulled need no URL).",
     ]
     return "\n".join(lines)
 
@@ -174,11 +176,12 @@ def event(item: Deadline, now: dt.datetime, by: str | None = None) -> Event:
     vevent.add("sequence", item.version - 1)
     vevent.add("dtstart", item.deadline)
     vevent.add("dtend", item.deadline + dt.timedelta(days=1))  # DTEND of an all-day event is exclusive
-    vevent.add("summary", f"Due: {_shorten(item.statement, SUMMARY_WIDTH)} ({item.key})")
-    vevent.add("description", description(item, by))
+    # printable(): text stored before input was checked may hold controls iCalendar forbids.
+    vevent.add("summary", printable(f"Due: {_shorten(item.statement, SUMMARY_WIDTH)} ({item.key})"))
+    vevent.add("description", printable(description(item, by)))
     vevent.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
     if item.article_url:
-        vevent.add("url", item.article_url)
+        vevent.add("url", printable(item.article_url))
     if item.tags:
         vevent.add("categories", list(item.tags))
     if item.revised_at is not None:

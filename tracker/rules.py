@@ -12,13 +12,13 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tracker import textrules
 from tracker.models import VERDICT_SCALES, ClaimKind, ReviewerRole, SourceKind
 
 # Keys, slugs and handles appear in URLs, file names and shell commands; the same
 # patterns as the claims file, so that whatever the CLI adds exports and re-imports.
 _IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _TAG = re.compile(r"[a-z0-9][a-z0-9-]*")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 # Verdicts a reviewer can reach without evidence: nothing to point at, by definition.
 VERDICTS_WITHOUT_EVIDENCE = frozenset({"ambiguous", "annulled", "unverifiable"})
@@ -80,10 +80,8 @@ def check_timezone(name: str) -> str | None:
 
 
 def check_email(email: str) -> str | None:
-    """A plausible e-mail address (deliverability is the mail server's business)."""
-    if not _EMAIL.fullmatch(email):
-        return f"{email!r} is not an e-mail address"
-    return None
+    """A well-formed e-mail address (deliverability is the mail server's business)."""
+    return textrules.check_email(email)
 
 
 def check_url(url: str) -> str | None:

@@ -1,43 +1,26 @@
-"""Shared helpers for the scheduler tests: an injectable clock, settings, and the crash-bench harness.
+"""Shared helpers for the scheduler tests: an injectable clock, settings, and the crash harness.
 
-The harness (bench/crash.py: seeding, a recording aiosmtpd server, tracker processes) is
-loaded from the checkout, so that the tests and the benchmark script run the same code.
+The harness (seeding, a recording aiosmtpd server, tracker processes) is tests/support/crash.py,
+which bench/crash.py runs too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from conftest import REPO_ROOT
 from sqlalchemy.orm import Session, sessionmaker
 
+from support import crash as harness
 from tracker.config import Settings, load_settings
 from tracker.db import make_engine, make_session_factory
 from tracker.reminders import PassResult
 from tracker.scheduler import Jobs, ReportOutcome
-
-
-def _load_bench(name: str) -> ModuleType:
-    module_name = f"tracker_bench_{name}"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(module_name, REPO_ROOT / "bench" / f"{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module  # dataclasses look their module up while the class is built
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
-
-
-harness: Any = _load_bench("crash")
 
 
 class Clock:

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from tracker.channels.base import Clock, Message, TemporaryFailure, system_clock
+from tracker.channels.base import Message, TemporaryFailure
+from tracker.clock import Clock, utcnow
 
 SEPARATOR = "=" * 72
 
@@ -41,7 +42,7 @@ class ConsoleChannel:
     name: str = "console"
 
     def __init__(
-        self, *, path: str | Path | None = None, stream: TextIO | None = None, clock: Clock = system_clock
+        self, *, path: str | Path | None = None, stream: TextIO | None = None, clock: Clock = utcnow
     ) -> None:
         self.path = Path(path).expanduser() if path is not None else None
         self.stream = stream

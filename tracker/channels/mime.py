@@ -2,14 +2,13 @@
 
 `envelope_for` writes the MIME by hand (`flatten`): the email package's EmailMessage took
 over a millisecond a message, more than the whole SMTP exchange, and capped delivery
-throughput (BENCHMARKS.md). `build_email` is the same message through the email package;
-a test holds the two to the same result.
+throughput (BENCHMARKS.md). The tests hold it to what the email package makes of the same
+message (tests/support/mime.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import email.policy
 import email.utils
 import quopri
 import re
@@ -17,7 +16,6 @@ import secrets
 from dataclasses import dataclass
 from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
 from functools import lru_cache
 
 from tracker.channels.base import Message, PermanentFailure
@@ -25,11 +23,12 @@ from tracker.channels.base import Message, PermanentFailure
 # Headers the channel sets itself; a caller's extra header must not duplicate them.
 RESERVED = frozenset({"from", "to", "subject", "date", "message-id", "mime-version", "content-type"})
 _MESSAGE_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>")
+# Identifiers that must stay whole (a reader may not unfold them); others fold at 78 columns.
+UNFOLDED = frozenset({"message-id", "in-reply-to", "references"})
+FOLD_AT = 78
+# The longest display name written (the reviewers' name column's length).
+MAX_NAME = 300
 _HEADER_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 ftext: printable ASCII except ':'
-
-# 7-bit bodies (quoted-printable or base64 when needed) go through any server, 8BITMIME or not.
-# Parts are built with "\n" line ends, as readers expect once decoded; the wire gets CRLF.
-POLICY = email.policy.default.clone(cte_type="7bit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,46 +74,56 @@ def _sender(sender: str) -> tuple[str, str]:
     return (_address(name, address) if address else sender), (address or sender)
 
 
-def build_email(message: Message, sender: str, now: dt.datetime) -> EmailMessage:
-    """The EmailMessage for `message` from `sender` (a From header value), dated `now`."""
-    if not _MESSAGE_ID.fullmatch(message.message_id):
-        raise PermanentFailure(f"bad Message-ID {message.message_id!r} (expected <local@domain>)")
-    recipient = check_address(message.to_address)
-    mail = EmailMessage(policy=POLICY)
-    try:
-        mail["From"] = sender
-        mail["To"] = Address(display_name=message.to_name, addr_spec=recipient.addr_spec)
-        mail["Subject"] = message.subject
-        mail["Date"] = email.utils.format_datetime(now.astimezone(dt.UTC))
-        mail["Message-ID"] = message.message_id
-        for name, value in message.headers:
-            if not _HEADER_NAME.fullmatch(name) or name.lower() in RESERVED:
-                raise PermanentFailure(f"header {name!r} cannot be set by the caller")
-            mail[name] = value
-        mail.set_content(message.text)
-        if message.html is not None:
-            mail.add_alternative(message.html, subtype="html")
-    except (ValueError, TypeError) as exc:
-        # The email package refuses CR/LF in header values: header injection never reaches the wire.
-        raise PermanentFailure(f"message {message.message_id}: {exc}") from exc
-    return mail
-
-
 def _header(name: str, value: str) -> str:
     """One header field, folded, non-ASCII text as RFC 2047 encoded words; CR or LF is refused."""
     if "\r" in value or "\n" in value:
         # Header injection never reaches the wire (the email package's wording, kept).
         raise ValueError("Header values may not contain linefeed or carriage return characters")
-    if value.isascii() and len(name) + 2 + len(value) <= 998:
-        # Unfolded: identifiers such as Message-ID must stay whole, and 998 is the line limit.
-        return f"{name}: {value}"
-    charset = "us-ascii" if value.isascii() else "utf-8"
-    return f"{name}: " + Header(value, charset, header_name=name).encode(linesep="\r\n")
+    if not value.isascii():
+        return f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+    line = f"{name}: {value}"
+    # Identifiers such as Message-ID stay whole; 998 is the line limit, and a longer line is
+    # refused by servers ("500 Line too long"), so anything else long is folded.
+    return line if name.lower() in UNFOLDED else _fold(line)
+
+
+def _fold(line: str) -> str:
+    """An ASCII header line folded at its spaces into lines of 78 where it can be (RFC 5322 2.2.3).
+
+    Folding only where there is a space already keeps quoted names and text the same once
+    unfolded; the email package's own folding drops the quotes of a long quoted name.
+    A word longer than a line keeps a line of its own (names are limited, see MAX_NAME).
+    """
+    if len(line) <= FOLD_AT:
+        return line
+    lines: list[str] = []
+    current = ""
+    for i, word in enumerate(line.split(" ")):  # word 0 is the field name: never alone
+        piece = " " + word if i else word
+        if i > 1 and current.strip() and len(current) + len(piece) > FOLD_AT:
+            lines.append(current)
+            current = piece  # the continuation line starts with the space it was folded at
+        else:
+            current += piece
+    lines.append(current)
+    return "\r\n".join(lines)
 
 
 def _address(name: str, address: str) -> str:
     """A mailbox header value: "Name <addr>", the name quoted or encoded as it needs."""
-    return email.utils.formataddr((name, address)) if name else address
+    if not name:
+        return address
+    if len(name) > MAX_NAME:
+        # Names stored before they were checked: a display name is a courtesy, not worth a bounce.
+        name = name[: MAX_NAME - 3].rstrip() + "..."
+    single = email.utils.formataddr((name, address))
+    if name.isascii() or len(single) <= 990:
+        return single
+    # formataddr makes one encoded word of any length, too long for a line here; Header splits
+    # it into words of 75 at most, which _fold folds between (RFC 2047 readers drop the space
+    # between encoded words; the email package's parser keeps one, so short names stay whole).
+    words = Header(name, "utf-8").encode(splitchars=" ", maxlinelen=FOLD_AT - 8, linesep="\n")
+    return " ".join(words.split("\n ")) + f" <{address}>"
 
 
 def _body(content: str, subtype: str) -> str:

@@ -11,14 +11,13 @@ from functools import lru_cache
 from typing import NoReturn
 
 from tracker.channels.base import (
-    Clock,
     DeliveryFailure,
     Message,
     PermanentFailure,
     TemporaryFailure,
-    system_clock,
 )
 from tracker.channels.mime import Envelope, envelope_for
+from tracker.clock import Clock, utcnow
 from tracker.config import SmtpSettings
 from tracker.errors import TrackerError
 
@@ -39,7 +38,7 @@ class SmtpChannel:
         settings: SmtpSettings,
         *,
         ssl_context: ssl.SSLContext | None = None,
-        clock: Clock = system_clock,
+        clock: Clock = utcnow,
     ) -> None:
         if not settings.host:
             raise TrackerError(

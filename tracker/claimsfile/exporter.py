@@ -1,4 +1,8 @@
-"""Write the database back out in the claims.yaml format, so that importing it changes nothing."""
+"""Write the database back out in the claims.yaml format, so that importing it changes nothing.
+
+A new file gets the canonical layout (`write_claims_file`); an existing one keeps its
+own, changed only where the database differs (`update_claims_file`, see `merge`).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.claimsfile.merge import Merged, merge_claims_file
 from tracker.models import Appearance, Claim, ClaimTag, Resolution, Reviewer, Source, claim_reviewers
 
 try:
@@ -171,6 +176,23 @@ def write_claims_file(session: Session, stream: TextIO) -> int:
     if count == 0:
         stream.write("  []\n")
     return count
+
+
+def update_claims_file(session: Session, text: str, name: str) -> tuple[Merged, int]:
+    """The claims file `text` brought up to date with the database, and the number of claims.
+
+    Raises NotMergeable (naming `name` and the line) when `text` is not a claims file.
+    """
+    count = 0
+
+    def counted() -> Iterator[dict[str, Any]]:
+        nonlocal count
+        for entry in _claims(session):
+            count += 1
+            yield entry
+
+    merged = merge_claims_file(text, name, _reviewers(session), _sources(session), counted())
+    return merged, count
 
 
 def export_claims(session: Session) -> str:

@@ -164,6 +164,9 @@ class ClaimsFileReader:
                 yield from self._entries(handle)
             except YamlProblem as exc:
                 self.problems.append(exc.problem)
+            except yaml.reader.ReaderError as exc:
+                # A raw control character (or U+FFFE) in the file: libyaml knows only its offset.
+                self._problem(*self._located(exc))
             except yaml.MarkedYAMLError as exc:
                 mark = exc.problem_mark or exc.context_mark
                 line = mark.line + 1 if mark else 0
@@ -171,6 +174,18 @@ class ClaimsFileReader:
                 self._problem(line, f"invalid YAML: {what}")
             except yaml.YAMLError as exc:
                 self._problem(0, f"invalid YAML: {exc}")
+
+    def _located(self, exc: yaml.reader.ReaderError) -> tuple[int, str]:
+        """The line and message for a character YAML refuses, from the byte offset libyaml gives."""
+        with self.path.open("rb") as handle:
+            before = handle.read(max(exc.position, 0))
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        character = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        return (
+            line,
+            f"control character U+{character:04X} at column {column}; only tab and newline are allowed",
+        )
 
     # -- event walking ---------------------------------------------------------------
 

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Optional, TypeVar, cast
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
+from sqlalchemy.orm import InstrumentedAttribute
 
-from tracker import rules
+from tracker import rules, textrules
 from tracker.claimsfile.reader import LMap, LSeq
 from tracker.errors import Problem
 from tracker.estimative import EstimativeScale, UnknownPhrase
-from tracker.models import ClaimKind
+from tracker.models import Appearance, Claim, ClaimKind, ClaimTag, Reviewer, Source
 
 
 def _text(value: Any) -> Any:
@@ -29,6 +30,18 @@ def _text(value: Any) -> Any:
         if not value:
             raise ValueError("must not be empty")
     return value
+
+
+def _fits(column: InstrumentedAttribute[Any] | None, *, multiline: bool = False) -> AfterValidator:
+    """Refuse control characters, and text longer than `column` holds (on every backend)."""
+
+    def validate(value: str) -> str:
+        problem = textrules.check_text(value, column, multiline=multiline)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(validate)
 
 
 def _date(value: Any) -> Any:
@@ -56,24 +69,50 @@ def _rule(check: Callable[[str], str | None]) -> Callable[[str], str]:
     return validate
 
 
-def _identifier(value: str) -> str | None:
-    return rules.check_identifier(value, max_length=200)
+def _identifier(column: InstrumentedAttribute[Any]) -> Callable[[str], str | None]:
+    limit = textrules.max_length(column)
+
+    def check(value: str) -> str | None:
+        return rules.check_identifier(value, max_length=limit or 200)
+
+    return check
 
 
 def _verdict_text(value: Any) -> Any:
     # `verdict: false` is a YAML boolean; it means the verdict "false".
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    # Any case, and '_' or a space for '-', as on the command line.
+    return textrules.normalise_verdict(value) if isinstance(value, str) else value
 
 
-Text = Annotated[str, BeforeValidator(_text)]
+def _tag(value: str) -> str | None:
+    return rules.check_tag(value, max_length=textrules.max_length(ClaimTag.tag) or 100)
+
+
+# Free text of several lines: statements, quotes, criteria, notes (unlimited columns).
+Text = Annotated[str, BeforeValidator(_text), _fits(None, multiline=True)]
 Date = Annotated[dt.date, BeforeValidator(_date)]
-Url = Annotated[str, BeforeValidator(_text), AfterValidator(_rule(rules.check_url))]
-Id = Annotated[str, BeforeValidator(_text), AfterValidator(_rule(_identifier))]
-Tag = Annotated[str, BeforeValidator(_text), AfterValidator(_rule(rules.check_tag))]
-Email = Annotated[str, BeforeValidator(_text), AfterValidator(_rule(rules.check_email))]
-Timezone = Annotated[str, BeforeValidator(_text), AfterValidator(_rule(rules.check_timezone))]
+Url = Annotated[str, BeforeValidator(_text), _fits(Appearance.url), AfterValidator(_rule(rules.check_url))]
+Tag = Annotated[str, BeforeValidator(_text), _fits(None), AfterValidator(_rule(_tag))]
+Email = Annotated[
+    str, BeforeValidator(_text), _fits(Reviewer.email), AfterValidator(_rule(rules.check_email))
+]
+Timezone = Annotated[
+    str, BeforeValidator(_text), _fits(Claim.timezone), AfterValidator(_rule(rules.check_timezone))
+]
+# Keys, slugs and handles, each as long as its column allows.
+Handle = Annotated[
+    str, BeforeValidator(_text), _fits(None), AfterValidator(_rule(_identifier(Reviewer.handle)))
+]
+Slug = Annotated[str, BeforeValidator(_text), _fits(None), AfterValidator(_rule(_identifier(Source.slug)))]
+Key = Annotated[str, BeforeValidator(_text), _fits(None), AfterValidator(_rule(_identifier(Claim.key)))]
+# One-line text, each as long as its column allows.
+ReviewerName = Annotated[str, BeforeValidator(_text), _fits(Reviewer.name)]
+SourceName = Annotated[str, BeforeValidator(_text), _fits(Source.name)]
+Title = Annotated[str, BeforeValidator(_text), _fits(Appearance.title)]
+Author = Annotated[str, BeforeValidator(_text), _fits(Appearance.author)]
+Confidence = Annotated[str, BeforeValidator(_text), _fits(Claim.confidence)]
 
 
 class _Strict(BaseModel):
@@ -81,26 +120,26 @@ class _Strict(BaseModel):
 
 
 class ReviewerIn(_Strict):
-    handle: Id
-    name: Text
+    handle: Handle
+    name: ReviewerName
     email: Email
     timezone: Timezone = "UTC"
     role: Literal["reviewer", "admin"] = "reviewer"
 
 
 class SourceIn(_Strict):
-    slug: Id
-    name: Text
+    slug: Slug
+    name: SourceName
     kind: Literal["outlet", "person", "organisation"]
     url: Url | None = None
     notes: Text | None = None
-    member_of: Id | None = None
+    member_of: Slug | None = None
 
 
 class AppearanceIn(_Strict):
     url: Url
-    title: Text | None = None
-    author: Text | None = None
+    title: Title | None = None
+    author: Author | None = None
     published: Date | None = None
 
 
@@ -114,24 +153,24 @@ class CriteriaIn(_Strict):
 class OutcomeIn(_Strict):
     verdict: Annotated[str, BeforeValidator(_verdict_text)]
     resolved_on: Date
-    by: Id | None = None
+    by: Handle | None = None
     evidence: list[Url] = []
     note: Text | None = None
 
 
 class ClaimIn(_Strict):
-    id: Id
-    source: Id
+    id: Key
+    source: Slug
     kind: Literal["prediction", "fact"]
     statement: Text
     quote: Text
     appeared_in: AppearanceIn | None = None
     made_on: Date
     probability: float | None = None
-    confidence: Text | None = None
+    confidence: Confidence | None = None
     resolution: CriteriaIn | None = None
     as_of: Date | None = None
-    reviewers: list[Id] = []
+    reviewers: list[Handle] = []
     tags: list[Tag] = []
     outcome: OutcomeIn | None = None
 

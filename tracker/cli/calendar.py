@@ -14,6 +14,7 @@ from tracker.app import App
 from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json, info
 from tracker.cli.params import json_option, now_option, resolve_now
+from tracker.cli.site import OUT_HELP, site_folder
 from tracker.errors import TrackerError
 
 
@@ -41,14 +42,17 @@ def write_atomically(path: Path, data: bytes) -> None:
 @click.option("--reviewer", metavar="HANDLE", help="Only the claims assigned to this reviewer.")
 @click.option(
     "--out",
-    required=True,
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-    help="The .ics file to write (replaced in one step), or - for stdout.",
+    default=None,
+    help="The .ics file to write (replaced in one step), or - for stdout "
+    f"(default: deadlines.ics, or deadlines-HANDLE.ics with --reviewer, in {OUT_HELP}).",
 )
 @now_option
 @json_option
 @pass_app
-def calendar(app: App, reviewer: str | None, out: Path, now: dt.datetime | None, as_json: bool) -> None:
+def calendar(
+    app: App, reviewer: str | None, out: Path | None, now: dt.datetime | None, as_json: bool
+) -> None:
     """Write open predictions' deadlines as an iCalendar file to subscribe to.
 
     One all-day event per deadline; each claim keeps its event UID across runs.
@@ -61,6 +65,14 @@ def calendar(app: App, reviewer: str | None, out: Path, now: dt.datetime | None,
         raise click.UsageError("--json describes the file written: give --out FILE")
     with app.begin() as session:
         deadlines = ical.open_deadlines(session, reviewer=reviewer, default_timezone=app.settings.timezone)
+        if out is None:
+            # Served with the site, like the scorecards; the folder is made as `scorecards` would.
+            site = site_folder(session, app.settings)
+            try:
+                site.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise TrackerError(f"{site}: cannot create the folder: {exc.strerror}") from None
+            out = site / (f"deadlines-{reviewer}.ics" if reviewer else "deadlines.ics")
     data = ical.build_calendar(deadlines, now=resolve_now(now), reviewer=reviewer)
     if to_stdout:
         sys.stdout.flush()

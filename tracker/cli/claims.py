@@ -8,15 +8,28 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from tracker import services
+from tracker import rules, services, textrules
 from tracker.app import App
 from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json, info
-from tracker.cli.params import DATE, DAY, RelativeDay, json_option, now_option, resolve_day, resolve_now
+from tracker.cli.params import (
+    DATE,
+    DAY,
+    LONG_TEXT,
+    RelativeDay,
+    TextType,
+    json_option,
+    now_option,
+    resolve_day,
+    resolve_now,
+)
 from tracker.cli.render import claim_detail, claim_summary, claim_text, claims_table
 from tracker.errors import TrackerError
-from tracker.models import ClaimKind
+from tracker.estimative import UnknownPhrase
+from tracker.models import Appearance, Claim, ClaimKind, ClaimTag, Reviewer, Source
 
 
 @click.group()
@@ -105,11 +118,6 @@ PREDICTION_REQUIRED: list[tuple[str, str, str]] = [
     ("criteria", "--criteria", "Resolution criteria"),
     ("deadline", "--deadline", "Deadline (YYYY-MM-DD)"),
 ]
-PROMPT_TYPES: dict[str, Any] = {
-    "kind": click.Choice([k.value for k in ClaimKind]),
-    "made_on": DATE,
-    "deadline": DATE,
-}
 
 
 def missing_flags(values: dict[str, Any]) -> list[str]:
@@ -127,44 +135,235 @@ def missing_flags(values: dict[str, Any]) -> list[str]:
     return missing
 
 
-def prompt_missing(values: dict[str, Any], ask: Callable[..., Any] = click.prompt) -> None:
-    """Ask for each missing required value in turn (the kind decides what else is needed)."""
-    for name, _, text in REQUIRED:
-        if values.get(name) in (None, ""):
-            values[name] = ask(text, type=PROMPT_TYPES.get(name, click.STRING))
-    if values["kind"] != ClaimKind.PREDICTION:
-        return
-    for name, _, text in PREDICTION_REQUIRED:
-        if values.get(name) in (None, ""):
-            values[name] = ask(text, type=PROMPT_TYPES.get(name, click.STRING))
-    if values["probability"] is None and not values["confidence"]:
-        answer = str(ask("Probability (0-1) or the source's words, e.g. 'very likely'", type=click.STRING))
+def _words(answer: str) -> list[str]:
+    """A list typed on one line, separated by commas or spaces."""
+    return list(dict.fromkeys(answer.replace(",", " ").split()))
+
+
+class Prompter:
+    """Asks `claims add`'s questions, checking each answer as it is typed.
+
+    A bad answer is asked again with the field's problem (click.prompt shows a
+    click.BadParameter and re-asks), so the claim is right by the last question
+    instead of refused after it. The checks are the ones `services.add_claim` and
+    the claims file apply; lookups each open a short read-only unit of work, so no
+    transaction stays open while someone types.
+    """
+
+    def __init__(self, app: App, now: dt.datetime, ask: Callable[..., Any] = click.prompt) -> None:
+        self.app = app
+        self.now = now
+        self.ask = ask
+
+    def _lookup(self, find: Callable[[Session], object]) -> None:
+        with self.app.begin(dry_run=True) as session:
+            try:
+                find(session)
+            except TrackerError as exc:
+                raise click.BadParameter(str(exc)) from None
+
+    def _text(
+        self, column: InstrumentedAttribute[Any] | None, *, multiline: bool = False
+    ) -> Callable[[str], str]:
+        kind = TextType(column, multiline=multiline)
+
+        def check(answer: str) -> str:
+            text = kind.convert(answer, None, None).strip()
+            if not text:
+                raise click.BadParameter("an answer is required")
+            return text
+
+        return check
+
+    def _optional(self, check: Callable[[str], Any]) -> Callable[[str], Any]:
+        return lambda answer: check(answer) if answer.strip() else None
+
+    def _key(self, answer: str) -> str:
+        key = self._text(Claim.key)(answer)
+        if problem := rules.check_identifier(key, "id", max_length=textrules.max_length(Claim.key) or 200):
+            raise click.BadParameter(problem)
+
+        def unused(session: Session) -> None:
+            if session.scalar(select(Claim.id).where(Claim.key == key)) is not None:
+                raise TrackerError(f"claim {key!r} already exists")
+
+        self._lookup(unused)
+        return key
+
+    def _source(self, answer: str) -> str:
+        slug = self._text(Source.slug)(answer)
+        self._lookup(lambda session: services.get_source(session, slug))
+        return slug
+
+    def _date(self, answer: str) -> dt.date:
+        return DATE.convert(answer.strip(), None, None)
+
+    def _made_on(self, answer: str) -> dt.date:
+        made_on = self._date(answer)
+        if problem := rules.check_not_future(made_on, "made_on", self.now):
+            raise click.BadParameter(problem)
+        return made_on
+
+    def _deadline(self, made_on: dt.date, window_start: dt.date | None) -> Callable[[str], dt.date]:
+        def check(answer: str) -> dt.date:
+            deadline = self._date(answer)
+            if problem := rules.check_deadline(made_on, deadline, window_start):
+                raise click.BadParameter(problem)
+            return deadline
+
+        return check
+
+    def _forecast(self, answer: str) -> float | str:
+        text = self._text(Claim.confidence)(answer)
         try:
-            values["probability"] = float(answer)
+            probability = float(text)
         except ValueError:
-            values["confidence"] = answer
+            try:
+                self.app.scale.estimate(text)
+            except UnknownPhrase as exc:
+                raise click.BadParameter(str(exc)) from None
+            return text
+        if problem := rules.check_probability(probability):
+            raise click.BadParameter(problem)
+        return probability
+
+    def _url(self, answer: str) -> str:
+        url = self._text(Appearance.url)(answer)
+        if problem := rules.check_url(url):
+            raise click.BadParameter(problem)
+        return url
+
+    def _tags(self, answer: str) -> list[str]:
+        tags = list(dict.fromkeys(t.strip() for t in answer.split(",") if t.strip()))
+        for tag in tags:
+            if problem := textrules.check_text(tag, ClaimTag.tag) or rules.check_tag(tag):
+                raise click.BadParameter(problem)
+        return tags
+
+    def _reviewers(self, answer: str) -> list[str]:
+        handles = _words(answer)
+
+        def known(session: Session) -> None:
+            for handle in handles:
+                services.get_reviewer(session, handle)
+
+        self._lookup(known)
+        return handles
+
+    def fill(self, values: dict[str, Any]) -> None:
+        """Ask for each missing value in turn (the kind decides what else is needed)."""
+        ask = self.ask
+        checks: dict[str, Callable[[str], Any]] = {
+            "key": self._key,
+            "kind": lambda a: click.Choice([k.value for k in ClaimKind]).convert(
+                a.strip().lower(), None, None
+            ),
+            "source": self._source,
+            "statement": self._text(None, multiline=True),
+            "quote": self._text(None, multiline=True),
+            "made_on": self._made_on,
+        }
+        for name, _, text in REQUIRED:
+            if values.get(name) in (None, ""):
+                values[name] = ask(text, value_proc=checks[name])
+        if values["kind"] == ClaimKind.PREDICTION:
+            if values.get("criteria") in (None, ""):
+                values["criteria"] = ask("Resolution criteria", value_proc=self._text(None, multiline=True))
+            if values.get("deadline") is None:
+                check = self._deadline(values["made_on"], values.get("window_start"))
+                values["deadline"] = ask("Deadline (YYYY-MM-DD)", value_proc=check)
+            if values["probability"] is None and not values["confidence"]:
+                forecast = ask(
+                    "Probability (0-1) or the source's words, e.g. 'very likely'", value_proc=self._forecast
+                )
+                values["probability" if isinstance(forecast, float) else "confidence"] = forecast
+        # Optional: an empty answer skips each one.
+        if values["url"] is None and not (values["title"] or values["author"] or values["published"]):
+            values["url"] = ask(
+                "Article URL (empty: none)",
+                default="",
+                show_default=False,
+                value_proc=self._optional(self._url),
+            )
+            if values["url"] is not None:
+                for name, column, text in (
+                    ("title", Appearance.title, "Article title"),
+                    ("author", Appearance.author, "Article author"),
+                ):
+                    values[name] = ask(
+                        f"{text} (empty: none)",
+                        default="",
+                        show_default=False,
+                        value_proc=self._optional(self._text(column)),
+                    )
+                values["published"] = ask(
+                    "Published on (YYYY-MM-DD; empty: unknown)",
+                    default="",
+                    show_default=False,
+                    value_proc=self._optional(self._date),
+                )
+        if not values["tags"]:
+            values["tags"] = tuple(
+                ask(
+                    "Tags (commas between; empty: none)",
+                    default="",
+                    show_default=False,
+                    value_proc=self._tags,
+                )
+            )
+        if not values["reviewer_handles"]:
+            values["reviewer_handles"] = tuple(
+                ask(
+                    "Reviewers' handles (commas or spaces between; empty: none)",
+                    default="",
+                    show_default=False,
+                    value_proc=self._reviewers,
+                )
+            )
 
 
 @claims.command("add")
-@click.option("--id", "key", metavar="ID", help="Stable, unique id, e.g. kim-tones-down-after-song-visit.")
+@click.option(
+    "--id",
+    "key",
+    type=TextType(Claim.key),
+    metavar="ID",
+    help="Stable, unique id, e.g. kim-tones-down-after-song-visit.",
+)
 @click.option("--kind", type=click.Choice([k.value for k in ClaimKind]))
-@click.option("--source", metavar="SLUG", help="Who made the claim.")
-@click.option("--statement", help="The claim, stated so that it can be checked.")
-@click.option("--quote", help="The source's words, verbatim.")
+@click.option("--source", type=TextType(Source.slug), metavar="SLUG", help="Who made the claim.")
+@click.option("--statement", type=LONG_TEXT, help="The claim, stated so that it can be checked.")
+@click.option("--quote", type=LONG_TEXT, help="The source's words, verbatim.")
 @click.option("--made-on", type=DATE)
 @click.option("--probability", type=float, help="Stated probability, 0 to 1 (predictions).")
-@click.option("--confidence", metavar="WORDS", help="The source's words, mapped through `tracker scale`.")
-@click.option("--criteria", help="How a reviewer decides the outcome (predictions).")
+@click.option(
+    "--confidence",
+    type=TextType(Claim.confidence),
+    metavar="WORDS",
+    help="The source's words, mapped through `tracker scale`.",
+)
+@click.option("--criteria", type=LONG_TEXT, help="How a reviewer decides the outcome (predictions).")
 @click.option("--deadline", type=DATE, help="Last day the prediction can come true.")
 @click.option("--window-start", type=DATE, help="First day that counts, when there is a window.")
-@click.option("--timezone", help="Timezone the deadline is read in (default: the configured one).")
+@click.option(
+    "--timezone",
+    type=TextType(Claim.timezone),
+    help="Timezone the deadline is read in (default: the configured one).",
+)
 @click.option("--as-of", type=DATE, help="Date a fact is judged at (default: made-on).")
-@click.option("--url", help="Article the claim appeared in.")
-@click.option("--title", help="Article title.")
-@click.option("--author", help="Article author.")
+@click.option("--url", type=TextType(Appearance.url), help="Article the claim appeared in.")
+@click.option("--title", type=TextType(Appearance.title), help="Article title.")
+@click.option("--author", type=TextType(Appearance.author), help="Article author.")
 @click.option("--published", type=DATE, help="Article publication date.")
-@click.option("--tag", "tags", multiple=True, help="Tag (repeatable).")
-@click.option("--reviewer", "reviewer_handles", multiple=True, metavar="HANDLE", help="Assign (repeatable).")
+@click.option("--tag", "tags", type=TextType(ClaimTag.tag), multiple=True, help="Tag (repeatable).")
+@click.option(
+    "--reviewer",
+    "reviewer_handles",
+    type=TextType(Reviewer.handle),
+    multiple=True,
+    metavar="HANDLE",
+    help="Assign (repeatable).",
+)
 @click.option(
     "--interactive/--no-interactive",
     default=None,
@@ -178,7 +377,7 @@ def add(app: App, /, interactive: bool | None, now: dt.datetime | None, as_json:
     if interactive is None:
         interactive = sys.stdin.isatty()
     if interactive:
-        prompt_missing(values)
+        Prompter(app, resolve_now(now)).fill(values)
     missing = missing_flags(values)
     if missing:
         raise click.UsageError(f"missing {', '.join(missing)}")
@@ -199,14 +398,20 @@ def add(app: App, /, interactive: bool | None, now: dt.datetime | None, as_json:
             emit_json(claim_summary(claim))
         else:
             click.echo(f"added {claim.kind} {claim.key}")
+        if not claim.reviewers:
+            # Allowed (reviewers can be assigned later), but no one would be reminded of it.
+            info(
+                f"warning: claim {claim.key} has no reviewer, so no one will be reminded of it; "
+                f"assign one with `tracker assign {claim.key} HANDLE`"
+            )
 
 
 @claims.command("revise")
 @click.argument("claim_id", metavar="ID")
-@click.option("--criteria", help="New resolution criteria (default: unchanged).")
+@click.option("--criteria", type=LONG_TEXT, help="New resolution criteria (default: unchanged).")
 @click.option("--deadline", type=DATE, help="New deadline (default: unchanged).")
 @click.option("--window-start", type=DATE, help="New window start (default: unchanged).")
-@click.option("--timezone", help="New timezone (default: unchanged).")
+@click.option("--timezone", type=TextType(Claim.timezone), help="New timezone (default: unchanged).")
 @now_option
 @json_option
 @pass_app

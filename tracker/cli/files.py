@@ -12,16 +12,18 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import click
 
 from tracker.app import App
-from tracker.claimsfile import ImportReport, import_claims, write_claims_file
+from tracker.claimsfile import ImportReport, import_claims, update_claims_file, write_claims_file
 from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json, fields, info
 from tracker.cli.params import json_option, now_option, resolve_now
 from tracker.errors import TrackerError
+
+T = TypeVar("T")
 
 
 class DelayedProgress:
@@ -112,22 +114,81 @@ def import_(app: App, file: Path, dry_run: bool, now: dt.datetime | None, as_jso
 
 @click.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--canonical",
+    is_flag=True,
+    help="Rewrite FILE in the canonical layout, even if it exists (its comments and styling are lost).",
+)
 @pass_app
-def export(app: App, file: Path | None) -> None:
-    """Write the database in the claims.yaml format to FILE, or to stdout."""
+def export(app: App, file: Path | None, canonical: bool) -> None:
+    """Write the database in the claims.yaml format to FILE, or to stdout.
+
+    An existing FILE keeps its comments, key order, quoting, style and blank lines:
+    only the entries and fields the database changed are rewritten.
+    """
+    existing = None if file is None or canonical else _read_existing(file)
+    only_in_file: list[str] = []
     with app.begin() as session:
         if file is None:
             write_claims_file(session, sys.stdout)
             return
-        # Write beside the target and rename, so a failed export never truncates a good file.
-        descriptor, temporary = tempfile.mkstemp(dir=file.resolve().parent, prefix=f".{file.name}.")
-        try:
-            with open(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-                count = write_claims_file(session, handle)
-            # mkstemp makes the file private; give it the mode a plain write would have.
-            os.chmod(temporary, file.stat().st_mode if file.exists() else 0o666 & ~_umask())
-            os.replace(temporary, file)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        if existing is None:
+            count = _write_atomically(file, lambda handle: write_claims_file(session, handle))
+        else:
+            text, newline, read = existing
+            merged, count = update_claims_file(session, text, str(file))
+            only_in_file = merged.only_in_file
+            _write_atomically(file, lambda handle: handle.write(merged.text), newline, unchanged_since=read)
+    for entry in only_in_file:
+        # Kept, as an import keeps claims missing from the file: it may be work not yet imported.
+        info(f"warning: {entry}: not in the database; kept")
     info(f"wrote {_plural(count, 'claim')} to {file}")
+
+
+def _read_existing(file: Path) -> tuple[str, str, bytes] | None:
+    """The text of the file an export will update, its line ending and its bytes; None if there is none."""
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise TrackerError(f"{file}: cannot read: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise TrackerError(f"{file}: not UTF-8 text; export with --canonical to replace it") from None
+    if not text.strip():
+        return None  # nothing to keep: write the canonical layout
+    newline = "\r\n" if "\r\n" in text else "\n"
+    return text.replace("\r\n", "\n"), newline, data
+
+
+def _write_atomically(
+    file: Path, write: Callable[[TextIO], T], newline: str = "\n", unchanged_since: bytes | None = None
+) -> T:
+    """Call `write` on a temporary file beside `file`, then rename it over `file`.
+
+    With `unchanged_since` (the bytes the new text was made from), refuse if someone
+    saved `file` in the meantime, rather than overwrite their edit.
+    """
+    # Written beside the target and renamed, so a failed export never truncates a good file.
+    descriptor, temporary = tempfile.mkstemp(dir=file.resolve().parent, prefix=f".{file.name}.")
+    try:
+        with open(descriptor, "w", encoding="utf-8", newline=newline) as handle:
+            result = write(handle)
+        # mkstemp makes the file private; give it the mode a plain write would have.
+        os.chmod(temporary, file.stat().st_mode if file.exists() else 0o666 & ~_umask())
+        if unchanged_since is not None and _contents(file) != unchanged_since:
+            raise TrackerError(f"{file}: changed while it was being exported; nothing written, export again")
+        os.replace(temporary, file)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _contents(file: Path) -> bytes | None:
+    try:
+        return file.read_bytes()
+    except FileNotFoundError:
+        return None

@@ -8,14 +8,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy.orm import InstrumentedAttribute
+
+from tracker import textrules
+from tracker.clock import utcnow
+from tracker.models import ALL_VERDICTS
+from tracker.services.lookup import did_you_mean
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
     _DateBase = click.ParamType[dt.date]
     _DateTimeBase = click.ParamType[dt.datetime]
+    _TextBase = click.ParamType[str]
 else:  # click before 8.4 has no generic ParamType, and pyproject allows 8.1
-    _DateBase = _DateTimeBase = click.ParamType
+    _DateBase = _DateTimeBase = _TextBase = click.ParamType
 
 
 class DateType(_DateBase):
@@ -84,9 +91,58 @@ def resolve_day(value: dt.date | RelativeDay | None, now: dt.datetime, timezone:
     return value.on(now, timezone) if isinstance(value, RelativeDay) else value
 
 
+class TextType(_TextBase):
+    """Text bound for a column: no control characters, no longer than the column holds.
+
+    The same checks as the claims file (tracker.textrules), so that the CLI cannot store
+    what an import would refuse, and both database backends take the same values.
+    """
+
+    name = "TEXT"
+
+    def __init__(self, column: InstrumentedAttribute[Any] | None = None, *, multiline: bool = False) -> None:
+        self.column = column
+        self.multiline = multiline
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if problem := textrules.check_text(text, self.column, multiline=self.multiline):
+            self.fail(problem, param, ctx)
+        return text
+
+
+class EmailType(_TextBase):
+    """An e-mail address, checked as the claims file checks it."""
+
+    name = "EMAIL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        address = str(value).strip()
+        if problem := textrules.check_email(address):
+            self.fail(problem, param, ctx)
+        return address
+
+
+class VerdictType(_TextBase):
+    """A verdict word in any case, with '_' or a space for '-'; a typo gets the nearest word."""
+
+    name = "VERDICT"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        word = textrules.normalise_verdict(str(value))
+        if word not in ALL_VERDICTS:
+            hint = did_you_mean(word, list(ALL_VERDICTS)) or f" (one of {', '.join(ALL_VERDICTS)})"
+            self.fail(f"{value!r} is not a verdict{hint}", param, ctx)
+        return word
+
+
 DATE = DateType()
 DAY = DayType()
 DATETIME = DateTimeType()
+TEXT = TextType()  # one line of free text, any length
+LONG_TEXT = TextType(multiline=True)  # statements, quotes, criteria, notes
+EMAIL = EmailType()
+VERDICT = VerdictType()
 
 
 def json_option(func: F) -> F:
@@ -106,4 +162,4 @@ def now_option(func: F) -> F:
 
 def resolve_now(now: dt.datetime | None) -> dt.datetime:
     """The --now value, or the real current time."""
-    return now or dt.datetime.now(dt.UTC)
+    return now or utcnow()

@@ -10,7 +10,7 @@ from tracker import services
 from tracker.app import App
 from tracker.cli.app import pass_app
 from tracker.cli.output import Column, emit_json, table
-from tracker.cli.params import json_option
+from tracker.cli.params import EMAIL, LONG_TEXT, TextType, json_option
 from tracker.models import Reviewer, ReviewerRole, Source, SourceKind
 
 
@@ -76,18 +76,18 @@ def list_sources(app: App, as_json: bool) -> None:
 
 @sources.command("add")
 @click.argument("slug")
-@click.option("--name", required=True, help="Display name.")
+@click.option("--name", required=True, type=TextType(Source.name), help="Display name.")
 @click.option(
     "--kind",
     type=click.Choice([k.value for k in SourceKind]),
     default=SourceKind.OUTLET.value,
     show_default=True,
 )
-@click.option("--url", default=None, help="Home page.")
+@click.option("--url", default=None, type=TextType(Source.url), help="Home page.")
 @click.option(
     "--member-of", default=None, metavar="SLUG", help="The outlet or organisation this source belongs to."
 )
-@click.option("--notes", default=None)
+@click.option("--notes", default=None, type=LONG_TEXT)
 @json_option
 @pass_app
 def add_source(
@@ -117,9 +117,15 @@ def reviewers() -> None:
 
 @reviewers.command("add")
 @click.argument("handle")
-@click.option("--name", required=True, help="Full name.")
-@click.option("--email", required=True, help="Where reminders go.")
-@click.option("--timezone", default="UTC", show_default=True, help="IANA name, e.g. Asia/Seoul.")
+@click.option("--name", required=True, type=TextType(Reviewer.name), help="Full name.")
+@click.option("--email", required=True, type=EMAIL, help="Where reminders go.")
+@click.option(
+    "--timezone",
+    default="UTC",
+    type=TextType(Reviewer.timezone),
+    show_default=True,
+    help="IANA name, e.g. Asia/Seoul.",
+)
 @click.option(
     "--role",
     type=click.Choice([k.value for k in ReviewerRole]),

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from tracker.cli.output import GAP, WIDTH, fields, one_line, pad, text_width, truncate, wrap
+from tracker.formatting import NONE, date
 from tracker.models import Claim, ClaimKind, Resolution
 from tracker.services.deadlines import is_overdue
 
@@ -78,8 +79,8 @@ def claim_detail(claim: Claim, now: dt.datetime, default_timezone: str) -> dict[
 
 
 def probability_text(claim: Claim) -> str:
-    """ "0.75", or "-" for an unscored hedge or a fact."""
-    return "-" if claim.probability is None else f"{claim.probability:.3g}"
+    """ "0.75", or NONE for an unscored hedge or a fact."""
+    return NONE if claim.probability is None else f"{claim.probability:.3g}"
 
 
 def state_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
@@ -98,7 +99,9 @@ def claims_table(claims: list[Claim], now: dt.datetime, default_timezone: str, w
     rows = [
         [
             "pred" if c.kind == ClaimKind.PREDICTION else "fact",
-            c.deadline.isoformat() if c.deadline else "-",
+            # ISO here, unlike `claims show`: a column splits on spaces, and it is the form
+            # that --deadline and --now take.
+            c.deadline.isoformat() if c.deadline else NONE,
             probability_text(c),
             state_text(c, now, default_timezone),
         ]
@@ -134,7 +137,7 @@ def claim_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
         ("Source", f"{claim.source.name} ({claim.source.slug})"),
         ("Statement", claim.statement),
         ("Quote", f"\u201c{claim.quote}\u201d"),
-        ("Made on", claim.made_on.isoformat()),
+        ("Made on", date(claim.made_on)),
     ]
     if claim.appearance:
         title = claim.appearance.title or "(untitled)"
@@ -144,25 +147,27 @@ def claim_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
         chance = "unscored" if claim.probability is None else f"{claim.probability:g}"
         pairs.append(("Probability", chance + words))
         version = len(claim.criteria_versions)
-        pairs.append((f"Criteria v{version}", claim.criteria or "-"))
-        window = f"{claim.window_start} to " if claim.window_start else ""
+        pairs.append((f"Criteria v{version}", claim.criteria or NONE))
+        window = f"{date(claim.window_start)} to " if claim.window_start else ""
         zone = claim.timezone or f"{default_timezone}, the default"
-        pairs.append(("Deadline", f"{window}{claim.deadline} ({zone})"))
+        pairs.append(("Deadline", f"{window}{date(claim.deadline)} ({zone})"))
     else:
-        pairs.append(("As of", claim.as_of.isoformat() if claim.as_of else "-"))
-    pairs.append(("Reviewers", ", ".join(r.handle for r in claim.reviewers) or "-"))
-    pairs.append(("Tags", ", ".join(claim.tag_names) or "-"))
+        pairs.append(("As of", date(claim.as_of)))
+    pairs.append(("Reviewers", ", ".join(r.handle for r in claim.reviewers) or NONE))
+    pairs.append(("Tags", ", ".join(claim.tag_names) or NONE))
     out = [fields(pairs)]
     if len(claim.criteria_versions) > 1:
         out.append("\nCriteria history (frozen; every edit is a new version):")
         for v in claim.criteria_versions:
-            out.append(f"  v{v.version}  recorded {v.recorded_at:%Y-%m-%d %H:%M}Z  deadline {v.deadline}")
+            out.append(
+                f"  v{v.version}  recorded {v.recorded_at:%Y-%m-%d %H:%M}Z  deadline {date(v.deadline)}"
+            )
             out.append(wrap(v.criteria, "      "))
     if claim.resolutions:
         out.append("\nVerdict history (latest is current):")
         for r in claim.resolutions:
             by = r.reviewer.handle if r.reviewer else "?"
-            out.append(f"  {r.resolved_on}  {r.verdict or 'un-resolved'}  by {by}")
+            out.append(f"  {date(r.resolved_on)}  {r.verdict or 'un-resolved'}  by {by}")
             if r.note:
                 out.append(wrap(r.note, "      "))
             out.extend(f"      {url}" for url in r.evidence)

@@ -11,10 +11,9 @@ from tracker.app import App
 from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json, fields, wrap
 from tracker.cli.params import DATETIME, json_option, now_option, resolve_now
-from tracker.reports import last_run, make_report
+from tracker.cli.site import OUT_HELP, site_folder
+from tracker.reports import make_report
 from tracker.reports.render import when
-
-DEFAULT_OUT = Path("site")
 
 
 @click.command("report")
@@ -30,7 +29,7 @@ DEFAULT_OUT = Path("site")
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help=f"Site folder; the digest goes in its reports/ (default: the last report's, or ./{DEFAULT_OUT}).",
+    help=f"Site folder; the digest goes in its reports/ (default: {OUT_HELP}).",
 )
 @now_option
 @json_option
@@ -41,9 +40,7 @@ def report(
     """Rebuild the site and write a digest of what changed since the last report."""
     now = resolve_now(now)
     with app.begin() as session:
-        if out_dir is None:
-            previous = last_run(session)
-            out_dir = Path(previous.out_dir) if previous and previous.out_dir else DEFAULT_OUT
+        out_dir = out_dir or site_folder(session, app.settings)
         done = make_report(session, settings=app.settings, now=now, out_dir=out_dir, since=since)
     # Printed after the commit, so that what is shown has been recorded.
     if as_json:

@@ -12,9 +12,9 @@ from tracker import services
 from tracker.app import App
 from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json, info
-from tracker.cli.params import DATE, json_option, now_option, resolve_now
+from tracker.cli.params import DATE, LONG_TEXT, VERDICT, TextType, json_option, now_option, resolve_now
 from tracker.cli.render import resolution_json
-from tracker.models import ALL_VERDICTS
+from tracker.models import ALL_VERDICTS, Appearance
 
 
 def _assignment(
@@ -61,11 +61,17 @@ unassign = _assignment(
 @click.option(
     "--verdict",
     required=True,
-    metavar="VERDICT",
-    help=f"On the claim's scale: {', '.join(ALL_VERDICTS)}.",
+    type=VERDICT,
+    help=f"On the claim's scale: {', '.join(ALL_VERDICTS)} (any case; '_' or a space for '-').",
 )
-@click.option("--evidence", multiple=True, metavar="URL", help="Evidence URL (repeatable).")
-@click.option("--note", default=None, help="Why this verdict.")
+@click.option(
+    "--evidence",
+    multiple=True,
+    type=TextType(Appearance.url),
+    metavar="URL",
+    help="Evidence URL (repeatable).",
+)
+@click.option("--note", type=LONG_TEXT, default=None, help="Why this verdict.")
 @click.option("--by", "by_handle", required=True, metavar="HANDLE", help="The reviewer resolving it.")
 @click.option(
     "--on",
@@ -103,7 +109,7 @@ def resolve(
 @click.command()
 @click.argument("claim_id", metavar="ID")
 @click.option("--by", "by_handle", required=True, metavar="HANDLE", help="The reviewer re-opening it.")
-@click.option("--note", required=True, help="Why the verdict no longer stands.")
+@click.option("--note", required=True, type=LONG_TEXT, help="Why the verdict no longer stands.")
 @now_option
 @json_option
 @pass_app

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import signal
 import sys
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,21 +18,11 @@ from tracker.cli.errors import translate
 from tracker.cli.output import info
 from tracker.cli.params import DATETIME
 from tracker.cli.reminders import pass_json, pass_summary
+from tracker.clock import running_from, utcnow
 from tracker.reminders import LEASE, PassResult, default_worker
 
 if TYPE_CHECKING:
     from tracker.scheduler import ReportOutcome
-
-
-def shifted_clock(start: dt.datetime) -> Callable[[], dt.datetime]:
-    """A clock that reads `start` now and then runs at real speed (for --now)."""
-    origin = time.monotonic()
-    return lambda: start + dt.timedelta(seconds=time.monotonic() - origin)
-
-
-def system_clock() -> dt.datetime:
-    """The real time, in UTC."""
-    return dt.datetime.now(dt.UTC)
 
 
 def _stamp(moment: dt.datetime | None) -> str:
@@ -65,7 +54,7 @@ class ConsoleListener:
 
         settings = self.app.settings
         # APScheduler fires on the real clock, whatever --now says.
-        upcoming = None if once else next_slot(report_trigger(settings.report.cron), system_clock())
+        upcoming = None if once else next_slot(report_trigger(settings.report.cron), utcnow())
         data = {
             "once": once,
             "worker": default_worker(),
@@ -173,7 +162,7 @@ def scheduler(
     with app.begin(dry_run=True):
         pass
     report_trigger(app.settings.report.cron)
-    clock = shifted_clock(now) if now is not None else system_clock
+    clock = running_from(now) if now is not None else utcnow
     jobs = Jobs(
         app.session_factory,
         app.settings,

@@ -10,22 +10,13 @@ from tracker.app import App
 from tracker.cli.app import pass_app
 from tracker.cli.output import WIDTH, Column, emit_json, fields, table, wrap
 from tracker.cli.params import json_option, now_option, resolve_now
+from tracker.formatting import DASH, NONE, interval, number, percent
 from tracker.scorecards.summary import SourceSummary, summarise_source, summarise_sources, summary_json
 from tracker.scoring import BINNING_CHOICES, MIN_SAMPLE, SELECTION_NOTE, BinningChoice, SourceScores, rank_key
 
-DASH = "\u2013"
-MINUS = "\u2212"
-
-
-def _fixed(value: float | None, digits: int = 3, signed: bool = False) -> str:
-    if value is None:
-        return DASH
-    text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
-    return text.replace("-", MINUS)
-
-
-def _percent(value: float | None) -> str:
-    return DASH if value is None else f"{value:.0%}"
+# The figures are written as the pages and digests write them (tracker.formatting).
+_fixed = number
+_percent = percent
 
 
 def ranked(summaries: list[SourceSummary]) -> list[SourceSummary]:
@@ -56,7 +47,7 @@ def scores_table(summaries: list[SourceSummary], min_sample: int) -> str:
         rows.append(
             [
                 # A thin record is listed, never ranked: a number would read as a standing.
-                DASH if p.too_few else str(i),
+                NONE if p.too_few else str(i),
                 s.source.slug,
                 str(p.n_scored),
                 _fixed(p.brier),
@@ -116,7 +107,7 @@ def _prediction_lines(scores: SourceScores) -> list[str]:
             str(b.n),
             _fixed(b.mean_forecast),
             _percent(b.observed),
-            f"{b.ci_low:.0%}{DASH}{b.ci_high:.0%}",
+            interval(b.ci_low, b.ci_high, "pct"),
         ]
         for b in p.calibration
     ]

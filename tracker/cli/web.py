@@ -115,7 +115,8 @@ def _wait_for_signal() -> None:
 
 def _run_scheduler(app: App) -> None:
     from tracker.channels import make_channel
-    from tracker.cli.scheduler import ConsoleListener, system_clock
+    from tracker.cli.scheduler import ConsoleListener
+    from tracker.clock import utcnow
     from tracker.reminders import LEASE, default_worker
     from tracker.scheduler import Jobs, Runner
 
@@ -123,11 +124,11 @@ def _run_scheduler(app: App) -> None:
         app.session_factory,
         app.settings,
         make_channel(app.settings),
-        system_clock,
+        utcnow,
         default_worker(),
         lease=LEASE,
     )
-    Runner(jobs, ConsoleListener(app, system_clock)).forever()
+    Runner(jobs, ConsoleListener(app, utcnow)).forever()
 
 
 def _host_port(app: App, host: str | None, port: int | None) -> tuple[str, int]:

@@ -1,7 +1,7 @@
 """Digest messages: what one reviewer is told in one message, and how it is rendered.
 
 The core is plain data (`Digest`, `DigestClaim`); the templates in templates/emails/ only
-present it. The Message-ID is a function of the reviewer and the reminders the digest
+present it, drawn with the one template environment (`tracker.templating`). The Message-ID is a function of the reviewer and the reminders the digest
 carries, so a retry after a crash repeats it exactly and a duplicate is detectable.
 """
 
@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import quote, urlencode
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+from jinja2 import Environment
 
 from tracker.channels import Message
 from tracker.reminders.policy import is_escalation, zone
-from tracker.resources import resource_dir
-
-VERDICTS = "true|false|ambiguous|annulled"
 
 
 def message_id(handle: str, reminder_ids: Sequence[int]) -> str:
@@ -38,8 +33,12 @@ def subject_line(total: int, overdue: int) -> str:
 
 
 def resolve_command(key: str, handle: str) -> str:
-    """The command that resolves claim `key`, ready to fill in."""
-    return f"tracker resolve {key} --verdict {VERDICTS} --evidence URL --by {handle}"
+    """The command that resolves claim `key`: paste it, then put the verdict and a URL in.
+
+    Placeholders, not `true|false|...`, which a shell would read as pipes; the digest
+    lists the verdicts below the claims.
+    """
+    return f"tracker resolve {key} --verdict VERDICT --evidence URL --by {handle}"
 
 
 def resolve_link(
@@ -160,74 +159,12 @@ def digest_claim(
     )
 
 
-def _fill(text: str, width: int, first: str, rest: str) -> str:
-    """textwrap.fill(text, width, initial_indent=first, subsequent_indent=rest, break_long_words=False).
-
-    Every digest wraps two texts per claim, and textwrap's chunking cost more than the rest
-    of the template. Text without hyphens splits only at its spaces, so greedy filling by
-    words gives textwrap's lines exactly (a word longer than a line stands alone, as there);
-    text with hyphens, which textwrap may break after, goes to textwrap itself.
-    """
-    words = text.split()
-    if not words:
-        return ""
-    if "-" in text:
-        return textwrap.fill(
-            " ".join(words), width, initial_indent=first, subsequent_indent=rest, break_long_words=False
-        )
-    lines: list[str] = []
-    line = first + words[0]
-    for word in words[1:]:
-        if len(line) + 1 + len(word) <= width:
-            line += " " + word
-        else:
-            lines.append(line)
-            line = rest + word
-    lines.append(line)
-    return "\n".join(lines)
-
-
-def _indent(text: str, width: int = 76, indent: str = "   ") -> str:
-    return _fill(text, width, indent, indent)
-
-
-def _field(text: str, label: str, width: int = 78) -> str:
-    """ "   Label:   value", the value wrapped and aligned under itself."""
-    head = f"   {label + ':':<10}"
-    return _fill(text, width, head, " " * len(head))
-
-
-def _local(at: dt.datetime) -> str:
-    return at.strftime("%a %d %b %Y %H:%M %Z")
-
-
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    """The Jinja environment for templates/emails (HTML autoescaped, plain text not)."""
-    env = Environment(
-        loader=FileSystemLoader(resource_dir("templates")),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["indent_wrap"] = _indent
-    env.filters["field"] = _field
-    env.filters["local"] = _local
-    return env
-
-
-@lru_cache(maxsize=1)
-def templates() -> tuple[Template, Template]:
-    """The digest's plain-text and HTML templates, loaded once (a pass renders one per message)."""
-    env = environment()
-    return env.get_template("emails/digest.txt"), env.get_template("emails/digest.html")
-
-
-def render(digest: Digest, message_id: str, headers: tuple[tuple[str, str], ...] = ()) -> Message:
-    """The digest as a Message with a plain-text and an HTML part."""
-    text, html = templates()
+def render(
+    env: Environment, digest: Digest, message_id: str, headers: tuple[tuple[str, str], ...] = ()
+) -> Message:
+    """The digest as a Message with a plain-text and an HTML part, drawn with `env`'s templates."""
+    text = env.get_template("emails/digest.txt")
+    html = env.get_template("emails/digest.html")
     context = {"digest": digest}
     return Message(
         message_id=message_id,

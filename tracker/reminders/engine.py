@@ -11,19 +11,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
-from typing import Any
+from dataclasses import replace
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.channels import Channel, Message, Sender
+from tracker.clock import Clock, running_from
 from tracker.config import Settings
 from tracker.reminders import grouping, runs, store
 from tracker.reminders.marks import HeldMarks
 from tracker.reminders.sending import (
     BATCH,
     GIVE_UP_AFTER,
-    LEASE,
     LazySender,
     MarkSent,
     deliver,
@@ -34,11 +34,13 @@ from tracker.reminders.sending import (
     send_one,
 )
 from tracker.reminders.units import (
+    LEASE,
     RETRIES,
     FailureNote,
+    PassContext,
     PassResult,
     Sessions,
-    elapsed_clock,
+    never,
     transaction,
 )
 
@@ -48,6 +50,7 @@ __all__ = [
     "LEASE",
     "RETRIES",
     "FailureNote",
+    "PassContext",
     "PassResult",
     "Sessions",
     "deliver",
@@ -102,39 +105,22 @@ def group_one(
     return False
 
 
-def _passes(
-    sessions: Sessions,
-    sender: Sender,
-    mark: MarkSent,
-    *,
-    settings: Settings,
-    now: dt.datetime,
-    channel_name: str,
-    clock: Callable[[], dt.datetime],
-    worker: str,
-    lease: dt.timedelta,
-    result: PassResult,
-    stop: Callable[[], bool],
-) -> None:
-    record_due(sessions, settings=settings, now=now, result=result)
-    reviewers = transaction(sessions, lambda s: grouping.reviewers_with_due(s, now), write=False)
+def _passes(ctx: PassContext, sender: Sender, mark: MarkSent) -> None:
+    record_due(ctx.sessions, settings=ctx.settings, now=ctx.now, result=ctx.result)
+    reviewers = ctx.transaction(lambda s: grouping.reviewers_with_due(s, ctx.now), write=False)
     for reviewer_id in reviewers:
-        if stop():
-            result.stopped = True
+        if ctx.stop():
+            ctx.result.stopped = True
             return
-        group_one(sessions, reviewer_id, settings=settings, now=now, channel=channel_name, result=result)
-    send_due(
-        sessions,
-        sender,
-        mark,
-        settings=settings,
-        now=now,
-        clock=clock,
-        worker=worker,
-        lease=lease,
-        result=result,
-        stop=stop,
-    )
+        group_one(
+            ctx.sessions,
+            reviewer_id,
+            settings=ctx.settings,
+            now=ctx.now,
+            channel=ctx.channel,
+            result=ctx.result,
+        )
+    send_due(ctx, sender, mark)
 
 
 class _DrySessions:
@@ -160,7 +146,7 @@ def run_pass(
     channel: Channel,
     worker_id: str,
     dry_run: bool = False,
-    clock: Callable[[], dt.datetime] | None = None,
+    clock: Clock | None = None,
     lease: dt.timedelta = LEASE,
     stop: Callable[[], bool] | None = None,
 ) -> PassResult:
@@ -173,43 +159,40 @@ def run_pass(
     left waits for the next pass. A dry run sends nothing and writes nothing, and returns
     the messages it would have sent.
     """
-    clock = clock or elapsed_clock(now)
-    result = PassResult(dry_run=dry_run)
-    common: dict[str, Any] = {
-        "settings": settings,
-        "now": now,
-        "channel_name": channel.name,
-        "clock": clock,
-        "worker": worker_id,
-        "lease": lease,
-        "result": result,
-        "stop": stop or (lambda: False),
-    }
+    ctx = PassContext(
+        sessions=session_factory,
+        settings=settings,
+        now=now,
+        clock=clock or running_from(now),
+        worker=worker_id,
+        result=PassResult(dry_run=dry_run),
+        lease=lease,
+        stop=stop or never,
+        channel=channel.name,
+    )
+    result, clock = ctx.result, ctx.clock
     if dry_run:
         with engine_of(session_factory).connect() as connection:
             outer = connection.begin()
             try:
                 dry = _DrySessions(session_factory, connection)
-                _passes(dry, _Recorder(result.messages), marks_through(dry), **common)
+                _passes(replace(ctx, sessions=dry), _Recorder(result.messages), marks_through(dry))
             finally:
                 outer.rollback()
         return result
-    run_id = transaction(
-        session_factory, lambda s: runs.start_run(s, runs.REMINDERS_JOB, worker=worker_id, now=now)
-    )
+    run_id = ctx.transaction(lambda s: runs.start_run(s, runs.REMINDERS_JOB, worker=worker_id, now=now))
     try:
         with ExitStack() as stack:
             held = HeldMarks(engine_of(session_factory))
             stack.callback(held.close)
-            _passes(session_factory, LazySender(channel, stack), held, **common)
+            _passes(ctx, LazySender(channel, stack), held)
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"
         # Best effort: the original failure is what must surface.
         with suppress(Exception):
-            transaction(
-                session_factory,
-                lambda s: runs.finish_run(s, run_id, now=clock(), counts=result.counts(), error=error),
+            ctx.transaction(
+                lambda s: runs.finish_run(s, run_id, now=clock(), counts=result.counts(), error=error)
             )
         raise
-    transaction(session_factory, lambda s: runs.finish_run(s, run_id, now=clock(), counts=result.counts()))
+    ctx.transaction(lambda s: runs.finish_run(s, run_id, now=clock(), counts=result.counts()))
     return result

@@ -50,43 +50,6 @@ def claimable(now: Any) -> ColumnElement[bool]:
     )
 
 
-# Built once: a pass runs these for every delivery, and building a statement costs more
-# than running it.
-_CANDIDATE = (
-    select(Delivery.id)
-    .where(claimable(bindparam("now")))
-    .order_by(Delivery.next_attempt_at, Delivery.id)
-    .limit(1)
-    # SKIP LOCKED (PostgreSQL; SQLite has one writer anyway) lets several workers take
-    # different rows instead of queueing behind each other's choice.
-    .with_for_update(skip_locked=True)
-)
-_CLAIM = (
-    update(Delivery)
-    .where(Delivery.id == bindparam("delivery"), claimable(bindparam("now")))
-    .values(
-        status=DeliveryStatus.SENDING.value,
-        lease_owner=bindparam("worker"),
-        lease_until=bindparam("lease"),
-        attempts=Delivery.attempts + 1,
-    )
-)
-
-
-def claim_next(session: Session, *, worker: str, now: dt.datetime, lease_until: dt.datetime) -> int | None:
-    """Claim the next due delivery for `worker` until `lease_until`; its id, or None when none is due."""
-    lock_for_write(session)
-    connection = session.connection()
-    candidate = connection.execute(_CANDIDATE, {"now": now}).scalar()
-    if candidate is None:
-        return None
-    claimed = connection.execute(
-        _CLAIM, {"delivery": candidate, "now": now, "worker": worker, "lease": lease_until}
-    )
-    # The compare-and-set is the guarantee; the lock above only avoids wasted contention.
-    return int(candidate) if rowcount(claimed) == 1 else None
-
-
 def _claim_batch_statement(*, one_report: bool, recheck: bool) -> Any:
     """UPDATE ... RETURNING that claims a batch of due deliveries (only one report's, if told)."""
     due = claimable(bindparam("now"))
@@ -129,28 +92,6 @@ _CLAIM_BATCH = {
 }
 
 
-def claim_batch(
-    session: Session,
-    *,
-    worker: str,
-    now: dt.datetime,
-    lease_until: dt.datetime,
-    limit: int,
-    report_id: int | None = None,
-) -> list[int]:
-    """Claim up to `limit` due deliveries for `worker` until `lease_until`, in one statement; their ids.
-
-    One UPDATE ... RETURNING, whose subquery picks the candidates (skipping rows another
-    worker has locked, on PostgreSQL). It writes first, so on SQLite it takes the write
-    lock at once and needs no lock_for_write. With `report_id`, only that report's emails
-    are claimed (the report job's own drain).
-    """
-    rows = claim_rows(
-        session, worker=worker, now=now, lease_until=lease_until, limit=limit, report_id=report_id
-    )
-    return [delivery_id for delivery_id, _ in rows]
-
-
 def claim_rows(
     session: Session,
     *,
@@ -160,7 +101,13 @@ def claim_rows(
     limit: int,
     report_id: int | None = None,
 ) -> list[tuple[int, int | None]]:
-    """claim_batch, with each delivery's report run (None for a reminder digest), in id order."""
+    """Claim up to `limit` due deliveries for `worker` until `lease_until`: (id, report run), in id order.
+
+    One UPDATE ... RETURNING, whose subquery picks the candidates (skipping rows another
+    worker has locked, on PostgreSQL). It writes first, so on SQLite it takes the write
+    lock at once and needs no lock_for_write. With `report_id`, only that report's emails
+    are claimed (the report job's own drain); the report run is None for a reminder digest.
+    """
     connection = session.connection()
     statement = _CLAIM_BATCH[report_id is not None, connection.dialect.name != "sqlite"]
     params = {"now": now, "limit": limit, "worker": worker, "lease": lease_until, "report": report_id}
@@ -258,16 +205,6 @@ _CONTENT = (
     .where(Reminder.delivery_id.in_(bindparam("deliveries", expanding=True)))
     .order_by(Reminder.id)
 )
-
-
-def load_outgoing(
-    session: Session, delivery_id: int, settings: Settings, now: dt.datetime
-) -> Outgoing | None:
-    """What a delivery carries now, or None when none of its reminders still applies."""
-    found = load_outgoing_many(session, [delivery_id], settings, now)[delivery_id]
-    if isinstance(found, Exception):
-        raise found
-    return found
 
 
 def load_outgoing_many(
@@ -373,11 +310,6 @@ def cancel_empty(session: Session, delivery_id: int | list[int], worker: str) ->
 
 
 _SUBJECT = update(Delivery).where(Delivery.id == bindparam("delivery")).values(subject=bindparam("subject"))
-
-
-def set_subject(session: Session, delivery_id: int, subject: str) -> None:
-    """Keep the listed subject in step with what is being sent."""
-    set_subjects(session, {delivery_id: subject})
 
 
 def set_subjects(session: Session, subjects: dict[int, str]) -> None:

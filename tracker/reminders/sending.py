@@ -19,26 +19,28 @@ from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.channels import Channel, Message, PermanentFailure, Sender, TemporaryFailure
+from tracker.clock import Clock, running_from
 from tracker.config import Settings
 from tracker.models import DeliveryStatus
 from tracker.reminders import marks, outbox, reportmail
 from tracker.reminders.digest import render
 from tracker.reminders.marks import HeldMarks
 from tracker.reminders.units import (
+    LEASE,
     FailureNote,
+    PassContext,
     PassResult,
     Sessions,
-    elapsed_clock,
+    never,
     transaction,
 )
+from tracker.templating import make_environment
 
-LEASE = dt.timedelta(minutes=5)
 # Deliveries claimed and rendered per transaction. Each is still marked sent in a commit of
 # its own (a crash can double one message, not a batch); what a stop leaves is given back.
 BATCH = 20
@@ -89,29 +91,22 @@ class _Claimed:
 
 
 def _claim_batch(
-    session: Session,
-    *,
-    settings: Settings,
-    now: dt.datetime,
-    due_by: dt.datetime,
-    worker: str,
-    lease_until: dt.datetime,
-    limit: int,
-    report_id: int | None = None,
+    session: Session, ctx: PassContext, *, due_by: dt.datetime, lease_until: dt.datetime, limit: int
 ) -> tuple[list[_Claimed], bool]:
-    """Claim up to `limit` due deliveries and render them; those to send, and whether any was claimed."""
+    """Claim up to `limit` deliveries due by `due_by` and render them; those to send, and whether any was claimed."""
     rows = outbox.claim_rows(
-        session, worker=worker, now=due_by, lease_until=lease_until, limit=limit, report_id=report_id
+        session, worker=ctx.worker, now=due_by, lease_until=lease_until, limit=limit, report_id=ctx.report_id
     )
     ids = [d for d, _ in rows]
     # Report emails carry the digest their report stored; the rest are reminder digests.
     reports = reportmail.load_report_mail(session, [d for d, report in rows if report is not None])
-    found = outbox.load_outgoing_many(session, [d for d in ids if d not in reports], settings, now)
+    found = outbox.load_outgoing_many(session, [d for d in ids if d not in reports], ctx.settings, ctx.now)
     empty = [d for d, outgoing in found.items() if outgoing is None]
     if empty:
-        outbox.cancel_empty(session, empty, worker)
+        outbox.cancel_empty(session, empty, ctx.worker)
     claimed: list[_Claimed] = []
     subjects: dict[int, str] = {}
+    templates = make_environment(ctx.settings)
     for d in ids:
         if d in reports:
             handle, mail = reports[d]
@@ -127,7 +122,9 @@ def _claim_batch(
             if isinstance(outgoing, Exception):
                 raise outgoing
             reminders = ",".join(str(i) for i in outgoing.reminder_ids)
-            message = render(outgoing.digest, outgoing.message_id, (("X-Tracker-Reminders", reminders),))
+            message = render(
+                templates, outgoing.digest, outgoing.message_id, (("X-Tracker-Reminders", reminders),)
+            )
         except Exception as exc:
             # One message that cannot be built (a template error, bad data) must not block the rest.
             error = f"cannot build the message: {type(exc).__name__}: {exc}"
@@ -141,54 +138,37 @@ def _claim_batch(
 
 
 def _mark_failed(
-    sessions: Sessions,
-    claimed: _Claimed,
-    error: str,
-    *,
-    permanent: bool,
-    retry_after: float | None,
-    settings: Settings,
-    worker: str,
-    clock: Callable[[], dt.datetime],
-    result: PassResult,
+    ctx: PassContext, claimed: _Claimed, error: str, *, permanent: bool, retry_after: float | None = None
 ) -> None:
-    status = transaction(
-        sessions,
+    status = ctx.transaction(
         lambda s: outbox.mark_failed(
             s,
             claimed.delivery_id,
-            worker=worker,
-            at=clock(),
+            worker=ctx.worker,
+            at=ctx.clock(),
             error=error,
             permanent=permanent,
-            settings=settings,
+            settings=ctx.settings,
             retry_after=retry_after,
-        ),
+        )
     )
     if status is None:  # another worker took it over meanwhile: its outcome counts
         return
-    result.failures.append(FailureNote(claimed.delivery_id, claimed.reviewer, status, error))
+    ctx.result.failures.append(FailureNote(claimed.delivery_id, claimed.reviewer, status, error))
     if status == DeliveryStatus.FAILED:
-        result.failed += 1
+        ctx.result.failed += 1
     else:
-        result.retried += 1
+        ctx.result.retried += 1
 
 
-def _renew(
-    sessions: Sessions,
-    claimed: _Claimed,
-    queue: deque[_Claimed],
-    *,
-    worker: str,
-    clock: Callable[[], dt.datetime],
-    lease: dt.timedelta,
-) -> _Claimed | None:
+def _renew(ctx: PassContext, claimed: _Claimed, queue: deque[_Claimed]) -> _Claimed | None:
     """Extend the leases of `claimed` and the rest of its batch; `claimed` renewed, or None if lost."""
     held = [claimed, *queue]
-    until = clock() + lease
-    kept = transaction(
-        sessions,
-        lambda s: outbox.extend_leases(s, [c.delivery_id for c in held], worker=worker, lease_until=until),
+    until = ctx.clock() + ctx.lease
+    kept = ctx.transaction(
+        lambda s: outbox.extend_leases(
+            s, [c.delivery_id for c in held], worker=ctx.worker, lease_until=until
+        ),
         write=False,
     )
     queue.clear()
@@ -196,120 +176,78 @@ def _renew(
     return replace(claimed, lease_until=until) if claimed.delivery_id in kept else None
 
 
-def release(sessions: Sessions, queue: deque[_Claimed], worker: str) -> None:
+def release(ctx: PassContext, queue: deque[_Claimed]) -> None:
     """Give back what this worker claimed and will not send (a stop, or a channel that is down)."""
     if queue:
         ids = [c.delivery_id for c in queue]
         queue.clear()
-        transaction(sessions, lambda s: outbox.release(s, ids, worker=worker), write=False)
+        ctx.transaction(lambda s: outbox.release(s, ids, worker=ctx.worker), write=False)
 
 
 def send_one(
-    sessions: Sessions,
+    ctx: PassContext,
     sender: Sender,
     *,
     mark: MarkSent | None = None,
-    settings: Settings,
-    now: dt.datetime,
-    clock: Callable[[], dt.datetime],
-    worker: str,
-    lease: dt.timedelta,
-    result: PassResult,
     queue: deque[_Claimed] | None = None,
     batch: int = 1,
-    report_id: int | None = None,
 ) -> bool:
     """Send and mark the next due delivery, claiming `batch` more into `queue` when it is empty.
 
     Claiming and rendering a batch takes one transaction; each message is still marked
-    sent in its own commit (through `mark`, by default a unit of work of `sessions`), so a
-    crash can double at most the one message in flight. With `report_id`, only that
-    report's emails are claimed. Returns False when nothing is due.
+    sent in its own commit (through `mark`, by default a unit of work of the context's
+    sessions), so a crash can double at most the one message in flight. With the
+    context's `report_id`, only that report's emails are claimed. Returns False when
+    nothing is due.
     """
     queue = deque() if queue is None else queue
     while not queue:
         # Due by the running clock, not the pass's `now`: a digest another process made (or a
         # lease that ran out) after this pass began is this pass's to send too.
-        at = max(now, clock())
-        claim = partial(
-            _claim_batch,
-            settings=settings,
-            now=now,
-            due_by=at,
-            worker=worker,
-            lease_until=at + lease,
-            limit=batch,
-            report_id=report_id,
-        )
+        at = max(ctx.now, ctx.clock())
+        claim = partial(_claim_batch, ctx=ctx, due_by=at, lease_until=at + ctx.lease, limit=batch)
         # It writes first, so SQLite takes the write lock at once without lock_for_write.
-        claimed_now, any_claimed = transaction(sessions, claim, write=False)
+        claimed_now, any_claimed = ctx.transaction(claim, write=False)
         if not any_claimed:
             return False
         queue.extend(claimed_now)
     claimed: _Claimed | None = queue.popleft()
     assert claimed is not None
-    if clock() > claimed.lease_until - lease / 2:
+    if ctx.clock() > claimed.lease_until - ctx.lease / 2:
         # Never start a send on a lease that could run out before it ends.
-        claimed = _renew(sessions, claimed, queue, worker=worker, clock=clock, lease=lease)
+        claimed = _renew(ctx, claimed, queue)
         if claimed is None:  # another worker took it over: its to send
             return True
-    failing: dict[str, Any] = {"settings": settings, "worker": worker, "clock": clock, "result": result}
     if claimed.error is not None or claimed.message is None:
-        error = claimed.error or "nothing to send"
-        _mark_failed(sessions, claimed, error, permanent=True, retry_after=None, **failing)
+        _mark_failed(ctx, claimed, claimed.error or "nothing to send", permanent=True)
         return True
     try:
         sender.send(claimed.message)
     except (TemporaryFailure, PermanentFailure) as exc:
         retry_after = exc.retry_after if isinstance(exc, TemporaryFailure) else None
-        permanent = isinstance(exc, PermanentFailure)
-        _mark_failed(sessions, claimed, str(exc), permanent=permanent, retry_after=retry_after, **failing)
+        _mark_failed(
+            ctx, claimed, str(exc), permanent=isinstance(exc, PermanentFailure), retry_after=retry_after
+        )
         return True
     except Exception as exc:
         # An unexpected exception is a bug in a channel, not a verdict on the message: retry it.
-        error = f"{type(exc).__name__}: {exc}"
-        _mark_failed(sessions, claimed, error, permanent=False, retry_after=None, **failing)
+        _mark_failed(ctx, claimed, f"{type(exc).__name__}: {exc}", permanent=False)
         return True
     # Committed before the next message goes out: the crash window stays one message wide.
-    (mark or marks_through(sessions))(claimed.delivery_id, clock())
-    result.sent += 1
+    (mark or marks_through(ctx.sessions))(claimed.delivery_id, ctx.clock())
+    ctx.result.sent += 1
     return True
 
 
-def send_due(
-    sessions: Sessions,
-    sender: Sender,
-    mark: MarkSent,
-    *,
-    settings: Settings,
-    now: dt.datetime,
-    clock: Callable[[], dt.datetime],
-    worker: str,
-    lease: dt.timedelta,
-    result: PassResult,
-    stop: Callable[[], bool],
-    report_id: int | None = None,
-) -> None:
-    """Send what is due until nothing is, `stop` says so, or the channel looks down."""
+def send_due(ctx: PassContext, sender: Sender, mark: MarkSent) -> None:
+    """Send what is due until nothing is, the context's `stop` says so, or the channel looks down."""
+    result = ctx.result
     in_a_row = 0
     queue: deque[_Claimed] = deque()
     try:
-        while not (stopped := stop()):
+        while not (stopped := ctx.stop()):
             retried = result.retried
-            if not send_one(
-                sessions,
-                sender,
-                mark=mark,
-                settings=settings,
-                now=now,
-                clock=clock,
-                worker=worker,
-                lease=lease,
-                result=result,
-                queue=queue,
-                batch=BATCH,
-                report_id=report_id,
-            ):
+            if not send_one(ctx, sender, mark=mark, queue=queue, batch=BATCH):
                 break
             in_a_row = in_a_row + 1 if result.retried > retried else 0
             if in_a_row >= GIVE_UP_AFTER:
@@ -317,9 +255,9 @@ def send_due(
                 break
     except BaseException:
         with suppress(Exception):  # best effort: their leases run out anyway
-            release(sessions, queue, worker)
+            release(ctx, queue)
         raise
-    release(sessions, queue, worker)
+    release(ctx, queue)
     result.stopped = stopped
 
 
@@ -330,7 +268,7 @@ def deliver(
     now: dt.datetime,
     channel: Channel,
     worker_id: str,
-    clock: Callable[[], dt.datetime] | None = None,
+    clock: Clock | None = None,
     lease: dt.timedelta = LEASE,
     stop: Callable[[], bool] | None = None,
     report_id: int | None = None,
@@ -342,21 +280,20 @@ def deliver(
     calls it right after queueing a report's emails, inside its own job run. What it
     leaves (a stop, a channel that is down) waits for the next pass.
     """
-    result = PassResult()
+    ctx = PassContext(
+        sessions=session_factory,
+        settings=settings,
+        now=now,
+        clock=clock or running_from(now),
+        worker=worker_id,
+        result=PassResult(),
+        lease=lease,
+        stop=stop or never,
+        report_id=report_id,
+        channel=channel.name,
+    )
     with ExitStack() as stack:
         held = HeldMarks(engine_of(session_factory))
         stack.callback(held.close)
-        send_due(
-            session_factory,
-            LazySender(channel, stack),
-            held,
-            settings=settings,
-            now=now,
-            clock=clock or elapsed_clock(now),
-            worker=worker_id,
-            lease=lease,
-            result=result,
-            stop=stop or (lambda: False),
-            report_id=report_id,
-        )
-    return result
+        send_due(ctx, LazySender(channel, stack), held)
+    return ctx.result

@@ -7,7 +7,6 @@ loses at most the step it interrupted and other processes can work beside it.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
@@ -17,9 +16,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from tracker.channels import Message
+from tracker.clock import Clock
+from tracker.config import Settings
 from tracker.reminders import store
 
 RETRIES = 3
+# How long a claimed delivery is this worker's: a sender that dies leaves it to others after this.
+LEASE = dt.timedelta(minutes=5)
 T = TypeVar("T")
 
 
@@ -49,12 +52,6 @@ def transaction(sessions: Sessions, work: Callable[[Session], T], *, write: bool
             if attempt == RETRIES - 1 or not retryable(exc):
                 raise
     raise AssertionError("unreachable")
-
-
-def elapsed_clock(now: dt.datetime) -> Callable[[], dt.datetime]:
-    """`now`, advancing in real time: leases and timestamps must move during a long pass."""
-    start = time.monotonic()
-    return lambda: now + dt.timedelta(seconds=time.monotonic() - start)
 
 
 @dataclass(frozen=True)
@@ -88,3 +85,31 @@ class PassResult:
     def counts(self) -> dict[str, int]:
         """The counters alone, as the heartbeat records them."""
         return {k: v for k, v in asdict(self).items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def never() -> bool:
+    """A stop flag that is never raised."""
+    return False
+
+
+@dataclass(frozen=True)
+class PassContext:
+    """What every step of a pass, and of the send loop above all, shares.
+
+    Built once per pass (or per drain of the report job) by `run_pass` or `deliver`.
+    """
+
+    sessions: Sessions
+    settings: Settings
+    now: dt.datetime  # the pass's time: what is due is decided at it
+    clock: Clock  # leases and sent times follow it (`now`, then running in real time)
+    worker: str  # the lease owner this process writes
+    result: PassResult  # counted into as the pass goes
+    lease: dt.timedelta = LEASE
+    stop: Callable[[], bool] = never  # asked between reviewers and between deliveries (SIGTERM)
+    report_id: int | None = None  # send only this report run's emails (the report job's drain)
+    channel: str = ""  # the channel's name, recorded on the digests it groups
+
+    def transaction(self, work: Callable[[Session], T], *, write: bool = True) -> T:
+        """`work` in a unit of work of its own, retried when the database asks."""
+        return transaction(self.sessions, work, write=write)

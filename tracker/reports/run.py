@@ -35,6 +35,7 @@ from tracker.reports.render import RenderedDigest, render_digest
 from tracker.reports.snapshot import score_changes, take_snapshot
 from tracker.scorecards.summary import iter_summaries
 from tracker.services.deadlines import local_today
+from tracker.templating import make_environment
 
 BEGINNING = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 """What ReportRun.since records for a report that covered everything (the column is not null)."""
@@ -235,7 +236,9 @@ def make_report(
         if exc.errno is None:  # not the file system (Jinja's TemplateNotFound is an OSError too)
             raise
         raise TrackerError(f"cannot build the site in {out_dir}: {exc.strerror or exc}") from exc
-    rendered = render_digest(digest)
+    # Links to the site: absolute under site_url, so that they work in the mailed copy too;
+    # else relative to the copy written under the site's reports/ folder.
+    rendered = render_digest(make_environment(settings), digest, root=settings.site_url or "../")
     files = write_digest(rendered, out_dir, now)
 
     # Two reports running at once would both claim the same period; the later one gives way.

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.channels import Channel
+from tracker.clock import Clock
 from tracker.config import Settings
 from tracker.reminders import LEASE, PassResult, run_pass
 from tracker.reminders import runs as job_runs
@@ -30,8 +31,6 @@ from tracker.scheduler.due import report_overdue
 REPORT_JOB = "report"
 # Any fixed number: the advisory lock that makes concurrent schedulers make one report per slot.
 _REPORT_LOCK = 0x7472_6B72  # "trkr"
-
-Clock = Callable[[], dt.datetime]
 
 
 @dataclass

@@ -25,6 +25,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from tracker.clock import utcnow
 from tracker.reminders import REMINDERS_JOB, PassResult
 from tracker.scheduler.cron import report_trigger
 from tracker.scheduler.jobs import REPORT_JOB, Jobs, ReportOutcome
@@ -121,7 +122,7 @@ class Runner:
             try:
                 # Decided before the first pass, which would otherwise count as the reference.
                 catch_up = self.jobs.report_overdue()
-                scheduler = self.build(dt.datetime.now(dt.UTC), catch_up)
+                scheduler = self.build(utcnow(), catch_up)
                 self.listener.started(False, catch_up)
                 scheduler.start()
             except _Stop:

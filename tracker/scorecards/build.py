@@ -33,10 +33,11 @@ from tracker.scorecards.lookups import (
 )
 from tracker.scorecards.manifest import Manifest, PageEntry, digest
 from tracker.scorecards.page import Summary
-from tracker.scorecards.render import STYLESHEET, build_signature, templates_dir
+from tracker.scorecards.render import STYLESHEET, build_signature
 from tracker.scorecards.units import UNIT_SOURCES, Output, Plan, page_path, render_unit, site_text
 from tracker.scoring import MIN_SAMPLE
 from tracker.services.lookup import did_you_mean
+from tracker.textrules import printable
 
 __all__ = ["BuildResult", "build_site", "page_path"]
 
@@ -136,7 +137,11 @@ def _build(
             raise NotFound(f"no source {source!r}{did_you_mean(source, [s.slug for s in sources])}")
 
     signature = build_signature(
-        reviewers_digest(session), str(MIN_SAMPLE), settings.timezone, settings.site_url or ""
+        settings.templates_dir,
+        reviewers_digest(session),
+        str(MIN_SAMPLE),
+        settings.timezone,
+        settings.site_url or "",
     )
     old = Manifest.load(out_dir)
     trusted = not full and old.signature == signature
@@ -256,12 +261,16 @@ def _write_feed(out: Output, session: Session) -> None:
         entries=entries,
         updated=updated,
     )
-    out.write(FEED_FILE, page)
+    # printable(): text stored before input was checked may hold characters XML forbids.
+    out.write(FEED_FILE, printable(page))
 
 
 def _write_static(out: Output, previous: dict[str, str]) -> dict[str, str]:
     """Copy the stylesheet when it changed or is missing; the manifest keeps its hash."""
-    css = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
+    # Through the loader, so that a stylesheet in templates_dir replaces the packaged one.
+    loader = out.env.loader
+    assert loader is not None
+    css, _, _ = loader.get_source(out.env, STYLESHEET)
     key = digest(css)
     if previous.get("style.css") != key or not (out.out_dir / "style.css").is_file():
         out.write("style.css", css)

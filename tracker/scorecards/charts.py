@@ -11,12 +11,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
-
-from tracker.scorecards.figures import DASH, pct
+from tracker.formatting import DASH, month, plural
+from tracker.scorecards.figures import pct
 from tracker.scoring import BRIER_CHANCE, BrierPoint, CalibrationBin
-
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # The plotting area inside each chart's viewBox.
 WIDTH, HEIGHT = 460, 380
@@ -28,9 +25,9 @@ def _f(x: float) -> str:
     return f"{x:.1f}"
 
 
-def month_label(month: dt.date) -> str:
-    """ "Nov 2017"."""
-    return f"{MONTHS[month.month - 1]} {month.year}"
+def month_label(d: dt.date) -> str:
+    """ "Nov 2017" (`tracker.formatting.month`)."""
+    return month(d)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +123,7 @@ def calibration_chart(bins: Sequence[CalibrationBin]) -> CalibrationChart | None
     ticks = (0.0, 0.25, 0.5, 0.75, 1.0)
     n = sum(b.n for b in bins)
     description = (
-        f"{len(bins)} group{'s' if len(bins) != 1 else ''} of predictions, {n} in all. "
+        f"{plural(len(bins), 'group')} of predictions, {n:,} in all. "
         + " ".join(m.title + "." for m in marks)
         + " A well-calibrated source's dots sit on the diagonal."
     )
@@ -158,7 +155,6 @@ class TimelineChart:
     chance_y: str
     path: str
     points: tuple[TimelinePoint, ...]
-    points_svg: Markup  # the points' circles, drawn here: a chart can have hundreds of months
     description: str
 
 
@@ -183,7 +179,7 @@ def timeline_chart(points: Sequence[BrierPoint]) -> TimelineChart | None:
         TimelinePoint(
             cx=_f(x_of(p.month)),
             cy=_f(_y(p.brier, top)),
-            title=f"{month_label(p.month)}: {p.brier:.3f} over {p.n} prediction{'s' if p.n != 1 else ''}",
+            title=f"{month_label(p.month)}: {p.brier:.3f} over {plural(p.n, 'prediction')}",
         )
         for p in points
     )
@@ -199,12 +195,6 @@ def timeline_chart(points: Sequence[BrierPoint]) -> TimelineChart | None:
         chance_y=_f(_y(BRIER_CHANCE, top)),
         path=path,
         points=marks,
-        points_svg=Markup(
-            "".join(
-                f'  <circle class="point" cx="{m.cx}" cy="{m.cy}" r="4"><title>{escape(m.title)}</title></circle>\n'
-                for m in marks
-            )
-        ),
         description=(
             f"Cumulative Brier score by month of resolution, {len(points)} month"
             f"{'s' if len(points) != 1 else ''} from {month_label(points[0].month)} to "

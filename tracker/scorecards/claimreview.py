@@ -84,44 +84,6 @@ def claim_review_head(source: SourceRecord) -> dict[str, Any]:
     return author
 
 
-def creative_work(claim: ClaimRecord) -> dict[str, Any]:
-    """The CreativeWork (article) a claim appeared in; {} when none is recorded."""
-    if claim.article is None:
-        return {}
-    work: dict[str, Any] = {"@type": "CreativeWork", "url": claim.article.url}
-    if claim.article.title:
-        work["headline"] = claim.article.title
-    if claim.article.published:
-        work["datePublished"] = claim.article.published.isoformat()
-    return work
-
-
-def claim_review(claim: ClaimRecord, source: SourceRecord, url: str) -> dict[str, Any] | None:
-    """The ClaimReview of a resolved claim; None while it is open."""
-    latest = claim.latest
-    if claim.verdict is None or latest is None:
-        return None
-    item: dict[str, Any] = {
-        "@type": "Claim",
-        "author": claim_review_head(source),
-        "datePublished": claim.made_on.isoformat(),
-    }
-    if claim.article is not None:
-        work = creative_work(claim)
-        item["appearance"] = work
-        item["firstAppearance"] = work
-    return {
-        "@context": "https://schema.org",
-        "@type": "ClaimReview",
-        "url": url,
-        "claimReviewed": claim.statement,
-        "datePublished": latest.resolved_on.isoformat(),
-        "author": {"@type": "Organization", "name": REVIEWING_ORGANISATION},
-        "itemReviewed": item,
-        "reviewRating": review_rating(claim.kind, claim.verdict),
-    }
-
-
 def _script_safe(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
@@ -138,8 +100,9 @@ def _dumps(data: Any) -> str:
 class ReviewWriter:
     """Writes the ClaimReview JSON of one source's claims, serialising what they share only once.
 
-    The output is `script_json(claim_review(...))`, byte for byte (a test holds them
-    together); it exists because a site of a million claims writes one per resolved claim.
+    The output is `script_json` of the ClaimReview a resolved claim has, byte for byte (the
+    tests hold it to a plain-dict reference, tests/support/claimreview.py); it is written out
+    piece by piece because a site of a million claims writes one per resolved claim.
     """
 
     def __init__(self, source: SourceRecord, site_url: str | None = None) -> None:
@@ -160,7 +123,7 @@ class ReviewWriter:
         key = (article.url, article.title, article.published)
         found = self.works.get(key)
         if found is None:
-            # `_dumps(creative_work(claim))`, written out (a test holds them together).
+            # The CreativeWork (article) the claim appeared in, written out.
             work = f'{{"@type":"CreativeWork","url":{encode_basestring(article.url)}'
             if article.title:
                 work += f',"headline":{encode_basestring(article.title)}'

@@ -11,13 +11,12 @@ a chunk of sources at a time, so a build's memory does not grow with the databas
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, Select, bindparam, select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 
 from tracker.models import (
@@ -31,7 +30,6 @@ from tracker.models import (
     Source,
     claim_reviewers,
 )
-from tracker.scorecards.memo import Memo
 from tracker.scoring import ScoredFact, ScoredPrediction
 
 SOURCES_PER_CHUNK = 200
@@ -182,92 +180,7 @@ def iter_claims_by_source(
 
 
 _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
-"""The one parameter of the loader's queries: a list of ids."""
-_IDS_MARKER = "(__[POSTCOMPILE_ids])"  # where SQLAlchemy leaves an expanding parameter's list
-
-
-class _Compiled:
-    """The loader's SQL for each statement and dialect, compiled once with the id list left open."""
-
-    def __init__(self) -> None:
-        self._sql: dict[tuple[str, int], str] = {}
-
-    def __call__(self, statement: Select[Any], dialect: Any, count: int) -> str:
-        key = (dialect.name, id(statement))
-        sql = self._sql.get(key)
-        if sql is None:
-            sql = str(statement.compile(dialect=dialect))
-            assert _IDS_MARKER in sql, sql
-            self._sql[key] = sql
-        placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
-        return sql.replace(_IDS_MARKER, f"({', '.join([placeholder] * count)})")
-
-
-_compiled = _Compiled()
-
-
-def _rows(session: Session, statement: Select[Any], ids: Sequence[int]) -> list[Any]:
-    """The rows of one of the loader's statements for `ids`, as the driver returns them.
-
-    A build reads every claim, and SQLAlchemy's result rows and per-value processors cost
-    more than the queries; the few conversions needed are done by `_day`, `_moment` and
-    `_evidence` instead. The statements are module constants, compiled once per dialect;
-    the ids go to the driver as parameters.
-    """
-    if not ids:
-        return []
-    connection = session.connection()
-    sql = _compiled(statement, connection.dialect, len(ids))
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, tuple(ids))
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-def _day(value: Any) -> Any:
-    # SQLite hands back ISO text, PostgreSQL a date.
-    if value is None:
-        return None
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _moment(value: Any) -> Any:
-    """A UTC timestamp as `tracker.db.UTCDateTime` returns it: timezone-aware UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def _evidence(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):  # SQLite's JSON is text; psycopg parses it already
-        value = json.loads(value)
-    return tuple(value or ())
-
-
-_CLAIM_COLUMNS = (
-    "id",
-    "key",
-    "source_id",
-    "kind",
-    "statement",
-    "quote",
-    "made_on",
-    "probability",
-    "confidence",
-    "criteria",
-    "deadline",
-    "window_start",
-    "timezone",
-    "as_of",
-    "status",
-    "verdict",
-    "appearance_id",
-)
-
+"""The one parameter of the loader's queries: the chunk's source ids."""
 
 _claims = Claim.__table__.c
 _tags = ClaimTag.__table__.c
@@ -279,18 +192,40 @@ _app = Appearance.__table__.c
 # one chunk is a handful of queries whatever its size.
 _OF_SOURCES = _claims.source_id.in_(_IDS)
 
-_CLAIMS_OF_SOURCES = (
-    select(*(_claims[name] for name in _CLAIM_COLUMNS))
+CLAIMS_OF_SOURCES = (
+    select(
+        _claims.id,
+        _claims.key,
+        _claims.source_id,
+        _claims.kind,
+        _claims.statement,
+        _claims.quote,
+        _claims.made_on,
+        _claims.probability,
+        _claims.confidence,
+        _claims.criteria,
+        _claims.deadline,
+        _claims.window_start,
+        _claims.timezone,
+        _claims.as_of,
+        _claims.status,
+        _claims.verdict,
+        _app.url,  # NULL: no appearance (url is NOT NULL in appearances)
+        _app.title,
+        _app.author,
+        _app.published,
+    )
+    .outerjoin(Appearance.__table__, _app.id == _claims.appearance_id)
     .where(_OF_SOURCES)
     .order_by(_claims.made_on, _claims.key)
 )
-_TAGS_OF_SOURCES = (
+TAGS_OF_SOURCES = (
     select(_tags.claim_id, _tags.tag)
     .join(Claim.__table__, _claims.id == _tags.claim_id)
     .where(_OF_SOURCES)
     .order_by(_tags.claim_id, _tags.tag)
 )
-_REVIEWERS_OF_SOURCES = (
+REVIEWERS_OF_SOURCES = (
     select(claim_reviewers.c.claim_id, _people.handle)
     .join(Reviewer.__table__, _people.id == claim_reviewers.c.reviewer_id)
     .join(Claim.__table__, _claims.id == claim_reviewers.c.claim_id)
@@ -299,7 +234,7 @@ _REVIEWERS_OF_SOURCES = (
     # walks the whole claim_reviewers table for every chunk instead of the chunk's claims.
     .order_by(_claims.id, _people.handle)
 )
-_HISTORY_OF_SOURCES = (
+HISTORY_OF_SOURCES = (
     select(
         _res.claim_id,
         _res.verdict,
@@ -314,7 +249,7 @@ _HISTORY_OF_SOURCES = (
     .where(_OF_SOURCES)
     .order_by(_res.id)
 )
-_CRITERIA_OF_SOURCES = (
+CRITERIA_OF_SOURCES = (
     select(
         _cv.claim_id, _cv.version, _cv.criteria, _cv.deadline, _cv.window_start, _cv.timezone, _cv.recorded_at
     )
@@ -322,111 +257,65 @@ _CRITERIA_OF_SOURCES = (
     .where(_OF_SOURCES)
     .order_by(_cv.version)
 )
-_ARTICLES = select(_app.id, _app.url, _app.title, _app.author, _app.published).where(_app.id.in_(_IDS))
+LOADER_STATEMENTS = (
+    CLAIMS_OF_SOURCES,
+    TAGS_OF_SOURCES,
+    REVIEWERS_OF_SOURCES,
+    HISTORY_OF_SOURCES,
+    CRITERIA_OF_SOURCES,
+)
+"""Every query the loader runs for a chunk of sources, each with the one parameter `ids`."""
 
 
 def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecord]:
-    claim_rows = _rows(session, _CLAIMS_OF_SOURCES, source_ids)
+    ids = {"ids": list(source_ids)}
+    claim_rows = session.execute(CLAIMS_OF_SOURCES, ids).all()
     if not claim_rows:
         return []
-    # Conversions memoised for this chunk: many values repeat (dates above all), and a
-    # lookup is cheaper than a call. Each is `_day`, `_moment` or `_evidence` of its key.
-    days: Memo[Any, Any] = Memo(_day)
-    moments: Memo[Any, Any] = Memo(_moment)
-    evidences: Memo[Any, tuple[str, ...]] = Memo(_evidence)
-    new = tuple.__new__
 
     tags: dict[int, list[str]] = defaultdict(list)
-    for claim_id, tag in _rows(session, _TAGS_OF_SOURCES, source_ids):
+    for claim_id, tag in session.execute(TAGS_OF_SOURCES, ids):
         tags[claim_id].append(tag)
 
     reviewers: dict[int, list[str]] = defaultdict(list)
-    for claim_id, handle in _rows(session, _REVIEWERS_OF_SOURCES, source_ids):
+    for claim_id, handle in session.execute(REVIEWERS_OF_SOURCES, ids):
         reviewers[claim_id].append(handle)
 
     history: dict[int, list[HistoryEntry]] = defaultdict(list)
-    for claim_id, verdict, evidence, note, handle, name, resolved_on in _rows(
-        session, _HISTORY_OF_SOURCES, source_ids
+    for claim_id, verdict, evidence, note, handle, name, resolved_on in session.execute(
+        HISTORY_OF_SOURCES, ids
     ):
         history[claim_id].append(
-            new(
-                HistoryEntry,
-                (
-                    verdict,
-                    evidences[evidence] if type(evidence) is str else _evidence(evidence),
-                    note,
-                    handle,
-                    name,
-                    days[resolved_on],
-                ),
-            )
+            HistoryEntry(verdict, tuple(evidence or ()), note, handle, name, resolved_on)
         )
 
     criteria: dict[int, list[CriteriaEntry]] = defaultdict(list)
-    for claim_id, version, text, deadline, window_start, timezone, recorded_at in _rows(
-        session, _CRITERIA_OF_SOURCES, source_ids
-    ):
-        criteria[claim_id].append(
-            new(
-                CriteriaEntry,
-                (version, text, days[deadline], days[window_start], timezone, moments[recorded_at]),
+    for claim_id, *entry in session.execute(CRITERIA_OF_SOURCES, ids):
+        criteria[claim_id].append(CriteriaEntry._make(entry))
+
+    # Claims share articles (several claims from one piece): one record each, per chunk.
+    articles: dict[tuple[Any, ...], Article] = {}
+    none: tuple[Any, ...] = ()
+    records = []
+    for row in claim_rows:
+        claim_id = row[0]
+        url = row[16]
+        article = None
+        if url is not None:
+            key = tuple(row[16:])
+            article = articles.get(key)
+            if article is None:
+                article = articles[key] = Article._make(key)
+        records.append(
+            ClaimRecord._make(
+                (
+                    *row[:16],
+                    article,
+                    tuple(tags[claim_id]) if claim_id in tags else none,
+                    tuple(reviewers[claim_id]) if claim_id in reviewers else none,
+                    tuple(history[claim_id]) if claim_id in history else none,
+                    tuple(criteria[claim_id]) if claim_id in criteria else none,
+                )
             )
         )
-
-    appearance_ids = sorted({row[-1] for row in claim_rows if row[-1] is not None})
-    articles: dict[int, Article] = {}
-    # A thousand ids a query: well under any driver's limit on parameters.
-    for start in range(0, len(appearance_ids), 1000):
-        wanted = appearance_ids[start : start + 1000]
-        for a_id, url, title, author, published in _rows(session, _ARTICLES, wanted):
-            articles[a_id] = new(Article, (url, title, author, days[published]))
-
-    none: tuple[Any, ...] = ()
-    new = tuple.__new__
-    return [
-        new(
-            ClaimRecord,
-            (
-                claim_id,
-                key,
-                source_id,
-                kind,
-                statement,
-                quote,
-                days[made_on],
-                probability,
-                confidence,
-                criteria_text,
-                days[deadline],
-                days[window_start],
-                timezone,
-                days[as_of],
-                status,
-                verdict,
-                articles.get(appearance_id) if appearance_id is not None else None,
-                tuple(tags[claim_id]) if claim_id in tags else none,
-                tuple(reviewers[claim_id]) if claim_id in reviewers else none,
-                tuple(history[claim_id]) if claim_id in history else none,
-                tuple(criteria[claim_id]) if claim_id in criteria else none,
-            ),
-        )
-        for (
-            claim_id,
-            key,
-            source_id,
-            kind,
-            statement,
-            quote,
-            made_on,
-            probability,
-            confidence,
-            criteria_text,
-            deadline,
-            window_start,
-            timezone,
-            as_of,
-            status,
-            verdict,
-            appearance_id,
-        ) in claim_rows
-    ]
+    return records

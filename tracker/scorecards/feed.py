@@ -15,8 +15,8 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+from tracker.formatting import date as day
 from tracker.scorecards.claimreview import verdict_label
-from tracker.scorecards.claims import day
 from tracker.scorecards.lookups import ResolutionEvent
 
 FEED_SIZE = 50

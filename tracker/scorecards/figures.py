@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tracker.formatting import NONE, interval, number, percent, plural
 from tracker.scoring import (
     FACT_ACCURACY,
     LOG_EPS,
@@ -23,8 +24,10 @@ from tracker.scoring import (
     wilson_interval,
 )
 
-MINUS = "\u2212"  # a true minus sign: a hyphen looks wrong next to digits
-DASH = "\u2013"
+num = number
+"""`tracker.formatting.number`: a plain decimal, or an em dash for none."""
+pct = percent
+"""`tracker.formatting.percent`: a whole percentage, or an em dash for none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,31 +57,14 @@ def mean_interval(values: Sequence[float], low: float = 0.0, high: float = 1.0) 
 
 def signed(x: float, digits: int = 2) -> str:
     """+0.12 or -0.12, written with a real minus sign (U+2212)."""
-    text = f"{x:+.{digits}f}"
-    return text.replace("-", MINUS)
+    return number(x, digits, signed=True)
 
 
-def pct(x: float | None) -> str:
-    """A share as a whole percentage ("68%"), or an em dash for none."""
-    if x is None:
-        return "\u2014"
-    return f"{x * 100:.0f}%"
-
-
-def num(x: float | None, digits: int = 3) -> str:
-    """A plain decimal, or an em dash for none."""
-    if x is None:
-        return "\u2014"
-    return f"{x:.{digits}f}".replace("-", MINUS)
-
-
-def span(interval: tuple[float, float] | None, fmt: str = "num") -> str:
+def span(bounds: tuple[float, float] | None, fmt: str = "num") -> str:
     """The interval as "95% interval 0.12 to 0.25" (with an en dash), "" for none."""
-    if interval is None:
+    if bounds is None:
         return ""
-    lo, hi = interval
-    text = f"{pct(lo)}{DASH}{pct(hi)}" if fmt == "pct" else f"{num(lo)}{DASH}{num(hi)}"
-    return f"95% interval {text}"
+    return f"95% interval {interval(*bounds, fmt)}"
 
 
 def brier_terms(pairs: Sequence[Pair]) -> list[float]:
@@ -107,7 +93,7 @@ def prediction_figures(scores: PredictionScores, pairs: Sequence[Pair]) -> list[
     """The headline prediction figures, each with its plain-language meaning."""
     brier_ci = mean_interval(brier_terms(pairs))
     n = scores.n_scored
-    rest = f"over {n} scored prediction{'s' if n != 1 else ''}"
+    rest = f"over {plural(n, 'scored prediction')}"
     base = scores.base_rate
     over = scores.overconfidence
     clip_lo, clip_hi = pct(LOG_EPS), pct(1 - LOG_EPS)
@@ -126,7 +112,7 @@ def prediction_figures(scores: PredictionScores, pairs: Sequence[Pair]) -> list[
         Figure(
             "skill-chance",
             "Skill against a coin flip",
-            "\u2014" if scores.skill_vs_chance is None else signed(scores.skill_vs_chance),
+            NONE if scores.skill_vs_chance is None else signed(scores.skill_vs_chance),
             rest,
             "How much better the Brier score is than always saying 50%: 1 is perfect, 0 no "
             "better than a coin flip, below 0 worse.",
@@ -135,7 +121,7 @@ def prediction_figures(scores: PredictionScores, pairs: Sequence[Pair]) -> list[
         Figure(
             "skill-base-rate",
             "Skill against the base rate",
-            "\u2014" if scores.skill_vs_base_rate is None else signed(scores.skill_vs_base_rate),
+            NONE if scores.skill_vs_base_rate is None else signed(scores.skill_vs_base_rate),
             "" if base is None else f"{pct(base)} of these predictions came true",
             "The same comparison against always saying the share that came true, which is known "
             "only with hindsight: the harder test. Blank when every prediction went the same way.",
@@ -144,7 +130,7 @@ def prediction_figures(scores: PredictionScores, pairs: Sequence[Pair]) -> list[
         Figure(
             "log-score",
             "Log score",
-            "\u2014" if scores.log_score is None else num(scores.log_score),
+            NONE if scores.log_score is None else num(scores.log_score),
             f"{rest}; always saying 50% scores 0.693",
             f"The average surprise: \u2212ln of the probability given to what happened, in nats "
             f"(units of the natural logarithm). Lower is better; always saying 50% scores 0.693. "
@@ -166,7 +152,7 @@ def prediction_figures(scores: PredictionScores, pairs: Sequence[Pair]) -> list[
         Figure(
             "overconfidence",
             "Over- or under-confidence",
-            "\u2014" if over is None else signed(over * 100, 0) + " pts",
+            NONE if over is None else signed(over * 100, 0) + " pts",
             "" if over is None else confidence_words(over),
             "Average confidence in the favoured side minus how often that side happened. Saying "
             "90% and being right 70% of the time is +20 points: over-confident. Below 0 is "
@@ -189,7 +175,7 @@ def fact_figures(scores: FactScores, values: Sequence[float]) -> list[Figure]:
             "accuracy",
             "Fact accuracy index",
             pct(scores.accuracy),
-            span(mean_interval(values), "pct") or f"over {n} rated fact{'s' if n != 1 else ''}",
+            span(mean_interval(values), "pct") or f"over {plural(n, 'rated fact')}",
             "The average over rated facts of true 100%, mostly true 75%, half true 50%, mostly "
             "false 25% and false 0%. Unverifiable claims are counted but not rated. Facts are "
             "judged on what could be known when they were said.",

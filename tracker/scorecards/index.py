@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from markupsafe import Markup
-
+from tracker.formatting import NONE
 from tracker.scorecards.page import Summary
 
 _INF = float("inf")
@@ -70,20 +69,13 @@ ORDERINGS: tuple[Ordering, ...] = (
 )
 
 
-# The one piece of markup outside the templates: the row around each source's cached cells,
-# whose rank changes whenever another source's figures do. Formatting ten thousand rows
-# here takes milliseconds; a template rendering each row's two cells takes a good part of
-# a second, which an incremental build cannot spare.
-_ROW = '<tr><td class="rank" data-label="Rank">{}</td>{}</tr>\n'
-
-
 class Index:
     """The sources of one build, sorted once by name, ready to be laid out in every order."""
 
     def __init__(self, summaries: Sequence[tuple[Summary, str]]) -> None:
         # Name first, then each ordering's key: `sorted` is stable, so ties read alphabetically.
         self.by_name = sorted(summaries, key=lambda item: (item[0].name.casefold(), item[0].slug))
-        self.rank_of = {summary.slug: "\u2013" for summary, _ in summaries}
+        self.rank_of = {summary.slug: NONE for summary, _ in summaries}
         position = 0
         for summary, _ in self.sorted(ORDERINGS[0]):
             if not summary.too_few and summary.brier is not None:
@@ -94,8 +86,13 @@ class Index:
         """The sources in this ordering."""
         return sorted(self.by_name, key=lambda item: ordering.key(item[0]))
 
-    def rows(self, ordering: Ordering) -> Iterator[Markup]:
-        """The table rows of one index page, in its order, one at a time (cells come escaped)."""
+    def rows(self, ordering: Ordering) -> Iterator[tuple[str, str]]:
+        """(rank, cells) of each row of one index page, in its order, one at a time.
+
+        The cells are the source's row as templates/scorecards/_index_row.html drew it when
+        its page was rendered (the manifest keeps them); the rank changes whenever another
+        source's figures do, so the index template adds it.
+        """
         rank_of = self.rank_of
         for s, cells in self.sorted(ordering):
-            yield Markup(_ROW.format(rank_of[s.slug], cells))
+            yield rank_of[s.slug], cells

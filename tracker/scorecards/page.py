@@ -13,8 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from markupsafe import Markup
-
+from tracker.formatting import DASH
 from tracker.models import ClaimKind, SourceKind
 from tracker.scorecards.charts import (
     Bar,
@@ -28,7 +27,6 @@ from tracker.scorecards.claimreview import ReviewWriter, verdict_label
 from tracker.scorecards.claims import ClaimView, claim_view, day
 from tracker.scorecards.data import ClaimRecord, SourceRecord, split_scored
 from tracker.scorecards.figures import (
-    DASH,
     Figure,
     brier_terms,
     fact_figures,
@@ -135,9 +133,6 @@ class SourcePage:
     open_claims: tuple[ClaimView, ...]
     resolved: tuple[ClaimView, ...]
     excluded: tuple[ClaimView, ...]
-    open_html: Markup  # the entries of open_claims, resolved and excluded, in order
-    resolved_html: Markup
-    excluded_html: Markup
     today: str
     timezones: tuple[str, ...]  # where the page's "days left" were counted
 
@@ -179,11 +174,6 @@ def _open(scores: SourceScores) -> str:
     overdue = scores.predictions.counts.overdue
     n = scores.predictions.counts.open + scores.facts.open
     return f"{n} ({overdue} overdue)" if overdue else str(n)
-
-
-def _entries(views: Sequence[ClaimView]) -> Markup:
-    """The claims' entries, one after another (each already escaped by `claim_view`)."""
-    return Markup("".join([v.html for v in views]))
 
 
 def summary_of(source: SourceRecord, claims: int, scores: SourceScores, pairs_brier: list[float]) -> Summary:
@@ -315,9 +305,6 @@ def source_page(
         open_claims=tuple(open_claims),
         resolved=tuple(resolved),
         excluded=tuple(excluded),
-        open_html=_entries(open_claims),
-        resolved_html=_entries(resolved),
-        excluded_html=_entries(excluded),
         today=day(today) if timezones else "",
         timezones=tuple(sorted(timezones | ({default_timezone} if timezones else set()))),
     )

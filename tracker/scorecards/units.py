@@ -22,7 +22,6 @@ from tracker.scorecards.data import SourceRecord, iter_claims_by_source, split_s
 from tracker.scorecards.family import Family, MemberRecords, with_members
 from tracker.scorecards.manifest import PageEntry
 from tracker.scorecards.page import Link, source_page
-from tracker.scorecards.render import environment, templates_dir
 from tracker.scoring import (
     AUTO_DISTINCT_LIMIT,
     BRIER_CONVENTION,
@@ -30,6 +29,7 @@ from tracker.scoring import (
     SELECTION_NOTE,
 )
 from tracker.services.deadlines import local_today
+from tracker.templating import make_environment
 
 SOURCES_DIR = "sources"
 UNIT_SOURCES = 50
@@ -73,7 +73,8 @@ class Output:
     deleted: list[Path] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.env = environment(templates_dir())
+        # Built from the settings, so that a worker process draws with the same templates.
+        self.env = make_environment(self.settings)
         self.timezone = self.settings.timezone
         self.today = local_today(self.timezone, self.now)
         self._days: dict[str, dt.date] = {}

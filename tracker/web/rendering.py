@@ -21,14 +21,8 @@ SITE_ROOT = "/scorecards/"
 
 
 def environment(app: App) -> Environment:
-    """The shared environment: the App's, when it has one, else the scorecards' (same loader and filters)."""
-    shared = getattr(app, "templates", None)
-    if isinstance(shared, Environment):
-        return shared
-    from tracker.scorecards.render import environment as site_environment
-    from tracker.scorecards.render import templates_dir
-
-    return site_environment(templates_dir())
+    """The App's one shared environment (the scorecards and the emails draw with it too)."""
+    return app.templates
 
 
 def safe_href(url: str | None) -> bool:
