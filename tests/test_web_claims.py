@@ -197,3 +197,36 @@ def test_the_claim_page_says_whether_the_public_scorecard_has_caught_up(
     assert (
         "not yet showing the latest change" in soup(client.get(path)).select_one(".public-state").get_text()
     )
+
+
+def test_an_admin_assigns_and_unassigns_from_the_claim_page(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
+    scene = seed(tracker_app, now)
+    boss = signed_in(web, scene.admin)
+    path = f"/claims/{scene.upcoming}"
+    hidden = _form(boss, path, "#assign form")
+    response = boss.post(
+        f"{path}/assign",
+        data={**hidden, "handle": scene.unassigned, "action": "assign"},
+        headers={"Origin": ORIGIN},
+    )
+    assert response.status_code == 302
+    assert "bob is assigned." in text(boss.get(path))
+    queue = soup(signed_in(web, scene.unassigned).get("/"))
+    assert queue.select_one("#upcoming h2").get_text(" ", strip=True) == "Upcoming (1)"
+    assert queue.select_one("#overdue h2").get_text(" ", strip=True) == "Overdue (0)"
+    hidden = _form(boss, path, "#assign form")
+    boss.post(
+        f"{path}/assign",
+        data={**hidden, "handle": scene.unassigned, "action": "unassign"},
+        headers={"Origin": ORIGIN},
+    )
+    with tracker_app.begin() as session:
+        assert [r.handle for r in get_claim(session, scene.upcoming).reviewers] == [scene.assigned]
+    assert signed_in(web, scene.assigned).get(path).status_code == 200
+    assert _maybe_form(signed_in(web, scene.assigned), path, "#assign form") is None
+
+
+def _maybe_form(client, path: str, selector: str):  # type: ignore[no-untyped-def]
+    return soup(client.get(path)).select_one(selector)

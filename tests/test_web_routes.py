@@ -61,6 +61,13 @@ TABLE = [
         (302, 302, 403, 302),
         (("reason", "r"),),
     ),
+    Row(
+        "/claims/<key>/assign",
+        "POST",
+        f"/claims/{S.upcoming}/assign",
+        (302, 403, 403, 302),
+        (("handle", S.unassigned),),
+    ),
     Row("/r/<token>", "GET", "/r/forged", (404, 404, 404, 404)),
     Row("/status", "GET", "/status", (302, 200, 200, 200)),
     Row("/healthz", "GET", "/healthz", (503, 503, 503, 503)),  # no scheduler has ever run

@@ -47,3 +47,10 @@ class UnresolveForm(FlaskForm):
 
 class ButtonForm(FlaskForm):
     """A form that is only a button (log out, new calendar link): just the CSRF token."""
+
+
+class AssignForm(FlaskForm):
+    """An admin assigns a reviewer to a claim, or takes them off it."""
+
+    handle = StringField("Reviewer", validators=[DataRequired(), Length(max=100)])
+    action = HiddenField(default="assign")

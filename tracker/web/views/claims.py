@@ -11,12 +11,13 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, url_for
 from itsdangerous import BadSignature, SignatureExpired
+from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from tracker import services
 from tracker.accounts.links import link_serializer
 from tracker.errors import NotFound, TrackerError
-from tracker.models import VERDICT_SCALES, Claim, ClaimKind
+from tracker.models import VERDICT_SCALES, Claim, ClaimKind, Reviewer
 from tracker.rules import VERDICTS_WITHOUT_EVIDENCE
 from tracker.services.deadlines import local_today
 from tracker.web.claims import Changes, changes_since, lock_claim, public_page_state, reminders_of, version_of
@@ -81,6 +82,7 @@ def _show(claim: Claim, resolve: ResolveForm, unresolve: UnresolveForm, **extra:
         when=relative(claim.deadline, local_today(who.timezone, now())),
         scorecard=f"/scorecards/sources/{claim.source.slug}.html#claim-{claim.key}",
         public=public_page_state(Path(state().app.settings.report.out_dir), claim),
+        handles=list(db().scalars(select(Reviewer.handle).order_by(Reviewer.handle))) if who.admin else [],
         changes=extra.pop("changes", Changes()),
         problems=extra.pop("problems", []),
         title=claim.statement[:80],
