@@ -16,7 +16,7 @@ from support.claims import last_recorded, project_claims
 from support.cli import Tracker
 
 from tracker.claimsfile.merge import merge_claims_file
-from tracker.cli.files import _write_atomically
+from tracker.cli.files import _replace_unless_changed
 from tracker.errors import TrackerError
 
 NOW = "2026-11-23T12:00:00+00:00"
@@ -427,12 +427,13 @@ def test_removed_values_go_and_the_blank_line_after_an_entry_stays() -> None:
 def test_an_edit_saved_during_the_export_is_not_overwritten(tmp_path: Path) -> None:
     path = tmp_path / "claims.yaml"
     path.write_text("claims: []\n", encoding="utf-8")
-
-    def write(handle: Any) -> None:
-        handle.write("claims: [exported]\n")
-        path.write_text("claims: []  # saved by a teammate meanwhile\n", encoding="utf-8")
+    read = path.read_bytes()
+    path.write_text("claims: []  # saved by a teammate meanwhile\n", encoding="utf-8")
 
     with pytest.raises(TrackerError, match="changed while it was being exported; nothing written"):
-        _write_atomically(path, write, unchanged_since=b"claims: []\n")
+        _replace_unless_changed(path, "claims: [exported]\n", "\n", read)
     assert path.read_text(encoding="utf-8") == "claims: []  # saved by a teammate meanwhile\n"
     assert [p.name for p in tmp_path.iterdir()] == ["claims.yaml"], "no temporary file left behind"
+
+    _replace_unless_changed(path, "claims: [exported]\n", "\r\n", path.read_bytes())
+    assert path.read_bytes() == b"claims: [exported]\r\n"

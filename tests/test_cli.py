@@ -212,12 +212,16 @@ def test_init_creates_the_schema_and_is_idempotent(fresh: Tracker) -> None:
     assert fresh.run("claims", "list").stdout.strip() == "no claims match"
 
 
-def test_init_makes_the_folder_of_a_sqlite_file(tmp_path: Path, config: Path) -> None:
+def test_init_refuses_a_sqlite_file_in_a_missing_folder(tmp_path: Path, config: Path) -> None:
     path = tmp_path / "deep" / "er" / "tracker.db"
     t = Tracker(f"sqlite:///{path}", config)
     t.error("claims", "list")
     t.run("db", "current")
     assert not path.parent.exists(), "reading must not create the database"
+    # A typo in the path must not become a tree of new folders: the first missing one is named.
+    assert t.error("init").endswith(f"folder {tmp_path / 'deep'} does not exist; create it, or fix the path")
+    assert not (tmp_path / "deep").exists()
+    (tmp_path / "deep" / "er").mkdir(parents=True)
     t.run("init")
     assert path.is_file()
 

@@ -14,6 +14,7 @@ from tracker.errors import TrackerError
 from tracker.estimative import EstimativeScale
 
 WriteFile = Callable[[str, str], Path]
+SUPPORTED = "tracker supports sqlite:///PATH and postgresql://... (postgresql+psycopg)"
 
 
 @pytest.fixture(autouse=True)
@@ -200,3 +201,88 @@ def test_site_url_is_an_absolute_address_ending_in_a_slash() -> None:
     for bad in ("example.org/scorecards", "ftp://example.org/", "/scorecards/", "https://example.org/?a=1"):
         with pytest.raises(TrackerError, match=r"^invalid configuration: TRACKER_SITE_URL: "):
             load_settings(env={"TRACKER_SITE_URL": bad})
+
+
+def test_a_string_setting_is_taken_literally_even_when_it_looks_like_toml() -> None:
+    for password in ("{s3cret-pw", "[not a list", "{ a = 1 }"):
+        settings = load_settings(env={"TRACKER_SMTP_PASSWORD": password, "TRACKER_SMTP_SENDER": "[x"})
+        assert settings.smtp.password is not None and settings.smtp.password.get_secret_value() == password
+        assert settings.smtp.sender == "[x"
+
+
+def test_a_structured_setting_that_is_not_toml_names_its_variable() -> None:
+    with pytest.raises(TrackerError, match=r"^TRACKER_ESTIMATIVE_PHRASES: invalid TOML value: "):
+        load_settings(env={"TRACKER_ESTIMATIVE_PHRASES": '{ "odds-on" = '})
+    with pytest.raises(TrackerError, match=r"^TRACKER_REMINDERS_DAYS_BEFORE: invalid TOML value: "):
+        load_settings(env={"TRACKER_REMINDERS_DAYS_BEFORE": "[7, 1"})
+    assert load_settings(env={"TRACKER_REMINDERS_DAYS_BEFORE": "[3, 0]"}).reminders.days_before == (3, 0)
+
+
+def test_a_config_file_that_is_not_utf8_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "tracker.toml"
+    path.write_bytes('timezone = "Europe/Z\u00fcrich"\n'.encode("latin-1"))
+    with pytest.raises(TrackerError, match=re.escape(f"{path}: not UTF-8 text (byte 20)")):
+        load_settings(config_file=path, env={})
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "Infinity", "0", "-5"])
+def test_the_smtp_timeout_must_be_a_finite_positive_number(value: str) -> None:
+    with pytest.raises(TrackerError, match=r"^invalid configuration: TRACKER_SMTP_TIMEOUT: Input should be"):
+        load_settings(env={"TRACKER_SMTP_TIMEOUT": value})
+    assert load_settings(env={"TRACKER_SMTP_TIMEOUT": "2.5"}).smtp.timeout == 2.5
+
+
+def test_days_before_must_not_be_negative(tmp_path: Path) -> None:
+    with pytest.raises(TrackerError, match=r"TRACKER_REMINDERS_DAYS_BEFORE: .*greater than or equal to 0"):
+        load_settings(env={"TRACKER_REMINDERS_DAYS_BEFORE": "7, -1"})
+    config = tmp_path / "tracker.toml"
+    config.write_text("[reminders]\ndays_before = [-3]\n")
+    with pytest.raises(TrackerError, match=re.escape(f"{config}: reminders.days_before")):
+        load_settings(config_file=config, env={})
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://u@db/tracker", f"unsupported database backend 'mysql': {SUPPORTED}"),
+        ("oracle://u@db", f"unsupported database backend 'oracle': {SUPPORTED}"),
+        ("postgresql+psycopg2://u@db/t", f"unsupported database driver 'postgresql+psycopg2': {SUPPORTED}"),
+        ("not a url", "not a database URL: 'not a url'"),
+    ],
+)
+def test_an_unsupported_database_says_which_are_supported(url: str, message: str) -> None:
+    with pytest.raises(TrackerError) as raised:
+        load_settings(env={"TRACKER_DATABASE_URL": url})
+    assert str(raised.value) == f"invalid configuration: TRACKER_DATABASE_URL: {message}"
+    for good in ("sqlite:///t.db", "sqlite://", "postgresql://u@db/t", "postgresql+psycopg://u@db/t"):
+        assert load_settings(env={"TRACKER_DATABASE_URL": good}).database_url == good
+
+
+def test_the_command_line_reports_each_bad_setting_in_one_line(tmp_path: Path) -> None:
+    """Every case above, through `tracker`: one line naming the variable or file, exit 1."""
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    db = f"sqlite:///{tmp_path / 'tracker.db'}"
+    runner = CliRunner()
+    literal = runner.invoke(
+        cli, ["db", "current"], env={"TRACKER_DATABASE_URL": db, "TRACKER_SMTP_PASSWORD": "{s3cret-pw"}
+    )
+    assert literal.exit_code == 0 and "has no schema" in literal.stdout, literal.output
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes('timezone = "Z\u00fcrich"\n'.encode("latin-1"))
+    cases = {
+        "TRACKER_ESTIMATIVE_PHRASES: invalid TOML value": {"TRACKER_ESTIMATIVE_PHRASES": "{oops"},
+        f"{latin}: not UTF-8 text": {"TRACKER_CONFIG": str(latin)},
+        "TRACKER_SMTP_TIMEOUT: Input should be a finite number": {"TRACKER_SMTP_TIMEOUT": "inf"},
+        "TRACKER_REMINDERS_DAYS_BEFORE: Input should be greater than or equal to 0": {
+            "TRACKER_REMINDERS_DAYS_BEFORE": "-1"
+        },
+        "TRACKER_DATABASE_URL: unsupported database backend 'mysql'": {"TRACKER_DATABASE_URL": "mysql://x/y"},
+    }
+    for expected, env in cases.items():
+        result = runner.invoke(cli, ["db", "current"], env={"TRACKER_DATABASE_URL": db, **env})
+        assert result.exit_code == 1, result.output
+        assert len(result.stderr.splitlines()) == 1 and expected in result.stderr, result.stderr
+        assert "unexpected" not in result.stderr

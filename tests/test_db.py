@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, inspect, select, text
-from sqlalchemy.exc import StatementError
+from sqlalchemy import Engine, event, func, inspect, select, text
+from sqlalchemy.exc import OperationalError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.db import make_engine, make_session_factory, utcnow
+from tracker.db import RETRIES, make_engine, make_session_factory, transaction, unit_of_work, utcnow
+from tracker.errors import WriterBusy
 from tracker.models import Source
 
 
@@ -126,3 +127,77 @@ def test_transactions_cover_ddl_and_savepoints(engine: Engine) -> None:
         transaction.rollback()
     with engine.connect() as connection:
         assert "scratch" not in inspect(connection).get_table_names()
+
+
+# --- units of work ----------------------------------------------------------------------------------
+
+
+def _short_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+    # Runs after make_engine's own pragmas: a writer that finds the lock taken gives up at once.
+    dbapi_connection.execute("PRAGMA busy_timeout=200")
+
+
+def test_sqlite_write_units_take_the_write_lock_at_begin(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'lock.db'}")
+    other = make_engine(f"sqlite:///{tmp_path / 'lock.db'}")
+    event.listen(other, "connect", _short_busy_timeout)
+    try:
+        with unit_of_work(make_session_factory(engine), write=True) as session:
+            session.execute(text("SELECT 1"))  # a read alone: the lock is held since BEGIN all the same
+            busy = pytest.raises(
+                WriterBusy, match=r"^waited 0\.\d s for another writer to finish and gave up"
+            )
+            with busy, unit_of_work(make_session_factory(other), write=True) as second:
+                second.execute(text("SELECT 1"))
+            # A reader is never held up by a writer (WAL).
+            with unit_of_work(make_session_factory(other), write=False) as reader:
+                assert reader.execute(text("SELECT 1")).scalar() == 1
+        # Once the first writer is done, the second gets its turn.
+        with unit_of_work(make_session_factory(other), write=True) as second:
+            assert second.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()
+        other.dispose()
+
+
+class _Deadlock(Exception):
+    """What psycopg raises for a deadlock: an error with its SQLSTATE."""
+
+    sqlstate = "40P01"
+
+
+def test_transaction_runs_work_again_when_the_database_asks(session_factory: sessionmaker[Any]) -> None:
+    attempts: list[int] = []
+
+    def work(session: Session) -> int:
+        attempts.append(1)
+        session.add(Source(slug=f"s{len(attempts)}", name="S", kind="outlet"))
+        session.flush()
+        if len(attempts) < RETRIES:
+            raise OperationalError("UPDATE ...", {}, _Deadlock("deadlock detected"))
+        return len(attempts)
+
+    assert transaction(session_factory, work) == RETRIES
+    with session_factory() as session:
+        # The failed attempts were rolled back: only the last one's source is there.
+        assert session.scalars(select(Source.slug)).all() == [f"s{RETRIES}"]
+
+
+def test_transaction_gives_up_after_its_retries(session_factory: sessionmaker[Any]) -> None:
+    attempts: list[int] = []
+
+    def work(session: Session) -> None:
+        attempts.append(1)
+        raise OperationalError("UPDATE ...", {}, _Deadlock("deadlock detected"))
+
+    with pytest.raises(OperationalError, match="deadlock detected"):
+        transaction(session_factory, work)
+    assert len(attempts) == RETRIES
+
+
+def test_a_reader_that_gave_up_on_a_lock_says_it_waited(session_factory: sessionmaker[Any]) -> None:
+    def work(session: Session) -> None:
+        raise OperationalError("UPDATE ...", {}, Exception("database is locked"))
+
+    with pytest.raises(WriterBusy, match=r"^waited \d+\.\d s for another writer to finish and gave up"):
+        transaction(session_factory, work, write=False)

@@ -118,6 +118,13 @@ def test_failed_deliveries_are_listed_resent_and_the_pass_still_exits_0(
     table = tracker.run("reminders", "list").stdout
     assert table.splitlines()[0].split() == ["ID", "STATUS", "REVIEWER", "TRIES", "CLAIMS", "LAST", "ERROR"]
     assert tracker.json("reminders", "list", "--pending") == []
+    # The error is read whole: wrapped within its column, never cut short.
+    text = tracker.run("reminders", "list", "--failed").stdout
+    column = text.splitlines()[0].index("LAST ERROR")
+    assert "…" not in text and all(len(line) <= 80 for line in text.splitlines())
+    shown = " ".join(line[column:].strip() for line in text.splitlines()[1:] if line[column:].strip())
+    for d in listed:
+        assert d["last_error"] in shown and len(d["last_error"]) > 80 - column
 
     first = min(d["id"] for d in listed)
     assert (

@@ -159,7 +159,7 @@ def test_catch_up_after_a_week_asleep_is_only_the_latest_kind() -> None:
 
 def test_options_change_the_kinds() -> None:
     assert latest("2027-01-31 09:00", on_deadline=False) == ("before-1d", "2027-01-30 09:00")
-    assert latest("2027-01-28 09:00", days_before=(3, 3, 0, -1)) == ("before-3d", "2027-01-28 09:00")
+    assert latest("2027-01-28 09:00", days_before=(3, 3, 0)) == ("before-3d", "2027-01-28 09:00")
     assert latest("2027-02-01 09:00", overdue_every_days=1) == ("overdue-1", "2027-02-01 09:00")
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker import services
-from tracker.errors import NotFound, TrackerError
+from tracker.errors import InvalidInput, NotFound, TrackerError
 from tracker.estimative import EstimativeScale
 from tracker.models import Appearance, Claim, ClaimTag, CriteriaVersion, Resolution, Reviewer, Source
 from tracker.rules import check_not_future, latest_date
@@ -97,6 +97,8 @@ def test_add_reviewer_reports_every_problem_in_one_line(session: Session) -> Non
     message = one_line(exc)
     for part in ("handle", "name is required", "not an e-mail", "unknown timezone", "role 'boss'"):
         assert part in message
+    assert isinstance(exc.value, InvalidInput)
+    assert [p.field for p in exc.value.problems] == ["email", "handle", "name", "role", "timezone"]
 
 
 def test_add_reviewer_refuses_a_taken_handle(session: Session, alice: Reviewer) -> None:
@@ -121,8 +123,9 @@ def test_add_source_as_member_of_an_outlet(session: Session, outlet: Source) -> 
 
 
 def test_add_source_rejections(session: Session, outlet: Source) -> None:
-    with pytest.raises(NotFound, match=r"did you mean 'outlet'"):
+    with pytest.raises(InvalidInput, match=r"did you mean 'outlet'") as member:
         services.add_source(session, "analyst", "An Analyst", "person", member_of="outlte")
+    assert [p.field for p in member.value.problems] == ["member_of"]
     services.add_source(session, "pundit", "A Pundit", "person")
     with pytest.raises(TrackerError, match="which is a person"):
         services.add_source(session, "aide", "An Aide", "person", member_of="pundit")
@@ -204,13 +207,13 @@ def test_a_fact_is_judged_as_of_made_on_by_default(
         ({"deadline": dt.date(2017, 11, 15)}, "deadline 2017-11-15 is before made_on 2017-11-16"),
         ({"window_start": dt.date(2018, 2, 1)}, "window_start 2018-02-01 is after the deadline"),
         ({"window_start": dt.date(2017, 1, 1)}, "window_start 2017-01-01 is before made_on"),
-        ({"probability": 0.5}, "exactly one of probability and confidence"),
-        ({"confidence": None}, "exactly one of probability and confidence"),
+        ({"probability": 0.5}, "give probability or confidence, not both"),
+        ({"confidence": None}, "a prediction needs probability (0..1) or confidence (the source's words)"),
         ({"confidence": None, "probability": 1.5}, "probability 1.5 is outside [0, 1]"),
         ({"confidence": None, "probability": -0.1}, "probability -0.1 is outside [0, 1]"),
         ({"confidence": None, "probability": math.nan}, "outside [0, 1]"),
         ({"confidence": "we beleive"}, "did you mean 'we believe'"),
-        ({"as_of": MADE_ON}, "as_of applies to facts only"),
+        ({"as_of": MADE_ON}, "as_of is for facts; a prediction has resolution.deadline"),
         ({"kind": "opinion"}, "kind 'opinion' is not one of prediction, fact"),
         ({"key": "Has Spaces"}, "may hold only lowercase letters"),
         ({"statement": ""}, "statement is required"),
@@ -241,9 +244,9 @@ def test_add_claim_rejects(
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"deadline": DEADLINE}, "deadline applies to predictions only"),
-        ({"criteria": "c"}, "criteria applies to predictions only"),
-        ({"window_start": MADE_ON}, "window_start applies to predictions only"),
+        ({"deadline": DEADLINE}, "resolution criteria are for predictions; a fact has as_of"),
+        ({"criteria": "c"}, "resolution criteria are for predictions; a fact has as_of"),
+        ({"window_start": MADE_ON}, "resolution criteria are for predictions; a fact has as_of"),
         ({"probability": 0.5, "confidence": "may"}, "not both"),
         ({"probability": 2.0}, "outside [0, 1]"),
         ({"confidence": "perchance"}, "not on the estimative scale"),
@@ -276,6 +279,12 @@ def test_add_claim_reports_every_problem_at_once(session: Session, now: dt.datet
     message = one_line(exc)
     assert message.startswith("claim 'kim-tones-down': ")
     assert message.count("; ") >= 3
+    # Each problem is kept under its field, for a form to show beside it.
+    assert isinstance(exc.value, InvalidInput)
+    fields = {p.field: p.message for p in exc.value.problems}
+    assert set(fields) == {"deadline", "confidence", "source", "tags"}
+    assert fields["deadline"] == "deadline 2017-01-01 is before made_on 2017-11-16"
+    assert fields["source"] == "no source 'nope'"
 
 
 def test_add_claim_refuses_a_duplicate_id(session: Session, now: dt.datetime, outlet: Source) -> None:

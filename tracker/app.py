@@ -10,11 +10,12 @@ when the configuration is broken; there is never a module-level engine.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from jinja2 import Environment
 from sqlalchemy import Engine
@@ -22,12 +23,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.config import Settings, load_settings
-from tracker.db import make_engine, make_session_factory
+from tracker.db import (
+    make_engine,
+    make_session_factory,
+    transaction,
+    unit_of_work,
+)
 from tracker.errors import DatabaseNotReady
 from tracker.estimative import EstimativeScale
 from tracker.migrations import require_head
 from tracker.services.deadlines import local_today
 from tracker.templating import make_environment
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -80,21 +88,27 @@ class App:
         return local_today(self.settings.timezone, now)
 
     @contextmanager
-    def begin(self, *, dry_run: bool = False) -> Iterator[Session]:
-        """One unit of work on a database at head: commits on success (never on a dry run)."""
+    def begin(self, *, dry_run: bool = False, write: bool = True) -> Iterator[Session]:
+        """One unit of work on a database at head: commits on success (never on a dry run).
+
+        A writing unit (the default) takes the write lock up front (tracker.db.unit_of_work);
+        a command that only reads says `write=False`, so that it never waits for a writer.
+        A dry run writes before it rolls back, so it takes the lock too.
+        """
+        self._ready()
+        with unit_of_work(self.session_factory, write=write, dry_run=dry_run) as session:
+            yield session
+
+    def transaction(self, work: Callable[[Session], T], *, write: bool = True) -> T:
+        """Run `work` in a unit of work of its own, again if the database asks for a retry."""
+        self._ready()
+        return transaction(self.session_factory, work, write=write)
+
+    def _ready(self) -> None:
         if not self._checked:
             self._require_file()
             require_head(self.engine)
             self._checked = True
-        if not dry_run:
-            with self.session_factory.begin() as session:
-                yield session
-            return
-        with self.session_factory() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
 
     def sqlite_path(self) -> Path | None:
         """The file of a file-backed SQLite database, else None."""

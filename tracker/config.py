@@ -10,11 +10,13 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_origin
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from tracker.errors import TrackerError
 from tracker.estimative import EstimativeScale
@@ -41,7 +43,10 @@ class SmtpSettings(_Group):
     user: str | None = Field(default=None, description="SMTP user name, when the server needs a login.")
     password: SecretStr | None = Field(default=None, description="SMTP password; never printed or logged.")
     sender: str = Field(default="tracker@localhost", description="The From address of tracker's mail.")
-    timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for the SMTP server.")
+    # Finite: an endless timeout cannot be given to a socket (it fails every delivery).
+    timeout: float = Field(
+        default=30.0, gt=0, allow_inf_nan=False, description="Seconds to wait for the SMTP server."
+    )
 
 
 class SlackSettings(_Group):
@@ -61,7 +66,7 @@ class ReminderSettings(_Group):
     console_file: str | None = Field(
         default=None, description="With the console channel, append messages to this file instead of stdout."
     )
-    days_before: tuple[int, ...] = Field(
+    days_before: tuple[Annotated[int, Field(ge=0)], ...] = Field(
         default=(7, 1),
         description="Remind this many days before a deadline (comma-separated in the environment).",
     )
@@ -118,6 +123,8 @@ class WebSettings(_Group):
 
 
 GROUPS = ("smtp", "slack", "reminders", "report", "web")
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
 
 
 class Settings(BaseModel):
@@ -199,6 +206,24 @@ class Settings(BaseModel):
         # One trailing slash, so that page paths join onto it.
         return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + "/", "", ""))
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        # Here, not when the engine is made: a URL for a backend tracker has no driver for
+        # would otherwise fail deep inside SQLAlchemy, as a missing Python module.
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"not a database URL: {value!r}") from None
+        if url.drivername not in SUPPORTED_DRIVERS:
+            backend = url.get_backend_name()
+            what = f"driver {url.drivername!r}" if backend in SUPPORTED_BACKENDS else f"backend {backend!r}"
+            raise ValueError(
+                f"unsupported database {what}: tracker supports sqlite:///PATH and postgresql://... "
+                "(postgresql+psycopg)"
+            )
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -209,36 +234,50 @@ class Settings(BaseModel):
         return value
 
 
-def env_names() -> dict[str, tuple[str, ...]]:
-    """Every TRACKER_* variable, mapped to the setting it sets (e.g. TRACKER_SMTP_HOST: smtp.host)."""
-    names: dict[str, tuple[str, ...]] = {}
+def _fields() -> dict[str, tuple[tuple[str, ...], Any]]:
+    """Every TRACKER_* variable: the setting it sets (e.g. ("smtp", "host")) and that setting's type."""
+    found: dict[str, tuple[tuple[str, ...], Any]] = {}
     for name, field in Settings.model_fields.items():
         if name in GROUPS:
             group = field.annotation
             assert isinstance(group, type) and issubclass(group, BaseModel)
-            for sub in group.model_fields:
-                names[f"{ENV_PREFIX}{name}_{sub}".upper()] = (name, sub)
+            for sub, subfield in group.model_fields.items():
+                found[f"{ENV_PREFIX}{name}_{sub}".upper()] = ((name, sub), subfield.annotation)
         else:
-            names[(ENV_PREFIX + name).upper()] = (name,)
-    return names
+            found[(ENV_PREFIX + name).upper()] = ((name,), field.annotation)
+    return found
 
 
-def _parse_env(raw: str) -> Any:
+def env_names() -> dict[str, tuple[str, ...]]:
+    """Every TRACKER_* variable, mapped to the setting it sets (e.g. TRACKER_SMTP_HOST: smtp.host)."""
+    return {variable: path for variable, (path, _) in _fields().items()}
+
+
+def _structured(annotation: Any) -> bool:
+    """Whether a setting is a mapping or a list (spelled in TOML in a variable), not a scalar."""
+    return get_origin(annotation) in (dict, list, tuple)
+
+
+def _parse_env(variable: str, raw: str, annotation: Any) -> Any:
     text = raw.strip()
-    # Mappings and lists cannot be spelled in one variable without a format: use TOML's.
-    if text.startswith(("{", "[")):
+    # Only a mapping or a list needs a format to be spelled in one variable: use TOML's.
+    # Anything else is taken literally (a password may well start with "{").
+    if not _structured(annotation) or not text.startswith(("{", "[")):
+        return raw
+    try:
         return tomllib.loads(f"v = {text}")["v"]
-    return raw
+    except tomllib.TOMLDecodeError as exc:
+        raise TrackerError(f"{variable}: invalid TOML value: {exc}") from None
 
 
 def _env_values(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
     values: dict[str, Any] = {}
     origins: dict[tuple[str, ...], str] = {}
-    for variable, path in env_names().items():
+    for variable, (path, annotation) in _fields().items():
         raw = env.get(variable)
         if raw is None:
             continue
-        value = _parse_env(raw)
+        value = _parse_env(variable, raw, annotation)
         if path == ("reminders", "days_before") and isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
         if len(path) == 1:
@@ -257,6 +296,8 @@ def _file_values(path: Path) -> dict[str, Any]:
         raise TrackerError(f"{path}: cannot read config file: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise TrackerError(f"{path}: invalid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise TrackerError(f"{path}: not UTF-8 text (byte {exc.start}); TOML files must be UTF-8") from exc
     # Allow either top-level keys or a [tracker] table.
     return dict(data.get("tracker", data))
 
@@ -293,5 +334,5 @@ def load_settings(
         for error in exc.errors():
             loc = tuple(str(part) for part in error["loc"][:2]) or ("?",)
             origin = origins.get(loc) or origins.get(loc[:1]) or f"{path or 'settings'}: {'.'.join(loc)}"
-            messages.append(f"{origin}: {error['msg']}")
+            messages.append(f"{origin}: {error['msg'].removeprefix('Value error, ')}")
         raise TrackerError("invalid configuration: " + "; ".join(messages)) from exc

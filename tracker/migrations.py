@@ -84,15 +84,21 @@ def _known(revision: str) -> bool:
         return False
 
 
+def require_known(engine: Engine, current: str | None) -> None:
+    """Raise DatabaseNotReady when the database is at a migration this tracker does not have."""
+    if current is not None and current != head_revision() and not _known(current):
+        raise DatabaseNotReady(
+            f"database {engine.url.render_as_string()} is at migration {current}, newer than this "
+            f"tracker knows (its newest is {head_revision()}): upgrade tracker"
+        )
+
+
 def require_head(engine: Engine) -> None:
     """Raise DatabaseNotReady unless the database is at this tracker's newest migration."""
     current = current_revision(engine)
     if current is None:
         raise DatabaseNotReady(f"database {engine.url.render_as_string()} has no schema: run `tracker init`")
-    if current != head_revision() and not _known(current):
-        raise DatabaseNotReady(
-            f"database is at migration {current}, newer than this tracker knows: upgrade tracker"
-        )
+    require_known(engine, current)
     if current != head_revision():
         raise DatabaseNotReady(
             f"database is at migration {current}, tracker needs {head_revision()}: run `tracker db upgrade`"

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker import textrules
+from tracker.estimative import EstimativeScale, UnknownPhrase
 from tracker.models import VERDICT_SCALES, ClaimKind, ReviewerRole, SourceKind
 
 # Keys, slugs and handles appear in URLs, file names and shell commands; the same
@@ -164,6 +165,77 @@ def resolved_on_problem(made_on: dt.date | None, resolved_on: dt.date) -> FieldP
     if made_on is not None and resolved_on < made_on:
         return FieldProblem("resolved_on", f"{resolved_on} is before made_on {made_on}")
     return None
+
+
+class ClaimProblem(NamedTuple):
+    """A problem with a claim, at its path in a claims-file entry, e.g. ("resolution", "deadline").
+
+    `message` is a whole phrase. A form or a command line shows it by `field`, the
+    path's last part (the name of the option or form field).
+    """
+
+    loc: tuple[str, ...]
+    message: str
+
+    @property
+    def field(self) -> str:
+        """The field this problem belongs beside."""
+        return self.loc[-1]
+
+
+class ClaimCheck(NamedTuple):
+    """What `check_claim` found: the claim's probability (its words' estimate), and its problems."""
+
+    probability: float | None
+    problems: list[ClaimProblem]
+
+
+def check_claim(
+    *,
+    kind: str | None,
+    made_on: dt.date | None,
+    probability: float | None,
+    confidence: str | None,
+    resolution: tuple[dt.date | None, dt.date | None] | None,
+    as_of: dt.date | None,
+    scale: EstimativeScale,
+) -> ClaimCheck:
+    """The rules between a claim's fields, one wording for the claims file, `claims add` and forms.
+
+    `resolution` is (deadline, window_start) when the claim has resolution criteria,
+    else None. Fields that are missing or invalid on their own come in as None (and are
+    reported by whoever read them), so one pass reports every other problem.
+    """
+    problems: list[ClaimProblem] = []
+    if probability is not None and (problem := check_probability(probability)):
+        problems.append(ClaimProblem(("probability",), problem))
+    if probability is not None and confidence is not None:
+        problems.append(ClaimProblem(("confidence",), "give probability or confidence, not both"))
+    elif confidence is not None:
+        try:
+            probability = scale.estimate(confidence).probability
+        except UnknownPhrase as exc:
+            problems.append(ClaimProblem(("confidence",), str(exc)))
+    if kind == ClaimKind.PREDICTION.value:
+        if resolution is None:
+            problems.append(
+                ClaimProblem(("resolution",), "a prediction needs resolution: {criteria, deadline}")
+            )
+        if as_of is not None:
+            problems.append(
+                ClaimProblem(("as_of",), "as_of is for facts; a prediction has resolution.deadline")
+            )
+        if probability is None and confidence is None:
+            message = "a prediction needs probability (0..1) or confidence (the source's words)"
+            problems.append(ClaimProblem(("probability",), message))
+    elif kind == ClaimKind.FACT.value and resolution is not None:
+        problems.append(
+            ClaimProblem(("resolution",), "resolution criteria are for predictions; a fact has as_of")
+        )
+    if kind is not None and resolution is not None and resolution[0] is not None:
+        for wrong in deadline_problems(made_on, resolution[0], resolution[1]):
+            problems.append(ClaimProblem(("resolution", wrong.field), wrong.message))
+    return ClaimCheck(probability, problems)
 
 
 def latest_date(now: dt.datetime) -> dt.date:

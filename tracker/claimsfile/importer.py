@@ -30,6 +30,7 @@ from tracker.claimsfile.schema import (
 )
 from tracker.claimsfile.writer import ClaimWriter, ImportReport
 from tracker.config import Settings
+from tracker.db import lock_catalogue
 from tracker.errors import InvalidInput
 from tracker.estimative import EstimativeScale
 from tracker.models import Claim
@@ -235,8 +236,12 @@ def import_claims(
 ) -> ImportReport:
     """Validate and import a claims file within the session's transaction.
 
-    Raises InvalidInput listing every problem; the caller must then roll back.
+    Raises InvalidInput listing every problem; the caller must then roll back. The
+    caller's unit of work should be a writing one (tracker.db.unit_of_work), and no
+    statement may run in it before this: the import takes the catalogue lock first, so
+    that it works out what changed only once no other import can change it meanwhile.
     """
+    lock_catalogue(session)
     name = display_name or str(path)
     reader = ClaimsFileReader(path, max_bytes=settings.claims_max_bytes, display_name=name, progress=progress)
     state = _Import(session, name, settings, now)

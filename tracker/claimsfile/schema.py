@@ -20,8 +20,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 from tracker import rules, textrules
 from tracker.claimsfile.reader import LMap, LSeq
 from tracker.errors import Problem
-from tracker.estimative import EstimativeScale, UnknownPhrase
-from tracker.models import Appearance, Claim, ClaimKind, ClaimTag, Reviewer, Source
+from tracker.estimative import EstimativeScale
+from tracker.models import Appearance, Claim, ClaimTag, Reviewer, Source
 
 
 def _text(value: Any) -> Any:
@@ -307,36 +307,20 @@ class EntryChecker:
         def bad(loc: tuple[str | int, ...], message: str) -> None:
             self.at(raw, prefix, loc, message, line)
 
-        probability = claim.probability
-        if probability is not None and (problem := rules.check_probability(probability)):
-            bad(("probability",), problem)
-        if claim.probability is not None and claim.confidence is not None:
-            bad(("confidence",), "give probability or confidence, not both")
-        elif claim.confidence is not None:
-            try:
-                probability = scale.estimate(claim.confidence).probability
-            except UnknownPhrase as exc:
-                bad(("confidence",), str(exc))
-
-        if claim.kind is None:
-            return probability
-        if claim.kind == ClaimKind.PREDICTION.value:
-            if claim.resolution is None:
-                bad(("resolution",), "a prediction needs resolution: {criteria, deadline}")
-            if claim.as_of is not None:
-                bad(("as_of",), "as_of is for facts; a prediction has resolution.deadline")
-            if claim.probability is None and claim.confidence is None:
-                bad(
-                    ("probability",),
-                    "a prediction needs probability (0..1) or confidence (the source's words)",
-                )
-        else:
-            if claim.resolution is not None:
-                bad(("resolution",), "resolution criteria are for predictions; a fact has as_of")
         criteria = claim.resolution
-        if criteria is not None:
-            for wrong in rules.deadline_problems(claim.made_on, criteria.deadline, criteria.window_start):
-                bad(("resolution", wrong.field), wrong.message)
+        check = rules.check_claim(
+            kind=claim.kind,
+            made_on=claim.made_on,
+            probability=claim.probability,
+            confidence=claim.confidence,
+            resolution=(criteria.deadline, criteria.window_start) if criteria is not None else None,
+            as_of=claim.as_of,
+            scale=scale,
+        )
+        for found in check.problems:
+            bad(found.loc, found.message)
+        if claim.kind is None:
+            return check.probability
         outcome = claim.outcome
         if outcome is not None:
             if problem := rules.check_verdict(claim.kind, outcome.verdict):
@@ -347,7 +331,7 @@ class EntryChecker:
                 bad(("outcome", too_early.field), too_early.message)
             if problem := rules.check_not_future(outcome.resolved_on, "resolved_on", now):
                 bad(("outcome", "resolved_on"), problem)
-        return probability
+        return check.probability
 
 
 @functools.cache

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -16,6 +14,7 @@ from tracker.cli.output import emit_json, info
 from tracker.cli.params import json_option, now_option, resolve_now
 from tracker.cli.site import OUT_HELP, site_folder
 from tracker.errors import TrackerError
+from tracker.files import write_atomic
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -23,19 +22,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     folder = path.resolve().parent
     if not folder.is_dir():
         raise TrackerError(f"{path}: folder {folder} does not exist")
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
-    try:
-        with open(descriptor, "wb") as handle:
-            handle.write(data)
-        # mkstemp makes the file private; a calendar is meant to be read (and served), so
-        # give it the mode a plain write would have.
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, path.stat().st_mode if path.exists() else 0o666 & ~mask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
 
 
 @click.command()
@@ -63,7 +50,7 @@ def calendar(
     to_stdout = str(out) == "-"
     if to_stdout and as_json:
         raise click.UsageError("--json describes the file written: give --out FILE")
-    with app.begin() as session:
+    with app.begin(write=False) as session:
         deadlines = ical.open_deadlines(session, reviewer=reviewer, default_timezone=app.settings.timezone)
         if out is None:
             # Served with the site, like the scorecards; the folder is made as `scorecards` would.

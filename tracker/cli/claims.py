@@ -70,7 +70,7 @@ def list_claims(
     now = resolve_now(now)
     zone = app.settings.timezone
     due_date = resolve_day(due_before, now, zone)
-    with app.begin() as session:
+    with app.begin(write=False) as session:
         found = services.list_claims(
             session,
             source=source,
@@ -97,7 +97,7 @@ def list_claims(
 def show(app: App, claim_id: str, now: dt.datetime | None, as_json: bool) -> None:
     """Show one claim with its criteria and verdict histories."""
     now = resolve_now(now)
-    with app.begin() as session:
+    with app.begin(write=False) as session:
         claim = services.get_claim(session, claim_id)
         if as_json:
             emit_json(claim_detail(claim, now, app.settings.timezone))
@@ -427,7 +427,7 @@ def revise(
 ) -> None:
     """Record new resolution criteria as a new version; earlier versions stay visible."""
     with app.begin() as session:
-        claim = services.get_claim(session, claim_id)
+        claim = services.get_claim(session, claim_id, lock=True)
         if claim.criteria is None or claim.deadline is None:
             raise TrackerError(f"claim {claim_id!r}: only predictions have resolution criteria")
         entry = services.revise_criteria(

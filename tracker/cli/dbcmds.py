@@ -15,17 +15,39 @@ from tracker.cli.params import json_option
 from tracker.errors import TrackerError
 
 
-def _make_sqlite_folder(app: App) -> None:
-    # SQLite creates the file but not its folder; `init` is expected to make "the database".
+def _require_sqlite_folder(app: App) -> None:
+    # SQLite creates the file but not its folder. Making the folders would turn a typo in
+    # the path into a tree of new folders; refuse, and name the one that is missing.
     path = app.sqlite_path()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if path is None:
+        return
+    folder = path.absolute().parent
+    if not folder.is_dir():
+        missing = folder
+        while not missing.parent.is_dir() and missing.parent != missing:
+            missing = missing.parent
+        raise TrackerError(
+            f"database {app.display_url()}: folder {missing} does not exist; create it, or fix the path"
+        )
 
 
 def _current(app: App) -> str | None:
+    """The database's revision; a DatabaseNotReady when it is newer than this tracker."""
     path = app.sqlite_path()
     # Asking a missing SQLite file for its revision would create it, empty.
-    return None if path is not None and not path.exists() else migrations.current_revision(app.engine)
+    if path is not None and not path.exists():
+        return None
+    current = migrations.current_revision(app.engine)
+    migrations.require_known(app.engine, current)
+    return current
+
+
+def _revision(revision: str) -> str:
+    # Options are not looked for in REVISION (`-1` is a relative revision, as in Alembic),
+    # so an option misspelt there would otherwise be taken for a revision.
+    if revision.startswith("-") and not revision[1:].isdigit():
+        raise click.UsageError(f"No such option: {revision}")
+    return revision
 
 
 def _status(app: App) -> dict[str, object]:
@@ -39,7 +61,7 @@ def _status(app: App) -> dict[str, object]:
 @pass_app
 def init(app: App, as_json: bool) -> None:
     """Create the database at the newest schema (safe to run again)."""
-    _make_sqlite_folder(app)
+    _require_sqlite_folder(app)
     before = _current(app)
     migrations.upgrade(app.engine, "head")
     status = _status(app)
@@ -57,12 +79,16 @@ def db() -> None:
     """Migrate the database schema."""
 
 
-@db.command()
-@click.argument("revision", default="head")
+# Not looking for options among the arguments lets REVISION be relative, as `-1` is.
+RELATIVE = {"ignore_unknown_options": True}
+
+
+@db.command(context_settings=RELATIVE)
+@click.argument("revision", default="head", callback=lambda _ctx, _param, value: _revision(value))
 @json_option
 @pass_app
 def upgrade(app: App, revision: str, as_json: bool) -> None:
-    """Migrate up to REVISION (default: head)."""
+    """Migrate up to REVISION (default: head; +N: N steps up)."""
     before = _current(app)
     try:
         migrations.upgrade(app.engine, revision)
@@ -71,13 +97,13 @@ def upgrade(app: App, revision: str, as_json: bool) -> None:
     _report(app, before, as_json)
 
 
-@db.command()
-@click.argument("revision", default="-1")
+@db.command(context_settings=RELATIVE)
+@click.argument("revision", default="-1", callback=lambda _ctx, _param, value: _revision(value))
 @click.option("--yes", is_flag=True, help="Do not ask: downgrading drops tables and their rows.")
 @json_option
 @pass_app
 def downgrade(app: App, revision: str, yes: bool, as_json: bool) -> None:
-    """Migrate down to REVISION (default: -1, one step; "base" empties the database)."""
+    """Migrate down to REVISION (default: -1, one step; -N: N steps; "base" empties the database)."""
     if not yes:
         if not sys.stdin.isatty():
             raise TrackerError("downgrading can drop data: pass --yes to confirm")

@@ -12,7 +12,7 @@ import traceback
 import click
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from tracker.errors import InvalidInput, TrackerError
+from tracker.errors import TrackerError, describe
 
 PREFIX = "tracker: error: "
 USER_ERROR = 1
@@ -54,14 +54,9 @@ def _database_error(exc: SQLAlchemyError, url: str | None, password: str | None)
 
 def translate(exc: BaseException, url: str | None = None, password: str | None = None) -> Failure:
     """The Failure to show for an exception raised by a command."""
-    if isinstance(exc, InvalidInput):
-        count = len(exc.problems)
-        plural = "problem" if count == 1 else "problems"
-        return Failure(f"{count} {plural} found; nothing was written", [str(p) for p in exc.problems])
     if isinstance(exc, TrackerError):
-        # A TrackerError is one line by contract; be safe with multi-line messages anyway.
-        lines = [line for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
-        return Failure(lines[-1], lines[:-1])
+        description = describe(exc)
+        return Failure(description.message, description.details)
     if debug():
         traceback.print_exception(exc)
     if isinstance(exc, SQLAlchemyError):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -22,6 +20,7 @@ from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json, fields, info
 from tracker.cli.params import json_option, now_option, resolve_now
 from tracker.errors import TrackerError
+from tracker.files import atomic_text, replace, write_temporary
 
 T = TypeVar("T")
 
@@ -64,12 +63,6 @@ class DelayedProgress:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._stack.close()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _plural(count: int, word: str) -> str:
@@ -128,17 +121,18 @@ def export(app: App, file: Path | None, canonical: bool) -> None:
     """
     existing = None if file is None or canonical else _read_existing(file)
     only_in_file: list[str] = []
-    with app.begin() as session:
+    with app.begin(write=False) as session:
         if file is None:
             write_claims_file(session, sys.stdout)
             return
         if existing is None:
-            count = _write_atomically(file, lambda handle: write_claims_file(session, handle))
+            with atomic_text(file) as handle:
+                count = write_claims_file(session, handle)
         else:
             text, newline, read = existing
             merged, count = update_claims_file(session, text, str(file))
             only_in_file = merged.only_in_file
-            _write_atomically(file, lambda handle: handle.write(merged.text), newline, unchanged_since=read)
+            _replace_unless_changed(file, merged.text, newline, read)
     for entry in only_in_file:
         # Kept, as an import keeps claims missing from the file: it may be work not yet imported.
         info(f"warning: {entry}: not in the database; kept")
@@ -163,28 +157,16 @@ def _read_existing(file: Path) -> tuple[str, str, bytes] | None:
     return text.replace("\r\n", "\n"), newline, data
 
 
-def _write_atomically(
-    file: Path, write: Callable[[TextIO], T], newline: str = "\n", unchanged_since: bytes | None = None
-) -> T:
-    """Call `write` on a temporary file beside `file`, then rename it over `file`.
+def _replace_unless_changed(file: Path, text: str, newline: str, read: bytes) -> None:
+    """Replace `file` with `text` atomically, unless someone saved it since it was `read`.
 
-    With `unchanged_since` (the bytes the new text was made from), refuse if someone
-    saved `file` in the meantime, rather than overwrite their edit.
+    Refusing keeps their edit rather than overwrite it with an export made from the old text.
     """
-    # Written beside the target and renamed, so a failed export never truncates a good file.
-    descriptor, temporary = tempfile.mkstemp(dir=file.resolve().parent, prefix=f".{file.name}.")
-    try:
-        with open(descriptor, "w", encoding="utf-8", newline=newline) as handle:
-            result = write(handle)
-        # mkstemp makes the file private; give it the mode a plain write would have.
-        os.chmod(temporary, file.stat().st_mode if file.exists() else 0o666 & ~_umask())
-        if unchanged_since is not None and _contents(file) != unchanged_since:
-            raise TrackerError(f"{file}: changed while it was being exported; nothing written, export again")
-        os.replace(temporary, file)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return result
+    temporary = write_temporary(file, text.replace("\n", newline).encode("utf-8"))
+    if _contents(file) != read:
+        temporary.unlink(missing_ok=True)
+        raise TrackerError(f"{file}: changed while it was being exported; nothing written, export again")
+    replace(temporary, file)
 
 
 def _contents(file: Path) -> bytes | None:

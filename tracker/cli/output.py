@@ -19,11 +19,16 @@ GAP = "  "
 
 @dataclass(frozen=True)
 class Column:
-    """A table column: its header, alignment and how far it may shrink (None: never)."""
+    """A table column: its header, alignment and how far it may shrink (None: never).
+
+    A `wrap` column's cells are wrapped onto more lines when they do not fit, not cut: for
+    text that is read in full, such as an error.
+    """
 
     header: str
     align: str = "<"
     min_width: int | None = None
+    wrap: bool = False
 
 
 def table(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int = WIDTH) -> str:
@@ -43,10 +48,16 @@ def table(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int =
             excess -= cut
     lines = []
     for row in [[c.header for c in columns], *cells]:
-        parts = [
-            pad(truncate(cell, w), w, col.align) for cell, w, col in zip(row, widths, columns, strict=True)
+        pieces = [
+            wrap_lines(cell, w) if col.wrap else [truncate(cell, w)]
+            for cell, w, col in zip(row, widths, columns, strict=True)
         ]
-        lines.append(GAP.join(parts).rstrip())
+        for n in range(max(len(p) for p in pieces)):
+            parts = [
+                pad(p[n] if n < len(p) else "", w, col.align)
+                for p, w, col in zip(pieces, widths, columns, strict=True)
+            ]
+            lines.append(GAP.join(parts).rstrip())
     return "\n".join(lines)
 
 

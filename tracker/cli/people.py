@@ -49,7 +49,7 @@ def sources() -> None:
 @pass_app
 def list_sources(app: App, as_json: bool) -> None:
     """List the sources and how many claims each made."""
-    with app.begin() as session:
+    with app.begin(write=False) as session:
         found = services.list_sources(session)
         counts = services.claim_counts(session)
         data = [source_json(s, counts.get(s.id, 0)) for s in found]
@@ -153,7 +153,7 @@ def add_reviewer(
 @pass_app
 def list_reviewers(app: App, as_json: bool) -> None:
     """List the reviewers."""
-    with app.begin() as session:
+    with app.begin(write=False) as session:
         data = [reviewer_json(r) for r in services.list_reviewers(session)]
     if as_json:
         emit_json(data)

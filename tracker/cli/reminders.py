@@ -19,7 +19,7 @@ from tracker.reminders.deliveries import LISTED, DeliveryRow, held_count, list_d
 
 def _ready(app: App) -> None:
     # Fail on a missing or outdated database before any channel is touched.
-    with app.begin(dry_run=True):
+    with app.begin(dry_run=True, write=False):
         pass
 
 
@@ -146,7 +146,7 @@ def list_(
     if not everything:
         chosen = [name for name, flag in (("failed", failed), ("pending", pending)) if flag] or list(LISTED)
         statuses = [status for name in chosen for status in LISTED[name]]
-    with app.begin() as session:
+    with app.begin(write=False) as session:
         rows = list_deliveries(session, statuses)
         held = held_count(session, resolve_now(now))
     if as_json:
@@ -158,7 +158,7 @@ def list_(
         Column("REVIEWER", min_width=8),
         Column("TRIES", align=">"),
         Column("CLAIMS", min_width=10),
-        Column("LAST ERROR", min_width=10),
+        Column("LAST ERROR", min_width=10, wrap=True),  # an error is read whole
     ]
     lines = [
         [str(r.id), r.status, r.reviewer, str(r.attempts), _carries(r), r.last_error or ""] for r in rows

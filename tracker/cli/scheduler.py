@@ -159,7 +159,7 @@ def scheduler(
     from tracker.scheduler import Jobs, Runner, report_trigger
 
     # Fail on a missing or outdated database, a bad cron or an unconfigured channel before starting.
-    with app.begin(dry_run=True):
+    with app.begin(dry_run=True, write=False):
         pass
     report_trigger(app.settings.report.cron)
     clock = running_from(now) if now is not None else utcnow

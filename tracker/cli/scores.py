@@ -181,7 +181,7 @@ def _score_options(func: click.decorators.FC) -> click.decorators.FC:
 def scores(app: App, min_sample: int, binning: BinningChoice, now: dt.datetime | None, as_json: bool) -> None:
     """Every source's figures: JSON by slug, or a table ranked by Brier score."""
     now = resolve_now(now)
-    with app.begin() as session:
+    with app.begin(write=False) as session:
         found = summarise_sources(session, today=app.today(now), min_sample=min_sample, binning=binning)
     if as_json:
         emit_json([summary_json(s) for s in found])
@@ -202,7 +202,7 @@ def score(
 ) -> None:
     """One source's figures, and an outlet's together with its members."""
     now = resolve_now(now)
-    with app.begin() as session:
+    with app.begin(write=False) as session:
         found = summarise_source(session, slug, today=app.today(now), min_sample=min_sample, binning=binning)
     if as_json:
         emit_json(summary_json(found))

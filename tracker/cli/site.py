@@ -57,7 +57,7 @@ def scorecards(
 ) -> None:
     """Build the scorecard site: a page per source, a ranked index and an Atom feed."""
     # Read-only: a dry-run unit of work is rolled back, so a build can never write by mistake.
-    with app.begin(dry_run=True) as session:
+    with app.begin(dry_run=True, write=False) as session:
         out_dir = out_dir or site_folder(session, app.settings)
         result = build_site(
             session, out_dir, settings=app.settings, now=resolve_now(now), source=source, full=full, jobs=jobs

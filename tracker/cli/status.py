@@ -115,7 +115,7 @@ def status(app: App, now: dt.datetime | None, as_json: bool) -> None:
     from tracker.health import status as health_status
 
     now = resolve_now(now)
-    with app.begin(dry_run=True) as session:
+    with app.begin(dry_run=True, write=False) as session:
         health = health_status(session, app.settings, now)
     if as_json:
         emit_json(health.to_json())

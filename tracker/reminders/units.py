@@ -8,50 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from tracker.channels import Message
 from tracker.clock import Clock
 from tracker.config import Settings
-from tracker.reminders import store
 
-RETRIES = 3
+# The engine's units of work are tracker.db's, re-exported here for the reminder modules.
+from tracker.db import RETRIES as RETRIES
+from tracker.db import Sessions as Sessions
+from tracker.db import retryable as retryable
+from tracker.db import transaction as transaction
+
 # How long a claimed delivery is this worker's: a sender that dies leaves it to others after this.
 LEASE = dt.timedelta(minutes=5)
 T = TypeVar("T")
-
-
-class Sessions(Protocol):
-    """What the engine needs of a session factory: `with sessions.begin() as session:`."""
-
-    def begin(self) -> AbstractContextManager[Session]: ...
-
-
-def retryable(exc: Exception) -> bool:
-    """Whether the database asked for the transaction to be tried again (SQLAlchemy's error or the driver's)."""
-    orig = exc.orig if isinstance(exc, DBAPIError) else exc
-    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    # Deadlock or serialisation failure (PostgreSQL), or a lock that outlived busy_timeout (SQLite).
-    return code in ("40P01", "40001") or "database is locked" in str(orig)
-
-
-def transaction(sessions: Sessions, work: Callable[[Session], T], *, write: bool = True) -> T:
-    """Run `work` in a transaction of its own, again when the database asks for a retry."""
-    for attempt in range(RETRIES):
-        try:
-            with sessions.begin() as session:
-                if write:
-                    store.lock_for_write(session)
-                return work(session)
-        except OperationalError as exc:
-            if attempt == RETRIES - 1 or not retryable(exc):
-                raise
-    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from tracker.config import Settings
 from tracker.errors import TrackerError
+from tracker.files import write_atomic
 from tracker.models import ReportRun
 from tracker.reports.changes import (
     LIMIT,
@@ -155,19 +154,6 @@ def collect_digest(
     return digest, snapshot
 
 
-def _write(path: Path, content: str) -> None:
-    # Write then rename, so a reader (or a web server) never sees half a digest.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_digest(rendered: RenderedDigest, out_dir: Path, ran_at: dt.datetime) -> tuple[Path, ...]:
     """Write reports/<UTC timestamp>.{txt,html} and reports/latest.{txt,html} under `out_dir`."""
     folder = out_dir / REPORTS_DIR
@@ -178,7 +164,8 @@ def write_digest(rendered: RenderedDigest, out_dir: Path, ran_at: dt.datetime) -
         for name in (stamp, "latest"):
             for suffix, content in ((".txt", rendered.text), (".html", rendered.html)):
                 path = folder / f"{name}{suffix}"
-                _write(path, content)
+                # Write then rename, so a reader (or a web server) never sees half a digest.
+                write_atomic(path, content)
                 written.append(path)
     except OSError as exc:
         raise TrackerError(f"cannot write the report to {folder}: {exc.strerror or exc}") from exc

@@ -5,6 +5,10 @@ incremental: a page is rendered again only when something it shows changed), the
 renders them a unit of sources at a time (`units`): claims are streamed, each page is
 written as soon as its claims are read, and only a small summary per source is kept for
 the index. A build with many pages renders its units in worker processes (`parallel`).
+
+Every file goes to a temporary file beside its target; only when all are written are they
+renamed into place, the manifest last. A build that is killed or runs out of disk space
+leaves the site as it was, and the manifest never records a page that is not in place.
 """
 
 from __future__ import annotations
@@ -31,10 +35,18 @@ from tracker.scorecards.lookups import (
     reviewers_digest,
     sources_with_claims,
 )
-from tracker.scorecards.manifest import Manifest, PageEntry, digest
+from tracker.scorecards.manifest import MANIFEST_NAME, Manifest, PageEntry, digest
 from tracker.scorecards.page import Summary
 from tracker.scorecards.render import STYLESHEET, build_signature
-from tracker.scorecards.units import UNIT_SOURCES, Output, Plan, page_path, render_unit, site_text
+from tracker.scorecards.units import (
+    UNIT_SOURCES,
+    Output,
+    Plan,
+    clear_temporaries,
+    page_path,
+    render_unit,
+    site_text,
+)
 from tracker.scoring import MIN_SAMPLE
 from tracker.services.lookup import did_you_mean
 from tracker.textrules import printable
@@ -89,14 +101,16 @@ def build_site(
     `lock_wait` seconds for it, then gives up with a TrackerError.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(out_dir / LOCK_NAME)
     try:
+        out_dir.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=lock_wait)
     except Timeout:
         raise TrackerError(
             f"{out_dir}: another build has been writing this site for {lock_wait:g} s; try again when it is done"
         ) from None
+    except OSError as exc:
+        raise TrackerError(f"{out_dir}: cannot write the site: {exc.strerror or exc}") from exc
     # The build allocates millions of short-lived, acyclic objects; the cycle collector would
     # scan them over and over for nothing (a third of the time on a large site).
     was_enabled = gc.isenabled()
@@ -128,6 +142,33 @@ def _build(
     jobs: int,
 ) -> BuildResult:
     out = Output(out_dir, settings, now)
+    # What a killed build left: this one holds the lock, so no other is writing them.
+    clear_temporaries(out_dir)
+    try:
+        result = _stage(session, out, source=source, full=full, jobs=jobs)
+    except OSError as exc:
+        out.abort()
+        raise TrackerError(
+            f"{out_dir}: cannot write the site: {exc.strerror or exc}; "
+            "the site was left as it was before the build"
+        ) from exc
+    except BaseException:
+        out.abort()
+        raise
+    try:
+        out.commit()
+    except OSError as exc:
+        out.abort()
+        raise TrackerError(
+            f"{out_dir}: cannot put the new pages in place: {exc.strerror or exc}; "
+            "the site is partly updated, and the next build completes it"
+        ) from exc
+    return result
+
+
+def _stage(session: Session, out: Output, *, source: str | None, full: bool, jobs: int) -> BuildResult:
+    """Render and write every file of the build to temporary files, the manifest last; what it did."""
+    out_dir, settings = out.out_dir, out.settings
     sources = load_sources(session)
     family = Family(sources)
     targets = sources
@@ -163,6 +204,7 @@ def _build(
             or entry.revision != s.revision
             or entry.meta != metas[s.id]
             or not out.days_current(entry)
+            or not out.intact(entry)  # lost, cut short or changed since it was written
         )
 
     # Entries of sources that still exist carry over; pages of the vanished are deleted.
@@ -190,7 +232,9 @@ def _build(
     _write_index(out, on_site)
     _write_feed(out, session)
     files = _write_static(out, old.files)
-    Manifest(signature=signature, pages=pages, files=files).save(out_dir)
+    # Staged last, so renamed last: it never records a page that is not in place.
+    manifest = Manifest(signature=signature, pages=pages, files=files).stage(out_dir)
+    out.staged.append((manifest.name, MANIFEST_NAME))
     rendered = sum(1 for sid in render if pages[sid].path)
     return BuildResult(
         written=sorted(Path(p) for p in out.written),
@@ -216,12 +260,13 @@ def _render_pages(
     url = session.get_bind().engine.url
     if jobs > 1 and len(units) > 1 and len(plan.render) >= parallel.MIN_PAGES and parallel.shareable(url):
         renderers: set[int] = set()
-        for entries, written, deleted, pid in parallel.render_units(
+        for entries, written, deleted, staged, pid in parallel.render_units(
             session, out, family, units, plan, jobs=jobs
         ):
             pages.update(entries)
             out.written.extend(written)
             out.deleted.extend(deleted)
+            out.staged.extend(staged)
             renderers.add(pid)
         return len(renderers)
     for unit in units:

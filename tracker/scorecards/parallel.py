@@ -17,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -36,9 +38,9 @@ from tracker.scorecards.units import Output, Plan, render_unit
 MIN_PAGES = 200
 """Fewer pages than this render in the build's own process: starting workers costs more."""
 
-UnitResult = tuple[dict[int, PageEntry], list[str], list[Path], int]
-"""What one unit did: its sources' new manifest entries, the files written and deleted, and
-the id of the process that rendered it."""
+UnitResult = tuple[dict[int, PageEntry], list[str], list[Path], list[tuple[str, str]], int]
+"""What one unit did: its sources' new manifest entries, the files written and deleted, the
+temporary files the build renames into place, and the id of the process that rendered it."""
 
 
 def cpu_count() -> int:
@@ -76,8 +78,28 @@ class _Worker:
 _worker: _Worker | None = None
 
 
+def _exit_with_parent() -> None:
+    """End this worker as soon as the build that started it ends, however it ends.
+
+    A build killed outright (kill -9, the OOM killer) cannot shut its pool down: its
+    workers would wait on their task pipe for ever, each holding its memory, the database
+    files and a connection. The parent's sentinel (a pipe the parent holds open) becomes
+    readable when the parent is gone, whatever the platform.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not started by multiprocessing
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)  # no cleanup to run: the build that wanted this work is gone
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _start(url: str, out_dir: Path, settings: Settings, now: dt.datetime, plan: Plan) -> None:
     global _worker
+    _exit_with_parent()
     # As in the build itself: millions of short-lived acyclic objects, nothing for the cycle collector.
     gc.disable()
     engine = make_engine(url)
@@ -97,13 +119,13 @@ def _render_here(
     session: Session, out: Output, family: Family, unit: Sequence[int], plan: Plan
 ) -> UnitResult:
     """Render one unit, returning what it wrote rather than adding it to `out`'s lists."""
-    kept = out.written, out.deleted
-    out.written, out.deleted = [], []
+    kept = out.written, out.deleted, out.staged
+    out.written, out.deleted, out.staged = [], [], []
     try:
         entries = render_unit(session, out, family, unit, plan)
-        return entries, out.written, out.deleted, os.getpid()
+        return entries, out.written, out.deleted, out.staged, os.getpid()
     finally:
-        out.written, out.deleted = kept
+        out.written, out.deleted, out.staged = kept
 
 
 def render_units(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +19,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tracker.config import Settings
+from tracker.files import is_temporary, write_temporary
 from tracker.scorecards.data import SourceRecord, iter_claims_by_source, split_scored
 from tracker.scorecards.family import Family, MemberRecords, with_members
-from tracker.scorecards.manifest import PageEntry
+from tracker.scorecards.manifest import MANIFEST_NAME, PageEntry, Stamp, digest_bytes
 from tracker.scorecards.page import Link, source_page
 from tracker.scoring import (
     AUTO_DISTINCT_LIMIT,
@@ -64,13 +66,20 @@ class Plan:
 
 @dataclass
 class Output:
-    """Where pages go, and the clock and settings they are rendered with."""
+    """Where pages go, and the clock and settings they are rendered with.
+
+    Nothing is written in place: every file goes to a temporary file beside its target
+    (`staged`), and pages to delete are only noted, until the build has written all of
+    them and `commit` renames them into place. A build killed or short of disk space
+    before that leaves the site as it was.
+    """
 
     out_dir: Path
     settings: Settings
     now: dt.datetime
     written: list[str] = field(default_factory=list)  # paths as text: ten thousand Paths add up
     deleted: list[Path] = field(default_factory=list)
+    staged: list[tuple[str, str]] = field(default_factory=list)  # (temporary file, target), relative
 
     def __post_init__(self) -> None:
         # Built from the settings, so that a worker process draws with the same templates.
@@ -91,22 +100,67 @@ class Output:
         """Whether the dates a page counted its "days left" on are still today's."""
         return all(self.today_in(zone).isoformat() == day for zone, day in entry.days.items())
 
-    def write(self, relative: str, text: str | Iterable[str]) -> None:
-        """Write one file of the site (a string, or pieces streamed from a template) and note it."""
+    def intact(self, entry: PageEntry) -> bool:
+        """Whether a page is on disk as the build that recorded `entry` wrote it."""
+        return entry.path is None or (
+            entry.file is not None and entry.file.matches(self.out_dir / entry.path)
+        )
+
+    def write(self, relative: str, text: str | Iterable[str]) -> Stamp | None:
+        """Stage one file of the site (a string, or pieces streamed from a template) and note it.
+
+        A string's file is stamped (see `Stamp`) for the manifest.
+        """
         path = self.out_dir / relative
         if not path.parent.is_dir():
             path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8") as out:
-            if isinstance(text, str):
-                out.write(text)
-            else:
-                out.writelines(text)
+        # Not fsynced, one by one: that would cost more than rendering a page. The manifest
+        # that is renamed last is; a page the power cut short fails its stamp next time.
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        temporary = write_temporary(path, data, sync=False)
+        # Beside its target: relative to the site as the target is (the folder may be given relative).
+        self.staged.append(((Path(relative).parent / temporary.name).as_posix(), relative))
         self.written.append(relative)
+        if isinstance(data, bytes):
+            return Stamp(len(data), temporary.stat().st_mtime_ns, digest_bytes(data))
+        return None
 
     def delete(self, relative: str) -> None:
-        """Remove a page that no longer has a source, and note it."""
-        (self.out_dir / relative).unlink(missing_ok=True)
+        """Note a page to remove (it no longer has a source, or moved) when the build commits."""
         self.deleted.append(Path(relative))
+
+    def commit(self) -> None:
+        """Put every staged file in place and remove the pages to delete."""
+        staged = {target for _, target in self.staged}
+        for path in self.deleted:
+            # A page that moved away from a name another page now takes is replaced, not deleted.
+            if path.as_posix() not in staged:
+                (self.out_dir / path).unlink(missing_ok=True)
+        for temporary, target in self.staged:
+            os.replace(self.out_dir / temporary, self.out_dir / target)
+        self.staged.clear()
+
+    def abort(self) -> None:
+        """Remove the staged files, and any a killed build left (this build holds the folder's lock)."""
+        self.staged.clear()
+        clear_temporaries(self.out_dir)
+
+
+SHARED_PREFIXES = (".index", ".feed.xml.", ".style.css.", f".{MANIFEST_NAME}.")
+"""The temporary files of a build's shared files: other tools may write into the site's folder."""
+
+
+def clear_temporaries(out_dir: Path) -> None:
+    """Remove the temporary files of builds that never finished in the site `out_dir`."""
+    for folder, prefixes in ((out_dir, SHARED_PREFIXES), (out_dir / SOURCES_DIR, (".",))):
+        try:
+            entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if is_temporary(name) and name.startswith(prefixes) and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
 
 
 def render_unit(
@@ -153,10 +207,10 @@ def render_unit(
             default_timezone=out.timezone,
             site_url=out.settings.site_url,
         )
-        out.write(path, page_template.render(page=page, root="../", **site_text()))
+        stamp = out.write(path, page_template.render(page=page, root="../", **site_text()))
         row = row_template.render(s=summary, href=path, people=len(members))
         days = {zone: out.today_in(zone).isoformat() for zone in page.timezones}
-        entries[sid] = PageEntry(s.slug, path, s.revision, plan.metas[sid], days, summary, row)
+        entries[sid] = PageEntry(s.slug, path, s.revision, plan.metas[sid], days, summary, row, stamp)
     # A build runs with the cycle collector off (see build_site); the few cycles a unit leaves
     # (SQLAlchemy's results, Jinja's contexts) would pile up over a long build, and the young
     # generations hold just this unit's.

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from tracker.errors import TrackerError
+from tracker.db import lock_catalogue
+from tracker.errors import InvalidInput, NotFound, Problem, TrackerError
 from tracker.estimative import EstimativeScale
 from tracker.models import (
     Appearance,
@@ -22,15 +23,15 @@ from tracker.models import (
     Source,
 )
 from tracker.rules import (
-    check_deadline,
+    check_claim,
     check_identifier,
     check_kind,
     check_not_future,
-    check_probability,
     check_tag,
     check_text,
     check_timezone,
     check_url,
+    deadline_problems,
     latest_date,
 )
 from tracker.services.deadlines import is_overdue
@@ -40,68 +41,25 @@ APPEARANCE_FIELDS = ("url", "title", "author", "published")
 STATUS_FILTERS = (ClaimStatus.OPEN.value, ClaimStatus.RESOLVED.value, "overdue")
 
 
-def _prediction_problems(
-    made_on: dt.date,
-    probability: float | None,
-    confidence: str | None,
-    criteria: str | None,
-    deadline: dt.date | None,
-    window_start: dt.date | None,
-    as_of: dt.date | None,
-) -> list[str | None]:
-    problems: list[str | None] = [check_text(criteria, "criteria")]
-    if deadline is None:
-        problems.append("deadline is required for a prediction")
-    else:
-        problems.append(check_deadline(made_on, deadline, window_start))
-    if (probability is None) == (confidence is None):
-        problems.append("give exactly one of probability and confidence")
-    elif probability is not None:
-        problems.append(check_probability(probability))
-    if as_of is not None:
-        problems.append("as_of applies to facts only")
-    return problems
-
-
-def _fact_problems(
-    probability: float | None,
-    confidence: str | None,
-    criteria: str | None,
-    deadline: dt.date | None,
-    window_start: dt.date | None,
-) -> list[str | None]:
-    # A fact may keep its source's hedge ("may be a protege"), as the claims file allows;
-    # facts are never scored, so the words are a record, not a forecast.
-    problems: list[str | None] = []
-    if probability is not None and confidence is not None:
-        problems.append("give probability or confidence, not both")
-    elif probability is not None:
-        problems.append(check_probability(probability))
-    given = {"criteria": criteria, "deadline": deadline, "window_start": window_start}
-    problems += [f"{name} applies to predictions only" for name, value in given.items() if value is not None]
-    return problems
-
-
-def _clean_tags(tags: Sequence[str]) -> tuple[list[str], list[str | None]]:
-    cleaned = list(dict.fromkeys(t.strip() for t in tags))
-    problems: list[str | None] = [check_tag(tag) for tag in cleaned]
-    return cleaned, problems
-
-
-def _appearance_problems(fields: Mapping[str, Any]) -> list[str | None]:
+def _appearance_problems(fields: Mapping[str, Any]) -> list[Problem]:
     unknown = sorted(set(fields) - set(APPEARANCE_FIELDS))
-    problems: list[str | None] = []
+    problems: list[Problem] = []
     if unknown:
-        problems.append(f"appearance has unknown fields {', '.join(unknown)}")
+        problems.append(Problem.at("appearance", f"appearance has unknown fields {', '.join(unknown)}"))
     url = fields.get("url")
     if not isinstance(url, str):
-        problems.append("appearance needs a url")
+        problems.append(Problem.at("url", "appearance needs a url"))
     elif bad_url := check_url(url):
-        problems.append(f"appearance url {bad_url}")
+        problems.append(Problem.at("url", f"appearance url {bad_url}"))
     published = fields.get("published")
     if published is not None and not isinstance(published, dt.date):
-        problems.append("appearance published must be a date")
+        problems.append(Problem.at("published", "appearance published must be a date"))
     return problems
+
+
+def _problems(*checks: tuple[str, str | None]) -> list[Problem]:
+    """A Problem for each (field, problem) whose problem is not None."""
+    return [Problem.at(field, problem) for field, problem in checks if problem]
 
 
 def _get_appearance(session: Session, fields: Mapping[str, Any]) -> Appearance:
@@ -138,49 +96,68 @@ def add_claim(
     scale: EstimativeScale,
     now: dt.datetime,
 ) -> Claim:
-    """Record a new claim, validated as the claims file is; predictions get criteria version 1."""
-    problems: list[str | None] = [
-        check_identifier(key, "id", max_length=200),
-        check_kind(kind),
-        check_text(statement, "statement"),
-        check_text(quote, "quote"),
-        check_not_future(made_on, "made_on", now),
-        check_timezone(timezone) if timezone else None,
-    ]
-    if kind == ClaimKind.PREDICTION:
-        problems += _prediction_problems(
-            made_on, probability, confidence, criteria, deadline, window_start, as_of
+    """Record a new claim, validated as the claims file is; predictions get criteria version 1.
+
+    Raises InvalidInput with every problem, each under its field (id, source, statement,
+    quote, made_on, probability, confidence, criteria, deadline, window_start, timezone,
+    as_of, url, tags, reviewers).
+    """
+    problems = _problems(
+        ("id", check_identifier(key, "id", max_length=200)),
+        ("kind", check_kind(kind)),
+        ("statement", check_text(statement, "statement")),
+        ("quote", check_text(quote, "quote")),
+        ("made_on", check_not_future(made_on, "made_on", now)),
+        ("timezone", check_timezone(timezone) if timezone else None),
+    )
+    resolution = {"criteria": criteria, "deadline": deadline, "window_start": window_start}
+    given = [name for name, value in resolution.items() if value is not None]
+    if kind == ClaimKind.PREDICTION and given:
+        problems += _problems(
+            ("criteria", check_text(criteria, "criteria")),
+            ("deadline", "deadline is required for a prediction" if deadline is None else None),
         )
-    elif kind == ClaimKind.FACT:
-        problems += _fact_problems(probability, confidence, criteria, deadline, window_start)
+    check = check_claim(
+        kind=kind if check_kind(kind) is None else None,
+        made_on=made_on,
+        probability=probability,
+        confidence=confidence,
+        resolution=(deadline, window_start) if given else None,
+        as_of=as_of,
+        scale=scale,
+    )
+    # The claims file's `resolution` block is the criteria, deadline and window_start fields here.
+    # A problem inside it (resolution.deadline) is worded relative to its field: name the field.
+    resolution_field = given[0] if given else "criteria"
+    for found in check.problems:
+        if found.loc == ("resolution",):
+            problems.append(Problem.at(resolution_field, found.message))
+        else:
+            message = f"{found.field} {found.message}" if len(found.loc) > 1 else found.message
+            problems.append(Problem.at(found.field, message))
+    if kind == ClaimKind.FACT:
         # A fact is judged on what was known when it was said, unless told otherwise.
         as_of = as_of or made_on
-    estimate = None
-    if confidence is not None:
-        try:
-            estimate = scale.estimate(confidence)
-        except TrackerError as exc:
-            problems.append(str(exc))
-    clean_tags, tag_problems = _clean_tags(tags)
-    problems += tag_problems
+    clean_tags = list(dict.fromkeys(t.strip() for t in tags))
+    problems += _problems(*(("tags", check_tag(tag)) for tag in clean_tags))
+    lock_catalogue(session)  # an import adding the same id waits, or is waited for
     reviewers: list[Reviewer] = []
     for handle in dict.fromkeys(reviewer_handles):
         try:
             reviewers.append(get_reviewer(session, handle))
-        except TrackerError as exc:
-            problems.append(str(exc))
+        except NotFound as exc:
+            problems.append(Problem.at("reviewers", str(exc)))
     source: Source | None = None
     try:
         source = get_source(session, source_slug)
-    except TrackerError as exc:
-        problems.append(str(exc))
+    except NotFound as exc:
+        problems.append(Problem.at("source", str(exc)))
     if session.scalar(select(Claim.id).where(Claim.key == key)) is not None:
-        problems.append("a claim with this id already exists")
+        problems.append(Problem.at("id", "a claim with this id already exists"))
     if appearance is not None:
         problems += _appearance_problems(appearance)
-    found = [p for p in problems if p]
-    if found or source is None:
-        raise TrackerError(f"claim {key!r}: {'; '.join(p for p in found)}")
+    if problems or source is None:
+        raise InvalidInput(problems, f"claim {key!r}")
 
     claim = Claim(
         key=key,
@@ -190,7 +167,7 @@ def add_claim(
         made_on=made_on,
         source=source,
         appearance=_get_appearance(session, appearance) if appearance else None,
-        probability=estimate.probability if estimate else probability,
+        probability=check.probability,
         confidence=confidence,
         criteria=criteria.strip() if criteria else None,
         deadline=deadline,
@@ -236,14 +213,13 @@ def revise_criteria(
     if claim.kind != ClaimKind.PREDICTION:
         raise TrackerError(f"claim {claim.key!r}: only predictions have resolution criteria")
     criteria = criteria.strip()
-    problems = [
-        check_text(criteria, "criteria"),
-        check_deadline(claim.made_on, deadline, window_start),
-        check_timezone(timezone) if timezone else None,
-    ]
-    found = [p for p in problems if p]
-    if found:
-        raise TrackerError(f"claim {claim.key!r}: {'; '.join(found)}")
+    problems = _problems(
+        ("criteria", check_text(criteria, "criteria")),
+        *((wrong.field, str(wrong)) for wrong in deadline_problems(claim.made_on, deadline, window_start)),
+        ("timezone", check_timezone(timezone) if timezone else None),
+    )
+    if problems:
+        raise InvalidInput(problems, f"claim {claim.key!r}")
     versions = claim.criteria_versions
     latest = versions[-1] if versions else None
     if latest is not None and (latest.criteria, latest.deadline, latest.window_start, latest.timezone) == (
@@ -268,7 +244,7 @@ def revise_criteria(
 
 def assign(session: Session, claim_key: str, handle: str) -> bool:
     """Assign a reviewer to a claim; False when already assigned."""
-    claim = get_claim(session, claim_key)
+    claim = get_claim(session, claim_key, lock=True)
     reviewer = get_reviewer(session, handle)
     if reviewer in claim.reviewers:
         return False
@@ -279,7 +255,7 @@ def assign(session: Session, claim_key: str, handle: str) -> bool:
 
 def unassign(session: Session, claim_key: str, handle: str) -> bool:
     """Take a reviewer off a claim; False when they were not assigned."""
-    claim = get_claim(session, claim_key)
+    claim = get_claim(session, claim_key, lock=True)
     reviewer = get_reviewer(session, handle)
     if reviewer not in claim.reviewers:
         return False

@@ -40,12 +40,19 @@ def get_source(session: Session, slug: str) -> Source:
     return source
 
 
-def get_claim(session: Session, key: str) -> Claim:
-    """The claim with id `key` and its histories, or NotFound with a suggestion."""
+def get_claim(session: Session, key: str, *, lock: bool = False) -> Claim:
+    """The claim with id `key` and its histories, or NotFound with a suggestion.
+
+    `lock` takes the claim's row lock (SELECT ... FOR UPDATE) before its histories are
+    read, for a caller that appends to them and updates the cached verdict or criteria:
+    a second writer of the same claim then waits for this transaction and reads what it
+    wrote. (On SQLite, whose writers hold the database's write lock from BEGIN, it is a no-op.)
+    """
+    query = select(Claim).where(Claim.key == key)
+    if lock:
+        query = query.with_for_update(of=Claim).execution_options(populate_existing=True)
     claim = session.scalar(
-        select(Claim)
-        .where(Claim.key == key)
-        .options(
+        query.options(
             selectinload(Claim.source),
             selectinload(Claim.appearance),
             selectinload(Claim.tags),

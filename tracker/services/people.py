@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from tracker.errors import TrackerError
+from tracker.db import lock_catalogue
+from tracker.errors import InvalidInput, NotFound, Problem
 from tracker.models import Claim, Reviewer, ReviewerRole, Source, SourceKind
 from tracker.rules import (
     check_email,
@@ -21,10 +22,11 @@ from tracker.rules import (
 from tracker.services.lookup import get_reviewer, get_source
 
 
-def _raise_if(problems: list[str | None], what: str) -> None:
-    found = [p for p in problems if p]
-    if found:
-        raise TrackerError(f"{what}: {'; '.join(found)}")
+def _raise_if(checks: dict[str, str | None], what: str) -> None:
+    """Raise InvalidInput with a problem for each field whose check found one."""
+    problems = [Problem.at(field, problem) for field, problem in checks.items() if problem]
+    if problems:
+        raise InvalidInput(problems, what)
 
 
 def add_reviewer(
@@ -40,17 +42,18 @@ def add_reviewer(
 ) -> Reviewer:
     """Record a new reviewer (subscribed: emailed the periodic report); the handle must be unused."""
     _raise_if(
-        [
-            check_identifier(handle, "handle"),
-            check_text(name, "name"),
-            check_email(email),
-            check_timezone(timezone),
-            check_role(role),
-        ],
+        {
+            "handle": check_identifier(handle, "handle"),
+            "name": check_text(name, "name"),
+            "email": check_email(email),
+            "timezone": check_timezone(timezone),
+            "role": check_role(role),
+        },
         f"reviewer {handle!r}",
     )
+    lock_catalogue(session)  # an import adding the same handle waits, or is waited for
     if session.scalar(select(Reviewer.id).where(Reviewer.handle == handle)) is not None:
-        raise TrackerError(f"reviewer {handle!r} already exists")
+        _raise_if({"handle": "a reviewer with this handle already exists"}, f"reviewer {handle!r}")
     reviewer = Reviewer(
         handle=handle, name=name.strip(), email=email, timezone=timezone, role=role, subscribed=subscribed
     )
@@ -88,19 +91,25 @@ def add_source(
 ) -> Source:
     """Record a new source, optionally as a member of an existing outlet or organisation."""
     _raise_if(
-        [
-            check_identifier(slug, "slug"),
-            check_text(name, "name"),
-            check_source_kind(kind),
-            check_url(url) if url else None,
-        ],
+        {
+            "slug": check_identifier(slug, "slug"),
+            "name": check_text(name, "name"),
+            "kind": check_source_kind(kind),
+            "url": check_url(url) if url else None,
+        },
         f"source {slug!r}",
     )
+    lock_catalogue(session)
     if session.scalar(select(Source.id).where(Source.slug == slug)) is not None:
-        raise TrackerError(f"source {slug!r} already exists")
-    parent = get_source(session, member_of) if member_of else None
+        _raise_if({"slug": "a source with this slug already exists"}, f"source {slug!r}")
+    try:
+        parent = get_source(session, member_of) if member_of else None
+    except NotFound as exc:
+        raise InvalidInput([Problem.at("member_of", str(exc))], f"source {slug!r}") from None
     if parent is not None and parent.kind == SourceKind.PERSON:
-        raise TrackerError(f"source {slug!r}: cannot be a member of {member_of!r}, which is a person")
+        _raise_if(
+            {"member_of": f"cannot be a member of {member_of!r}, which is a person"}, f"source {slug!r}"
+        )
     source = Source(slug=slug, name=name.strip(), kind=kind, url=url, notes=notes, parent=parent)
     if now is not None:
         source.created_at = now

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from tracker.errors import TrackerError
+from tracker.errors import InvalidInput, Problem, TrackerError
 from tracker.models import ClaimStatus, Resolution
 from tracker.rules import check_evidence, check_verdict, resolved_on_problem
 from tracker.services.deadlines import local_today
@@ -29,23 +29,23 @@ def resolve(
     `resolved_on` defaults to the reviewer's local date at `now`. A verdict equal to
     the current one is still recorded: a second reviewer agreeing is information.
     """
-    claim = get_claim(session, claim_key)
+    claim = get_claim(session, claim_key, lock=True)
     reviewer = get_reviewer(session, by_handle)
     evidence = list(dict.fromkeys(url.strip() for url in evidence))
     today = local_today(reviewer.timezone, now)
     resolved_on = resolved_on or today
-    problems = [check_verdict(claim.kind, verdict)]
-    if not problems[0]:
-        problems.append(check_evidence(verdict, evidence))
-    if problem := resolved_on_problem(claim.made_on, resolved_on):
-        problems.append(str(problem))
+    problems: list[Problem] = []
+    if problem := check_verdict(claim.kind, verdict):
+        problems.append(Problem.at("verdict", problem))
+    elif problem := check_evidence(verdict, evidence):
+        problems.append(Problem.at("evidence", problem))
+    if too_early := resolved_on_problem(claim.made_on, resolved_on):
+        problems.append(Problem.at("resolved_on", str(too_early)))
     if resolved_on > today:
-        problems.append(
-            f"resolved_on {resolved_on} is in the future for {reviewer.handle} ({reviewer.timezone})"
-        )
-    found = [p for p in problems if p]
-    if found:
-        raise TrackerError(f"claim {claim_key!r}: {'; '.join(found)}")
+        future = f"resolved_on {resolved_on} is in the future for {reviewer.handle} ({reviewer.timezone})"
+        problems.append(Problem.at("resolved_on", future))
+    if problems:
+        raise InvalidInput(problems, f"claim {claim_key!r}")
     entry = Resolution(
         claim=claim,
         verdict=verdict,
@@ -63,12 +63,14 @@ def resolve(
 
 def unresolve(session: Session, claim_key: str, by_handle: str, note: str, now: dt.datetime) -> Resolution:
     """Re-open a resolved claim with a new history entry (verdict None); the note says why."""
-    claim = get_claim(session, claim_key)
+    claim = get_claim(session, claim_key, lock=True)
     reviewer = get_reviewer(session, by_handle)
     if claim.verdict is None:
         raise TrackerError(f"claim {claim_key!r} is not resolved")
     if not note or not note.strip():
-        raise TrackerError(f"claim {claim_key!r}: un-resolving needs a note saying why")
+        raise InvalidInput(
+            [Problem.at("note", "un-resolving needs a note saying why")], f"claim {claim_key!r}"
+        )
     entry = Resolution(
         claim=claim,
         verdict=None,

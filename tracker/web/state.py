@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import delete, false
 from sqlalchemy.orm import Session
 
-from tracker.accounts.models import LoginAttempt
 from tracker.app import App
-from tracker.db import utcnow
+from tracker.db import take_write_lock, utcnow
 
 if TYPE_CHECKING:
     from tracker.web.rebuild import Rebuilder
@@ -70,22 +68,10 @@ def db() -> Session:
         session.begin()
         g.db = session
         if request.method == "POST":
+            # A POST reads, then writes: on SQLite it takes the write lock at BEGIN (IMMEDIATE),
+            # so it waits its turn instead of failing after another process committed.
             take_write_lock(session)
     return session
-
-
-def take_write_lock(session: Session) -> None:
-    """On SQLite, take the database's write lock before the request reads anything.
-
-    A POST reads, then writes (a verdict after comparing versions, a login attempt). A
-    deferred SQLite transaction that read before another process committed cannot then
-    write at all ("database is locked", busy_timeout or not), so a POST's first statement
-    is a write that matches no row: it waits its turn for the lock, and everything after
-    it reads the latest state. PostgreSQL needs nothing: the claim's row lock orders writers.
-    """
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        connection.execute(delete(LoginAttempt).where(false()))
 
 
 def finish(ok: bool) -> None:
