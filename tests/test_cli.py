@@ -140,6 +140,10 @@ def test_every_data_command_takes_json() -> None:
         ("reviewers",),
         ("claims",),
         ("reminders",),
+        # Servers that run until stopped, and a password prompt: no data to print.
+        ("up",),
+        ("serve",),
+        ("reviewers", "set-password"),
         (),
     }
     for path in _command_paths(cli):

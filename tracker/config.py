@@ -102,7 +102,27 @@ class ReportSettings(_Group):
     )
 
 
-GROUPS = ("smtp", "slack", "reminders", "report")
+class WebSettings(_Group):
+    """The reviewers' web app ([web], TRACKER_WEB_*)."""
+
+    session_idle_minutes: int = Field(
+        default=12 * 60,
+        gt=0,
+        description="A signed-in session ends after this many minutes without a request.",
+    )
+    link_days: int = Field(
+        default=14,
+        gt=0,
+        description="Days a signed link in a reminder email leads to its claim's resolve form.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `tracker up` and `tracker serve` listen on.")
+    port: int = Field(
+        default=8000, gt=0, lt=65536, description="Port `tracker up` and `tracker serve` listen on."
+    )
+    threads: int = Field(default=8, gt=0, description="Request threads of the waitress server.")
+
+
+GROUPS = ("smtp", "slack", "reminders", "report", "web")
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
 
@@ -146,10 +166,19 @@ class Settings(BaseModel):
         description="Folder of templates that override the packaged ones of the same name (optional).",
     )
 
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key that signs the web app's cookies and links; unset: generated once and kept in the "
+            "database, shared by every process. Never printed."
+        ),
+    )
+
     smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="Mail server settings.")
     slack: SlackSettings = Field(default_factory=SlackSettings, description="Slack webhook settings.")
     reminders: ReminderSettings = Field(default_factory=ReminderSettings, description="Reminder policy.")
     report: ReportSettings = Field(default_factory=ReportSettings, description="Periodic report settings.")
+    web: WebSettings = Field(default_factory=WebSettings, description="Web app settings.")
 
     @field_validator("estimative_phrases")
     @classmethod

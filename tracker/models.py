@@ -448,3 +448,7 @@ class JobRun(Base):
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
     worker: Mapped[str] = mapped_column(String(200))
+
+
+# The web accounts' tables join the one metadata (migrations, drift checks) from their own module.
+import tracker.accounts.models  # noqa: E402, F401

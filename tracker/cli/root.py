@@ -18,6 +18,7 @@ from tracker.cli import report as report_cmd
 from tracker.cli import scheduler as scheduler_cmd
 from tracker.cli import scores as scores_cmd
 from tracker.cli import status as status_cmd
+from tracker.cli import web as web_cmd
 from tracker.cli.errors import PREFIX, USER_ERROR, Failure, translate, usage_line
 
 
@@ -112,8 +113,11 @@ for command in (
     calendar_cmd.calendar,
     scheduler_cmd.scheduler,
     status_cmd.status,
+    web_cmd.up,
+    web_cmd.serve,
 ):
     cli.add_command(command)
+people.reviewers.add_command(web_cmd.set_password_cmd)
 
 
 def main() -> None:

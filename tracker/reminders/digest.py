@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
@@ -41,10 +41,17 @@ def resolve_command(key: str, handle: str) -> str:
     return f"tracker resolve {key} --verdict VERDICT --evidence URL --by {handle}"
 
 
-def resolve_link(base_url: str | None, key: str, handle: str) -> str | None:
-    """The review web app's page resolving claim `key`, when its base URL is configured."""
+def resolve_link(
+    base_url: str | None, key: str, handle: str, sign: Callable[[str], str] | None = None
+) -> str | None:
+    """The review web app's page resolving claim `key`, when its base URL is configured.
+
+    With `sign`, the signed, expiring link (`/r/<token>`) that opens the form after a sign-in.
+    """
     if not base_url:
         return None
+    if sign is not None:
+        return f"{base_url.rstrip('/')}/r/{sign(key)}"
     return f"{base_url.rstrip('/')}/claims/{quote(key)}/resolve?{urlencode({'by': handle})}"
 
 
@@ -129,6 +136,7 @@ def digest_claim(
     assigned: Sequence[str],
     resolve_url: str | None,
     now: dt.datetime,
+    sign: Callable[[str], str] | None = None,
 ) -> DigestClaim:
     """A DigestClaim, with the deadline's end and the days left worked out."""
     end = dt.datetime.combine(deadline + dt.timedelta(days=1), dt.time(0), tzinfo=zone(claim_timezone))
@@ -147,7 +155,7 @@ def digest_claim(
         kind=kind,
         assigned=tuple(assigned),
         command=resolve_command(key, reviewer_handle),
-        link=resolve_link(resolve_url, key, reviewer_handle),
+        link=resolve_link(resolve_url, key, reviewer_handle, sign),
     )
 
 

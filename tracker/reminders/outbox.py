@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
+from tracker.accounts.links import link_signer
 from tracker.config import Settings
 from tracker.models import (
     Appearance,
@@ -249,12 +251,14 @@ def load_outgoing_many(
         ):
             assigned[claim_id].append(handle)
     found: dict[int, Outgoing | Exception | None] = {}
+    # With the web app's address configured, each claim links to its resolve form by a signed link.
+    sign = link_signer(session, settings, now) if settings.reminders.resolve_url else None
     for d in delivery_ids:
         if not live.get(d):
             found[d] = None
             continue
         try:
-            found[d] = _outgoing(d, heads[d], live[d], assigned, settings, now)
+            found[d] = _outgoing(d, heads[d], live[d], assigned, settings, now, sign)
         except Exception as exc:
             found[d] = exc
     return found
@@ -267,6 +271,7 @@ def _outgoing(
     assigned: dict[int, list[str]],
     settings: Settings,
     now: dt.datetime,
+    sign: Callable[[str], str] | None = None,
 ) -> Outgoing:
     items = [
         digest_claim(
@@ -284,6 +289,7 @@ def _outgoing(
             assigned=assigned.get(r.claim_id, []),
             resolve_url=settings.reminders.resolve_url,
             now=now,
+            sign=sign,
         )
         for r in live
     ]

@@ -1,0 +1,232 @@
+"""The queue, the claim page, resolving and un-resolving, and conflicts between reviewers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask
+from support.web import ORIGIN, seed, signed_in, soup, text, tracker_app, web
+
+from tracker.app import App
+from tracker.services import get_claim
+
+__all__ = ["tracker_app", "web"]
+
+
+def _form(client, path: str, selector: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    page = soup(client.get(path))
+    form = page.select_one(selector)
+    assert form is not None, f"no {selector} on {path}"
+    return {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
+
+
+def test_the_queue_groups_the_reviewers_claims(web: Flask, tracker_app: App, now: dt.datetime) -> None:
+    scene = seed(tracker_app, now)
+    page = soup(signed_in(web, scene.assigned).get("/"))
+    heading = {s["id"]: s.select_one("h2").get_text(" ", strip=True) for s in page.select("section.group")}
+    assert heading["overdue"] == "Overdue (1)"
+    assert heading["soon"] == "Due within 7 days (1)"
+    assert heading["upcoming"] == "Upcoming (1)"
+    assert heading["resolved"].endswith("(1)")
+    overdue = page.select_one("#overdue .queue-item")
+    assert "3 days overdue" in overdue.get_text()
+    assert "in 5 days" in page.select_one("#soon .queue-item").get_text()
+    # Bob has nothing assigned; the filters narrow.
+    assert "Overdue (0)" in text(signed_in(web, scene.unassigned).get("/"))
+    ada = signed_in(web, scene.assigned)
+    assert "Upcoming (0)" in text(ada.get("/?kind=fact"))
+    assert "Overdue (0)" in text(ada.get("/?source=nobody"))
+
+
+def test_only_an_admin_sees_another_queue(web: Flask, tracker_app: App, now: dt.datetime) -> None:
+    scene = seed(tracker_app, now)
+    assert signed_in(web, scene.unassigned).get(f"/?reviewer={scene.assigned}").status_code == 403
+    boss = signed_in(web, scene.admin)
+    assert "Overdue (1)" in text(boss.get(f"/?reviewer={scene.assigned}"))
+    assert "Overdue (1)" in text(boss.get("/?reviewer=*"))
+    assert "Overdue (0)" in text(boss.get("/"))
+    assert boss.get("/?reviewer=nobody").status_code == 404
+
+
+def test_the_claim_page_shows_the_claim_and_its_histories(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
+    scene = seed(tracker_app, now)
+    client = signed_in(web, scene.unassigned)
+    page = soup(client.get(f"/claims/{scene.resolved}"))
+    assert page.select_one("h1").get_text() == f"The claim {scene.resolved} will come true."
+    history = page.select_one("#verdicts-heading").find_parent("section").get_text(" ")
+    assert "mostly-true" in history and "https://example.org/gdp" in history and "ada" in history
+    assert page.select_one(f"a[href='/scorecards/sources/daily.html#claim-{scene.resolved}']") is not None
+    assert page.select_one("#resolve") is None  # Bob is not assigned
+    assert client.get("/claims/no-such-claim").status_code == 404
+
+
+def test_resolve_with_evidence_then_unresolve(web: Flask, tracker_app: App, now: dt.datetime) -> None:
+    scene = seed(tracker_app, now)
+    client = signed_in(web, scene.assigned)
+    path = f"/claims/{scene.overdue}"
+    hidden = _form(client, path, "#resolve form")
+    response = client.post(
+        f"{path}/resolve",
+        data={**hidden, "verdict": "true", "evidence": "https://example.org/a\n", "note": "It fell."},
+        headers={"Origin": ORIGIN},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with tracker_app.begin() as session:
+        claim = get_claim(session, scene.overdue)
+        assert claim.verdict == "true" and claim.resolutions[-1].evidence == ["https://example.org/a"]
+        assert claim.resolutions[-1].resolved_on == now.date()
+    hidden = _form(client, path, "#unresolve form")
+    response = client.post(
+        f"{path}/unresolve", data={**hidden, "reason": "Wrong article."}, headers={"Origin": ORIGIN}
+    )
+    assert response.status_code == 302
+    with tracker_app.begin() as session:
+        assert get_claim(session, scene.overdue).verdict is None
+
+
+def test_bad_input_is_refused_beside_the_form_and_kept(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
+    scene = seed(tracker_app, now)
+    client = signed_in(web, scene.assigned)
+    path = f"/claims/{scene.overdue}"
+    hidden = _form(client, path, "#resolve form")
+    for evidence, verdict, day, expected in (
+        ("", "true", "", "needs evidence"),
+        ("javascript:alert(1)", "true", "", "not an absolute http(s) URL"),
+        ("https://example.org", "true", (now.date() + dt.timedelta(days=2)).isoformat(), "in the future"),
+        ("https://example.org", "true", "2020-01-01", "before made_on"),
+        ("https://example.org", "mostly-true", "", "Not a valid choice"),
+    ):
+        data = {
+            **hidden,
+            "verdict": verdict,
+            "evidence": evidence,
+            "note": "my careful note",
+            "resolved_on": day,
+        }
+        response = client.post(f"{path}/resolve", data=data, headers={"Origin": ORIGIN})
+        assert response.status_code == 400, expected
+        page = soup(response)
+        assert expected in page.select_one("div.problem").get_text(), page.select_one("div.problem")
+        assert page.select_one("#note").get_text() == "my careful note"
+    with tracker_app.begin() as session:
+        assert get_claim(session, scene.overdue).verdict is None
+
+
+def test_a_stale_form_is_refused_shows_what_changed_and_keeps_the_text(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
+    scene = seed(tracker_app, now)
+    ada, boss = signed_in(web, scene.assigned), signed_in(web, scene.admin)
+    path = f"/claims/{scene.overdue}"
+    stale = _form(ada, path, "#resolve form")
+    fresh = _form(boss, path, "#resolve form")
+    first = boss.post(
+        f"{path}/resolve",
+        data={**fresh, "verdict": "false", "evidence": "https://example.org/b", "note": "Boss says no."},
+        headers={"Origin": ORIGIN},
+    )
+    assert first.status_code == 302
+    second = ada.post(
+        f"{path}/resolve",
+        data={**stale, "verdict": "true", "evidence": "https://example.org/mine", "note": "My typed note."},
+        headers={"Origin": ORIGIN},
+    )
+    assert second.status_code == 409
+    page = soup(second)
+    conflict = page.select_one("section.conflict").get_text(" ")
+    assert "boss recorded false" in " ".join(conflict.split()) and "Boss says no." in conflict
+    assert page.select_one("#note").get_text() == "My typed note."
+    assert page.select_one("#evidence").get_text() == "https://example.org/mine"
+    assert page.select_one("#verdict-true").has_attr("checked")
+    with tracker_app.begin() as session:
+        claim = get_claim(session, scene.overdue)
+        assert [r.verdict for r in claim.resolutions] == ["false"]
+    # Sent again from the conflict page (it carries the new version), it is recorded.
+    again = {str(i["name"]): str(i.get("value", "")) for i in page.select("#resolve form input[type=hidden]")}
+    response = ada.post(
+        f"{path}/resolve",
+        data={**again, "verdict": "true", "evidence": "https://example.org/mine", "note": "My typed note."},
+        headers={"Origin": ORIGIN},
+    )
+    assert response.status_code == 302
+
+
+def test_a_reviewer_cannot_resolve_a_claim_not_assigned_to_them(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
+    scene = seed(tracker_app, now)
+    ada, bob = signed_in(web, scene.assigned), signed_in(web, scene.unassigned)
+    hidden = _form(ada, f"/claims/{scene.overdue}", "#resolve form")
+    hidden["csrf_token"] = _form(bob, "/", "nav form")["csrf_token"]
+    response = bob.post(
+        f"/claims/{scene.overdue}/resolve",
+        data={**hidden, "verdict": "true", "evidence": "https://example.org"},
+        headers={"Origin": ORIGIN},
+    )
+    assert response.status_code == 403
+    assert "Not allowed" in soup(response).select_one("h1").get_text()
+
+
+def test_the_claim_page_says_whether_the_public_scorecard_has_caught_up(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
+    from pathlib import Path
+
+    from tracker.scorecards.build import build_site
+
+    scene = seed(tracker_app, now)
+    client = signed_in(web, scene.assigned)
+    path = f"/claims/{scene.overdue}"
+    assert "has not been built yet" in soup(client.get(path)).select_one(".public-state").get_text()
+    with tracker_app.begin() as session:
+        build_site(
+            session, Path(tracker_app.settings.report.out_dir), settings=tracker_app.settings, now=now, jobs=1
+        )
+    assert "up to date" in soup(client.get(path)).select_one(".public-state").get_text()
+    hidden = _form(client, path, "#resolve form")
+    client.post(
+        f"{path}/resolve",
+        data={**hidden, "verdict": "true", "evidence": "https://example.org/a"},
+        headers={"Origin": ORIGIN},
+    )
+    # This app was made without the background rebuild: the page stays behind, and says so.
+    assert (
+        "not yet showing the latest change" in soup(client.get(path)).select_one(".public-state").get_text()
+    )
+
+
+def test_an_admin_assigns_and_unassigns_from_the_claim_page(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
+    scene = seed(tracker_app, now)
+    boss = signed_in(web, scene.admin)
+    path = f"/claims/{scene.upcoming}"
+    hidden = _form(boss, path, "#assign form")
+    response = boss.post(
+        f"{path}/assign",
+        data={**hidden, "handle": scene.unassigned, "action": "assign"},
+        headers={"Origin": ORIGIN},
+    )
+    assert response.status_code == 302
+    assert "bob is assigned." in text(boss.get(path))
+    queue = soup(signed_in(web, scene.unassigned).get("/"))
+    assert queue.select_one("#upcoming h2").get_text(" ", strip=True) == "Upcoming (1)"
+    assert queue.select_one("#overdue h2").get_text(" ", strip=True) == "Overdue (0)"
+    hidden = _form(boss, path, "#assign form")
+    boss.post(
+        f"{path}/assign",
+        data={**hidden, "handle": scene.unassigned, "action": "unassign"},
+        headers={"Origin": ORIGIN},
+    )
+    with tracker_app.begin() as session:
+        assert [r.handle for r in get_claim(session, scene.upcoming).reviewers] == [scene.assigned]
+    assert signed_in(web, scene.assigned).get(path).status_code == 200
+    assert _maybe_form(signed_in(web, scene.assigned), path, "#assign form") is None
+
+
+def _maybe_form(client, path: str, selector: str):  # type: ignore[no-untyped-def]
+    return soup(client.get(path)).select_one(selector)

@@ -1,0 +1,110 @@
+"""What the claim page shows beyond the claim: its version token, what changed, its reminders.
+
+The version token is derived from what a reviewer sees (verdict, criteria, statement,
+deadline, reviewers, and the newest history entries), not from a counter, so that every
+writer of a claim (the CLI, an import, another web process) changes it without knowing
+about it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from tracker.models import Claim, CriteriaVersion, Reminder, Resolution
+from tracker.scorecards.manifest import Manifest
+
+
+def _latest(claim: Claim) -> tuple[int, int]:
+    last_resolution = max((r.id for r in claim.resolutions), default=0)
+    last_criteria = max((v.version for v in claim.criteria_versions), default=0)
+    return last_resolution, last_criteria
+
+
+def version_of(claim: Claim) -> str:
+    """The claim's version token: "<last resolution id>.<last criteria version>.<digest>"."""
+    last_resolution, last_criteria = _latest(claim)
+    seen = (
+        claim.status,
+        claim.verdict,
+        claim.statement,
+        claim.quote,
+        claim.criteria,
+        str(claim.deadline),
+        str(claim.probability),
+        claim.confidence,
+        sorted(r.id for r in claim.reviewers),
+    )
+    digest = hashlib.sha256(repr(seen).encode()).hexdigest()[:16]
+    return f"{last_resolution}.{last_criteria}.{digest}"
+
+
+@dataclass
+class Changes:
+    """What was recorded on a claim since a version token was handed out."""
+
+    resolutions: list[Resolution] = field(default_factory=list)
+    criteria: list[CriteriaVersion] = field(default_factory=list)
+    edited: bool = False  # something else (statement, reviewers ...) changed
+
+    @property
+    def any(self) -> bool:
+        """Whether anything changed at all."""
+        return bool(self.resolutions or self.criteria or self.edited)
+
+
+def changes_since(claim: Claim, version: str) -> Changes:
+    """The verdicts and criteria recorded after `version` was read, and whether else was edited."""
+    if version == version_of(claim):
+        return Changes()
+    parts = version.split(".")
+    try:
+        seen_resolution, seen_criteria = int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return Changes(edited=True)
+    resolutions = [r for r in claim.resolutions if r.id > seen_resolution]
+    criteria = [v for v in claim.criteria_versions if v.version > seen_criteria]
+    return Changes(resolutions, criteria, edited=not resolutions and not criteria)
+
+
+def reminders_of(session: Session, claim: Claim) -> list[Reminder]:
+    """The reminders recorded about the claim, newest first, with their deliveries."""
+    return list(
+        session.scalars(
+            select(Reminder)
+            .where(Reminder.claim_id == claim.id)
+            .options(selectinload(Reminder.reviewer), selectinload(Reminder.delivery))
+            .order_by(Reminder.due_at.desc(), Reminder.id.desc())
+        )
+    )
+
+
+def lock_claim(session: Session, key: str) -> Claim | None:
+    """The claim, with its row lock taken (PostgreSQL) and its histories read after the lock."""
+    claim = session.scalar(
+        select(Claim)
+        .where(Claim.key == key)
+        .with_for_update(of=Claim)
+        .execution_options(populate_existing=True)
+    )
+    if claim is None:
+        return None
+    # Re-read the histories after the lock: another writer may have appended to them.
+    session.refresh(claim, ["resolutions", "criteria_versions", "reviewers", "source"])
+    return claim
+
+
+def public_page_state(out_dir: Path, claim: Claim) -> str:
+    """Whether the built scorecard shows the claim as it is now: "current", "behind" or "unbuilt".
+
+    The site's manifest records the source revision each page was built from; every change
+    to a claim bumps its source's revision, so a page built from an older one is behind.
+    """
+    entry = Manifest.load(out_dir).pages.get(claim.source_id)
+    if entry is None:
+        return "unbuilt"
+    return "current" if entry.revision >= claim.source.revision else "behind"

@@ -1,0 +1,164 @@
+"""Signing in and out, the one-time setup link, and the reviewer's own settings page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.wrappers import Response as BaseResponse
+
+from tracker.accounts import throttle
+from tracker.accounts.keys import new_calendar_token
+from tracker.accounts.models import Credential
+from tracker.accounts.passwords import (
+    check_password,
+    credential,
+    find_reviewer,
+    password_problem,
+    set_password,
+)
+from tracker.models import Reviewer
+from tracker.web.forms import ButtonForm, LoginForm, PasswordForm
+from tracker.web.rendering import page
+from tracker.web.security import login_required, safe_next, sign_in, sign_out
+from tracker.web.state import db, now, viewer
+
+bp = Blueprint("auth", __name__)
+SETUP_SALT = "tracker-setup"
+SETUP_MAX_AGE = 7 * 24 * 3600
+
+
+def setup_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    """Signs the one-time setup links `tracker up` prints."""
+    return URLSafeTimedSerializer(secret_key, salt=SETUP_SALT)
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | BaseResponse:
+    """The sign-in form; five failures per handle or address in 15 minutes lock sign-ins for a while."""
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    error = None
+    if form.validate_on_submit():
+        session, moment = db(), now()
+        typed = form.login.data or ""
+        refusal = throttle.refused(session, typed, _address(), moment)
+        if refusal is not None:
+            error = refusal.message(moment)
+        else:
+            reviewer = find_reviewer(session, typed)
+            cred = check_password(session, reviewer, form.password.data or "")
+            if reviewer is not None and cred is not None:
+                throttle.record_success(session, typed, reviewer.handle)
+                sign_in(reviewer, cred.session_epoch)
+                return redirect(safe_next(form.next.data))
+            throttle.record_failure(session, typed, _address(), moment)
+            error = "That handle or email and password do not match."
+    elif request.method == "POST":
+        error = "Fill in both fields."
+    status = 200 if error is None else 400
+    return page("web/login.html", status=status, form=form, error=error, title="Sign in")
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> BaseResponse:
+    """End this browser's session (a POST: a link or an image cannot sign anyone out)."""
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    sign_out()
+    flash("You are signed out.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/setup/<token>", methods=["GET", "POST"])
+def setup(token: str) -> Response | BaseResponse:
+    """Set a first password through the link `tracker up` printed; the link dies once used."""
+    try:
+        data = setup_serializer(str(current_app.secret_key or "")).loads(token, max_age=SETUP_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        abort(404)
+    session = db()
+    reviewer = session.get(Reviewer, int(data.get("rid", 0))) if isinstance(data, dict) else None
+    cred = session.get(Credential, reviewer.id) if reviewer is not None else None
+    if reviewer is None or (
+        cred is not None and (cred.password_hash or cred.session_epoch != data.get("epoch"))
+    ):
+        abort(404)
+    form = PasswordForm()
+    error = _password_error(form) if form.is_submitted() else None
+    if form.validate_on_submit() and error is None:
+        cred = set_password(session, reviewer.handle, form.password.data or "", now())
+        sign_in(reviewer, cred.session_epoch)
+        flash("Your password is set, and you are signed in.")
+        return redirect(url_for("queue.index"))
+    return page(
+        "web/setup.html",
+        status=400 if error else 200,
+        form=form,
+        error=error,
+        who=reviewer,
+        title="Set a password",
+    )
+
+
+def _password_error(form: PasswordForm) -> str | None:
+    typed = form.password.data or ""
+    if problem := password_problem(typed):
+        return problem[0].upper() + problem[1:] + "."
+    if typed != (form.repeat.data or ""):
+        return "The two passwords differ."
+    return None
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> Response | BaseResponse:
+    """The reviewer's calendar URL (with a button that replaces it) and a new password."""
+    who = viewer()
+    assert who is not None
+    session = db()
+    reviewer = session.get(Reviewer, who.id)
+    assert reviewer is not None
+    form = PasswordForm()
+    error = None
+    if form.is_submitted():
+        error = _password_error(form)
+        if error is None and form.validate_on_submit():
+            cred = set_password(session, who.handle, form.password.data or "", now())
+            # This browser stays signed in; every other session of theirs ends.
+            sign_in(reviewer, cred.session_epoch)
+            flash("Your password is changed. Your other sessions have ended.")
+            return redirect(url_for("auth.settings"))
+    cred = credential(session, reviewer)
+    calendar = (
+        url_for("site.calendar", token=cred.calendar_token, _external=True) if cred.calendar_token else None
+    )
+    return page(
+        "web/settings.html",
+        status=400 if error else 200,
+        form=form,
+        button=ButtonForm(),
+        error=error,
+        calendar=calendar,
+        title="Your settings",
+    )
+
+
+@bp.route("/settings/calendar", methods=["POST"])
+@login_required
+def new_calendar() -> BaseResponse:
+    """Make a new calendar URL; the old one stops working."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    who = viewer()
+    assert who is not None
+    reviewer = db().get(Reviewer, who.id)
+    assert reviewer is not None
+    new_calendar_token(db(), reviewer)
+    flash("Your calendar has a new address; the old one no longer works.")
+    return redirect(url_for("auth.settings"))
