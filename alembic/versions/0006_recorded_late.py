@@ -1,10 +1,8 @@
 """claims: probability_basis (where a bare number comes from) and recorded_after_outcome (issue 10)
 
 Revision ID: 0006_recorded_late
-Revises: 0004_report_outbox
+Revises: 0005_web_accounts
 Create Date: 2026-12-02 06:15:00
-
-Re-chain after 0005_web_accounts when that branch merges: it touches other tables.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_recorded_late"
-down_revision: str | None = "0004_report_outbox"
+down_revision: str | None = "0005_web_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
