@@ -101,26 +101,42 @@ def show(key: str) -> Response:
     return _show(claim, resolve, unresolve)
 
 
+def _submitted(key: str, unresolving: bool) -> tuple[Claim, ResolveForm, UnresolveForm] | Response:
+    """Lock the claim and check the submitted form: the claim and both forms, or the refusal.
+
+    Refused: a form with problems (400), or one loaded before someone else changed the
+    claim (409, with what changed); either way the reviewer's text stays in the form.
+    """
+    who = viewer()
+    assert who is not None
+    claim = lock_claim(db(), key)
+    if claim is None:
+        abort(404)
+    if not may_resolve(who, claim):
+        abort(403)
+    resolve, unresolve = _forms(claim, who)
+    form: ResolveForm | UnresolveForm = unresolve if unresolving else resolve
+    if not form.validate_on_submit():
+        problems = [f"{form[name].label.text}: {msg}" for name, msgs in form.errors.items() for msg in msgs]
+        return _show(claim, resolve, unresolve, status=400, problems=problems)
+    changes = changes_since(claim, form.version.data or "")
+    if changes.any:
+        resolve.version.data = unresolve.version.data = version_of(claim)
+        return _show(claim, resolve, unresolve, status=409, changes=changes)
+    return claim, resolve, unresolve
+
+
 @bp.route("/claims/<key>/resolve", methods=["POST"])
 @login_required
 def resolve(key: str) -> Response | BaseResponse:
     """Record a verdict, unless the claim changed since the form was loaded."""
     who = viewer()
     assert who is not None
+    checked = _submitted(key, unresolving=False)
+    if isinstance(checked, Response):
+        return checked
+    claim, form, unresolve = checked
     session = db()
-    claim = lock_claim(session, key)
-    if claim is None:
-        abort(404)
-    if not may_resolve(who, claim):
-        abort(403)
-    form, unresolve = _forms(claim, who)
-    if not form.validate_on_submit():
-        problems = [f"{form[name].label.text}: {msg}" for name, msgs in form.errors.items() for msg in msgs]
-        return _show(claim, form, unresolve, status=400, problems=problems)
-    changes = changes_since(claim, form.version.data or "")
-    if changes.any:
-        form.version.data = unresolve.version.data = version_of(claim)
-        return _show(claim, form, unresolve, status=409, changes=changes)
     evidence = [line.strip() for line in (form.evidence.data or "").splitlines() if line.strip()]
     try:
         services.resolve(
@@ -149,20 +165,11 @@ def unresolve(key: str) -> Response | BaseResponse:
     """Re-open a resolved claim, with the reason, unless it changed since the form was loaded."""
     who = viewer()
     assert who is not None
+    checked = _submitted(key, unresolving=True)
+    if isinstance(checked, Response):
+        return checked
+    claim, resolve, form = checked
     session = db()
-    claim = lock_claim(session, key)
-    if claim is None:
-        abort(404)
-    if not may_resolve(who, claim):
-        abort(403)
-    resolve, form = _forms(claim, who)
-    if not form.validate_on_submit():
-        problems = [f"{form[name].label.text}: {msg}" for name, msgs in form.errors.items() for msg in msgs]
-        return _show(claim, resolve, form, status=400, problems=problems)
-    changes = changes_since(claim, form.version.data or "")
-    if changes.any:
-        form.version.data = resolve.version.data = version_of(claim)
-        return _show(claim, resolve, form, status=409, changes=changes)
     try:
         services.unresolve(session, key, who.handle, form.reason.data or "", now())
     except TrackerError as exc:
