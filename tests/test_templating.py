@@ -16,9 +16,9 @@ import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from sqlalchemy.orm import Session, sessionmaker
+from test_scorecards_site import NOW, build, import_site
 
 import tracker
-from tests.test_scorecards_site import NOW, build, import_site
 from tracker import formatting
 from tracker.app import App
 from tracker.cli import cli
