@@ -178,6 +178,7 @@ def test_a_source_page_prints_compactly_headings_with_what_follows_links_with_th
                         statement: style("#record h3.statement").breakAfter,
                         caption: style("#predictions caption").breakAfter,
                         article: style("#claim-sino-xss .appeared a", "::after").content,
+                        evidence: style("#claim-sino-xss .evidence a", "::after").content,
                         masthead: style(".masthead").display,
                         folded: style("details.decomposition").display,
                     };
@@ -187,4 +188,6 @@ def test_a_source_page_prints_compactly_headings_with_what_follows_links_with_th
             browser.close()
     assert styles["h2"] == styles["statement"] == styles["caption"] == "avoid"
     assert styles["article"] == '" <https://sinoinsider.com/a>"'
+    # On screen evidence shows its site's name; on paper its whole address follows.
+    assert styles["evidence"] == '" <https://bbc.com/x>"'
     assert styles["masthead"] == "none" and styles["folded"] == "none"
