@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from tracker.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from tracker.accounts.passwords import MAX_LENGTH
 from tracker.errors import TrackerError, describe
 
 Problems = dict[str, list[str]]
@@ -30,9 +30,7 @@ class LoginForm(FlaskForm):
 class PasswordForm(FlaskForm):
     """Set a new password (twice)."""
 
-    password = PasswordField(
-        "New password", validators=[DataRequired(message="Enter a new password.")]
-    )
+    password = PasswordField("New password", validators=[DataRequired(message="Enter a new password.")])
     repeat = PasswordField(
         "The same password again", validators=[DataRequired(message="Enter the new password again.")]
     )
