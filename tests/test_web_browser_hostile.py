@@ -3,8 +3,8 @@
 The queue, the claim page, the conflict page, status, settings and a scorecard source page
 are opened with script tags, event attributes, javascript: URLs, right-to-left overrides
 and very long strings in every field they show. No dialog opens, the console logs no
-error, no script fails, and at 1280 and 390 px nothing is wider than the viewport: the
-long strings wrap.
+error, no script fails, a right-to-left override turns no text but its own, and at 1280
+and 390 px nothing is wider than the viewport: the long strings wrap.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from support.browser import WIDTHS, browser, fits, sign_in, watch
 from support.web import seed, served, tracker_app
@@ -41,6 +42,31 @@ OVERFLOWING = """
   const spills = style.display !== 'inline' && style.overflowX === 'visible' && el.scrollWidth > el.clientWidth + 1;
   return box.width > 0 && (box.right > width + 1 || spills);
 }).map((el) => `${el.tagName}.${el.className} (${Math.round(el.getBoundingClientRect().right)}, ${el.scrollWidth} > ${el.clientWidth})`)
+"""
+
+# Where a right-to-left override reaches past the text it came in: the nearest element that ends
+# it (one that isolates, or a block) must hold nothing after each override but the rest of its text
+# (`tail`: the rest of HOSTILE, then the Ws of LONG when the field had them).
+RTL_LEAKS = """
+(tail) => {
+  const leaks = [];
+  for (const parent of document.querySelectorAll('body *')) {
+    if (['TEXTAREA', 'TITLE', 'OPTION', 'SCRIPT', 'STYLE'].includes(parent.tagName)) { continue; }
+    const own = Array.from(parent.childNodes).some((n) => n.nodeType === 3 && n.textContent.includes('\\u202e'));
+    if (!own) { continue; }
+    let scope = parent;
+    while (scope.parentElement) {
+      const style = getComputedStyle(scope);
+      if (/isolate|plaintext/.test(style.unicodeBidi) || style.display !== 'inline') { break; }
+      scope = scope.parentElement;
+    }
+    for (const part of scope.textContent.split('\\u202e').slice(1)) {
+      const after = ('\\u202e' + part).trimEnd().replace(/W+$/, '');
+      if (after !== tail) { leaks.push(`${scope.tagName}.${scope.className}: ${after.slice(0, 80)}`); }
+    }
+  }
+  return leaks;
+}
 """
 
 
@@ -88,17 +114,29 @@ def _hostile_scene(app: App, now: dt.datetime) -> tuple[str, str]:
     return scene.overdue, scene.source
 
 
-def _check(page: Any, name: str) -> None:
-    """The page fits at every width, and no element shows a long string without wrapping it."""
+def _rtl_leaks(page: Any) -> list[str]:
+    found: list[str] = page.evaluate(RTL_LEAKS, HOSTILE[HOSTILE.index("\u202e") :])
+    return found
+
+
+def _check(page: Any, name: str, shots: Path, *, isolated: bool = True) -> None:
+    """The page fits at every width, no element shows a long string without wrapping it and
+    (when `isolated`) no override turns text that follows it.
+
+    Each is saved as a screenshot in `shots` too, to look at.
+    """
     for width in WIDTHS:
         wide = not fits(page, width)
+        leaks = _rtl_leaks(page) if isolated else []
+        assert leaks == [], f"{name}: " + " | ".join(leaks)
         spilling = page.evaluate(OVERFLOWING, width)
         assert spilling == [], f"{name} at {width}px: " + "; ".join(spilling)
         assert not wide, f"{name} is wider than the viewport at {width}px"
+        page.screenshot(path=str(shots / f"{name.replace(' ', '-')}-{width}.png"), full_page=True)
     page.set_viewport_size({"width": WIDTHS[0], "height": 900})
 
 
-def test_hostile_text_in_chromium(browser: Any, tracker_app: App, now: dt.datetime) -> None:
+def test_hostile_text_in_chromium(browser: Any, tracker_app: App, now: dt.datetime, tmp_path: Path) -> None:
     overdue, source = _hostile_scene(tracker_app, now)
     with tracker_app.begin() as session:
         build_site(
@@ -109,13 +147,13 @@ def test_hostile_text_in_chromium(browser: Any, tracker_app: App, now: dt.dateti
         page = watch(browser.new_context().new_page(), problems)
         sign_in(page, base, "ada")
         assert HOSTILE in page.locator("#overdue .queue-link").inner_text()
-        _check(page, "queue")
+        _check(page, "queue", tmp_path)
         page.goto(f"{base}/claims/{overdue}")
         assert page.locator("h1").inner_text() == HOSTILE + LONG
         assert page.locator("a[href^='javascript']").count() == 0
-        _check(page, "claim page")
+        _check(page, "claim page", tmp_path)
         page.goto(f"{base}/claims/snow-soon")
-        _check(page, "resolved claim page")
+        _check(page, "resolved claim page", tmp_path)
 
         # Someone else records a verdict with hostile text while the form is open: the conflict page.
         page.goto(f"{base}/claims/{overdue}")
@@ -127,15 +165,16 @@ def test_hostile_text_in_chromium(browser: Any, tracker_app: App, now: dt.dateti
         page.get_by_role("button", name="Record the verdict").click()
         assert page.locator("section.conflict").is_visible()
         assert page.get_by_label("Note").input_value() == HOSTILE + LONG
-        _check(page, "conflict page")
+        _check(page, "conflict page", tmp_path)
 
         for path, name, shown in (("/status", "status", ".warnings"), ("/settings", "settings", ".who")):
             page.goto(base + path)
             assert HOSTILE in page.locator(shown).inner_text(), name
-            _check(page, name)
+            _check(page, name, tmp_path)
         page.goto(f"{base}/scorecards/sources/{source}.html")
         assert HOSTILE in page.locator(f"#claim-{overdue}").inner_text()
-        _check(page, "scorecard source page")
+        # Its overrides are checked apart (test_an_override_on_a_scorecard_page_...): they still leak.
+        _check(page, "scorecard source page", tmp_path, isolated=False)
 
         # A hostile field sent back by a refused form stays text too.
         page.goto(f"{base}/claims/{overdue}")
@@ -143,9 +182,29 @@ def test_hostile_text_in_chromium(browser: Any, tracker_app: App, now: dt.dateti
         page.evaluate("document.querySelector('#reason').removeAttribute('required')")
         page.get_by_role("button", name="Re-open the claim").click()
         assert page.locator("#reason-problem").is_visible()
-        _check(page, "refused form")
+        _check(page, "refused form", tmp_path)
     with tracker_app.begin() as session:
         assert get_claim(session, overdue).verdict == "false"
     # The conflict (409) and the refused form (400) are logged by Chromium as failed loads; nothing else.
     expected = ("status of 409 (CONFLICT)", "status of 400 (BAD REQUEST)")
     assert [p for p in problems if not p.endswith(expected)] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the scorecard templates (templates/scorecards, not the app's) do not isolate user text yet: "
+    "an override in a confidence word, a statement or a criterion turns the text after it",
+)
+def test_an_override_on_a_scorecard_page_turns_only_its_own_text(
+    browser: Any, tracker_app: App, now: dt.datetime
+) -> None:
+    overdue, source = _hostile_scene(tracker_app, now)
+    with tracker_app.begin() as session:
+        build_site(
+            session, Path(tracker_app.settings.report.out_dir), settings=tracker_app.settings, now=now, jobs=1
+        )
+    with served(create_app(tracker_app, clock=lambda: now)) as base:
+        page = browser.new_context().new_page()
+        page.goto(f"{base}/scorecards/sources/{source}.html")
+        assert HOSTILE in page.locator(f"#claim-{overdue}").inner_text()
+        assert _rtl_leaks(page) == []
