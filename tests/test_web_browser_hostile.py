@@ -83,7 +83,7 @@ def _hostile_scene(app: App, now: dt.datetime) -> tuple[str, str]:
     )
     with app.begin() as session:
         for reviewer in session.scalars(select(Reviewer)):
-            reviewer.name = HOSTILE + LONG[:250]
+            reviewer.name = HOSTILE + LONG[:200]  # names hold 300 characters
         claim = session.scalar(select(Claim).where(Claim.key == scene.overdue))
         assert claim is not None
         claim.appearance = Appearance(url="javascript:alert(8)//" + HOSTILE, title=HOSTILE + LONG[:900])
@@ -192,6 +192,7 @@ def test_hostile_text_in_chromium(browser: Any, tracker_app: App, now: dt.dateti
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="the scorecard templates (templates/scorecards, not the app's) do not isolate user text yet: "
     "an override in a confidence word, a statement or a criterion turns the text after it",
 )
