@@ -390,14 +390,16 @@ def record_flush(session: Session, _context: Any, _instances: Any) -> None:
             flush = _Flush(session)
         return flush
 
+    # Changed rows first, then new ones: a claim's new verdict, then the history row that holds
+    # it (the order the importer records them in too).
+    for obj in list(session.dirty):
+        if (type(obj) in AUDITED or isinstance(obj, Credential)) and session.is_modified(obj):
+            ready().updated(obj)
     for obj in list(session.new):
         if isinstance(obj, ClaimTag):
             continue
         if type(obj) in AUDITED or isinstance(obj, Credential):
             ready().inserted(obj)
-    for obj in list(session.dirty):
-        if (type(obj) in AUDITED or isinstance(obj, Credential)) and session.is_modified(obj):
-            ready().updated(obj)
     for obj in list(session.deleted):
         if type(obj) in AUDITED:
             ready().deleted(obj)
