@@ -80,7 +80,9 @@ def world(session: Session, now: dt.datetime) -> Session:
 # --- what is recorded ----------------------------------------------------------------------------
 
 
-def test_a_new_claim_is_recorded_whole_with_its_first_criteria(session: Session, now: dt.datetime, as_alice: Any) -> None:
+def test_a_new_claim_is_recorded_whole_with_its_first_criteria(
+    session: Session, now: dt.datetime, as_alice: Any
+) -> None:
     services.add_source(session, "daily", "The Daily")
     services.add_reviewer(session, "ada", "Ada", "ada@example.org")
     _add_claim(session, now)
@@ -91,7 +93,12 @@ def test_a_new_claim_is_recorded_whole_with_its_first_criteria(session: Session,
         ("criteria.add", "rates-fall"),
     ]
     created = entries(session, action="claim.create")[0]
-    assert (created.actor, created.actor_id, created.interface, created.entity) == ("alice", None, "cli", "claim")
+    assert (created.actor, created.actor_id, created.interface, created.entity) == (
+        "alice",
+        None,
+        "cli",
+        "claim",
+    )
     assert created.before is None
     assert created.after is not None
     assert created.after["source"] == "daily" and created.after["deadline"] == "2027-03-31"
@@ -332,11 +339,16 @@ def test_an_import_and_the_services_record_a_claim_alike(
         services.add_reviewer(session, "ada", "Ada", "ada@example.org")
         _add_claim(session, now, key="by-hand", source_slug="sino", reviewer_handles=["ann"])
     with session_factory() as session:
-        imported, by_hand = entries(session, action="claim.create")[2], entries(session, action="claim.create")[3]
+        imported, by_hand = (
+            entries(session, action="claim.create")[2],
+            entries(session, action="claim.create")[3],
+        )
         assert imported.after is not None and by_hand.after is not None
         assert list(imported.after) == list(by_hand.after)
-        reviewer_rows = entries(session, action="reviewer.create")
-        assert [list(e.after or {}) for e in reviewer_rows][0] == list(reviewer_rows[-1].after or {})
+        ann, *_, ada = entries(session, action="reviewer.create")
+        assert (ann.interface, ada.interface) == ("import", "cli")
+        assert list(ann.after or {}) == list(ada.after or {})
+        assert (ann.after or {})["subscribed"] is False and (ada.after or {})["subscribed"] is False
 
 
 def test_a_reimport_records_only_what_changed(
@@ -411,7 +423,16 @@ def test_the_command_line_records_its_os_user_and_resolve_the_reviewer_it_names(
 ) -> None:
     tracker.run("import", str(write_file("claims.yaml", HEAD + CLAIMS)))
     tracker.run("assign", "protege", "ann")
-    tracker.run("resolve", "no-denuclearisation", "--verdict", "false", "--by", "bo", "--evidence", "https://example.org/n")
+    tracker.run(
+        "resolve",
+        "no-denuclearisation",
+        "--verdict",
+        "false",
+        "--by",
+        "bo",
+        "--evidence",
+        "https://example.org/n",
+    )
     user = audit.os_user()
     with session_factory() as session:
         bo = session.scalars(select(Reviewer).where(Reviewer.handle == "bo")).one()
