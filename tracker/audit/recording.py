@@ -319,7 +319,7 @@ class _Flush:
                 after["reviewers"] = sorted(r.handle for r in obj.reviewers)
                 self.handled.update(id(t) for t in obj.tags)
             self.add(f"{spec.noun}.{spec.created}", spec.entity, self.key_of(obj, spec), None, after)
-        elif isinstance(obj, Credential) and obj.password_changed_at is not None:
+        elif isinstance(obj, Credential) and obj.password_hash is not None:
             self.password(obj)
 
     def updated(self, obj: Any) -> None:
@@ -331,7 +331,7 @@ class _Flush:
                 self.add(action, spec.entity, key, before, after)
         if isinstance(obj, Claim):
             self.collections(obj, state)
-        elif isinstance(obj, Credential) and state.attrs.password_changed_at.history.has_changes():
+        elif isinstance(obj, Credential) and _new_password(state):
             self.password(obj)
 
     def deleted(self, obj: Any) -> None:
@@ -370,6 +370,15 @@ class _Flush:
         # The fact only: neither the hash nor anything derived from it goes in the log.
         reviewer = self.get(Reviewer, credential.reviewer_id)
         self.add("password.change", "reviewer", reviewer.handle if reviewer else str(credential.reviewer_id))
+
+
+def _new_password(state: InstanceState[Any]) -> bool:
+    # A new password also ends the other sessions (a new epoch) and is dated; a hash redone
+    # with new argon2 parameters at sign-in changes neither, and is not a change of password.
+    attrs = state.attrs
+    return attrs.password_hash.history.has_changes() and (
+        attrs.session_epoch.history.has_changes() or attrs.password_changed_at.history.has_changes()
+    )
 
 
 def _first(values: Iterable[Any] | None) -> Any:
