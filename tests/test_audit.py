@@ -423,6 +423,9 @@ def test_the_command_line_records_its_os_user_and_resolve_the_reviewer_it_names(
 ) -> None:
     tracker.run("import", str(write_file("claims.yaml", HEAD + CLAIMS)))
     tracker.run("assign", "protege", "ann")
+    secret = "a long enough password"
+    tracker.run("reviewers", "set-password", "ann", input=secret + "\n")
+    tracker.run("reviewers", "subscribe", "bo")
     tracker.run(
         "resolve",
         "no-denuclearisation",
@@ -439,6 +442,16 @@ def test_the_command_line_records_its_os_user_and_resolve_the_reviewer_it_names(
         assert {(e.actor, e.interface) for e in entries(session, action="claim.create")} == {(user, "import")}
         (assigned,) = entries(session, action="assignment.add")
         assert (assigned.actor, assigned.actor_id, assigned.interface) == (user, None, "cli")
+        (password,) = entries(session, action="password.change")
+        assert (password.actor, password.entity_key, password.before, password.after) == (
+            user,
+            "ann",
+            None,
+            None,
+        )
+        (subscribed,) = entries(session, action="reviewer.update")
+        assert (subscribed.before, subscribed.after) == ({"subscribed": False}, {"subscribed": True})
+        assert secret not in repr(session.execute(select(audit_table)).all())
         resolved = entries(session, entity_key="no-denuclearisation", interface="cli")
         assert [e.action for e in resolved] == ["claim.update", "verdict.add"]
         assert {(e.actor, e.actor_id) for e in resolved} == {("bo", bo.id)}

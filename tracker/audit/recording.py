@@ -155,11 +155,30 @@ def insert_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
         connection.execute(insert(audit_table), list(rows))
 
 
-def actor_id_of(connection: Connection, actor: Actor) -> int | None:
+def actor_id_of(db: Connection | Session, actor: Actor) -> int | None:
     """The actor's reviewer id, looking their handle up when the actor asked for it."""
     if actor.reviewer_id is not None or not actor.lookup:
         return actor.reviewer_id
-    return connection.scalar(select(Reviewer.id).where(Reviewer.handle == actor.label))
+    return db.scalar(select(Reviewer.id).where(Reviewer.handle == actor.label))
+
+
+class _Stamp:
+    """Who and when, fixed once for the entries of one flush or one import."""
+
+    def __init__(self, db: Connection | Session, actor: Actor) -> None:
+        self.actor = actor
+        self.at = actor.clock()
+        self.actor_id = actor_id_of(db, actor)
+
+    def row(
+        self,
+        action: str,
+        entity: str,
+        key: str,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return entry_row(self.actor, action, entity, key, before, after, at=self.at, actor_id=self.actor_id)
 
 
 def split(
@@ -175,14 +194,12 @@ def split(
     return entries
 
 
-class Rows:
+class Rows(_Stamp):
     """Entries of Core writes (the importer's), inserted in bulk on the writer's connection."""
 
     def __init__(self, connection: Connection, actor: Actor) -> None:
+        super().__init__(connection, actor)
         self.connection = connection
-        self.actor = actor
-        self.at = actor.clock()
-        self.actor_id = actor_id_of(connection, actor)
         self.rows: list[dict[str, Any]] = []
 
     def add(
@@ -194,9 +211,7 @@ class Rows:
         after: Mapping[str, Any] | None = None,
     ) -> None:
         """One entry, written at the next `write`."""
-        self.rows.append(
-            entry_row(self.actor, action, entity, key, before, after, at=self.at, actor_id=self.actor_id)
-        )
+        self.rows.append(self.row(action, entity, key, before, after))
 
     def changed(self, model: type[Any], key: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         """The entries of one updated row of `model` (only the fields that differ are given)."""
@@ -227,17 +242,13 @@ def record(
 # --- the ORM listener --------------------------------------------------------------------------
 
 
-class _Flush:
+class _Flush(_Stamp):
     """The entries one flush adds, and what it needs to name things."""
 
     def __init__(self, session: Session) -> None:
+        with session.no_autoflush:
+            super().__init__(session, current())
         self.session = session
-        self.actor = current()
-        self.at = self.actor.clock()
-        self.actor_id: int | None = self.actor.reviewer_id
-        if self.actor.lookup:
-            with session.no_autoflush:
-                self.actor_id = session.scalar(select(Reviewer.id).where(Reviewer.handle == self.actor.label))
         self.entries: list[AuditEntry] = []
         self.handled: set[int] = set()  # ClaimTags already told through their claim
 
@@ -249,8 +260,7 @@ class _Flush:
         before: Mapping[str, Any] | None = None,
         after: Mapping[str, Any] | None = None,
     ) -> None:
-        row = entry_row(self.actor, action, entity, key, before, after, at=self.at, actor_id=self.actor_id)
-        self.entries.append(AuditEntry(**row))
+        self.entries.append(AuditEntry(**self.row(action, entity, key, before, after)))
 
     def get(self, model: type[Any], ident: Any) -> Any:
         if ident is None:
