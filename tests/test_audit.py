@@ -457,3 +457,39 @@ def test_the_command_line_records_its_os_user_and_resolve_the_reviewer_it_names(
         assert {(e.actor, e.actor_id) for e in resolved} == {("bo", bo.id)}
     # The command's actor ends with the command.
     assert audit.current() == audit.Actor(Interface.CLI, audit.SYSTEM)
+
+
+# --- the scheduler -------------------------------------------------------------------------------
+
+
+def test_the_scheduler_writes_as_itself_stamped_by_its_clock(
+    engine: Engine, session_factory: sessionmaker[Session], db_url: str, tmp_path: Path
+) -> None:
+    """Its jobs write no audited table today; whatever runs inside one is recorded as the scheduler's."""
+    from support.reminders import RecordingChannel, World
+    from support.scheduler import Clock, at, scheduler_settings
+
+    from tracker.channels import Message
+    from tracker.scheduler import Jobs
+
+    class WritingChannel(RecordingChannel):
+        def deliver(self, message: Message) -> None:
+            super().deliver(message)
+            with unit_of_work(session_factory) as session:
+                services.add_source(session, f"sent-{len(self.messages)}", "Written while sending")
+
+    world = World(engine, session_factory, db_url, tmp_path)
+    world.settings = scheduler_settings(db_url, tmp_path)
+    world.reviewer("ann")
+    world.claim("due-soon", "ann", deadline=dt.date(2027, 1, 25))
+    with session_factory() as session:
+        before = len(entries(session))
+    clock = Clock(at("2027-01-24 12:00"))
+    channel = WritingChannel()
+    result = Jobs(session_factory, world.settings, channel, clock, "w1").reminders()
+    assert result is not None and channel.messages
+    with session_factory() as session:
+        added = entries(session)[before:]
+    assert [e.action for e in added] == ["source.create"]
+    assert (added[0].actor, added[0].interface, added[0].at) == ("scheduler", "scheduler", clock())
+    assert audit.current().interface is Interface.CLI  # the job's actor ended with the job
