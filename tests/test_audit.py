@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, delete, inspect, select, text, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +25,7 @@ from tracker.config import Settings, load_settings
 from tracker.db import make_engine, make_session_factory, unit_of_work
 from tracker.errors import InvalidInput
 from tracker.estimative import EstimativeScale
-from tracker.migrations import downgrade, upgrade
+from tracker.migrations import alembic_config, downgrade, upgrade
 from tracker.models import Claim, Reviewer
 
 WriteFile = Callable[[str, str], Path]
@@ -268,7 +269,8 @@ def test_the_migration_steps_down_and_up_with_entries(empty_db_url: str, backend
             audit.record(session, "login.failure", "reviewer", "nobody", {"address": "127.0.0.1"})
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM audit_log")).scalar() == 2
-        downgrade(engine, "0006_recorded_late")
+        below = ScriptDirectory.from_config(alembic_config()).get_revision("0008_audit_log").down_revision
+        downgrade(engine, str(below))
         assert "audit_log" not in inspect(engine).get_table_names()
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM sources")).scalar() == 1

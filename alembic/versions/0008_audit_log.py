@@ -1,7 +1,7 @@
 """audit_log: every write, who made it and through which interface, append-only (issue 13 §3)
 
 Revision ID: 0008_audit_log
-Revises: 0006_recorded_late
+Revises: 0007_editor_role
 Create Date: 2026-12-02 09:40:00
 
 Besides the table, triggers make the database itself refuse to UPDATE, DELETE or
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_audit_log"
-down_revision: str | None = "0006_recorded_late"
+down_revision: str | None = "0007_editor_role"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
