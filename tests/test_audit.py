@@ -104,6 +104,8 @@ def test_a_new_claim_is_recorded_whole_with_its_first_criteria(
     assert created.after is not None
     assert created.after["source"] == "daily" and created.after["deadline"] == "2027-03-31"
     assert created.after["tags"] == ["economy"] and created.after["reviewers"] == ["ada"]
+    # Left to the column's default, it is named as the row will have it.
+    assert created.after["recorded_after_outcome"] is False
     assert created.at.tzinfo is not None
 
 

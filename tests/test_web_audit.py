@@ -6,12 +6,27 @@ import csv
 import datetime as dt
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from support.web import ORIGIN, PASSWORD, post, seed, signed_in, soup, text, tracker_app, web
+from support.web import (
+    ORIGIN,
+    PASSWORD,
+    axe_violations,
+    make_web,
+    post,
+    seed,
+    served,
+    signed_in,
+    soup,
+    text,
+    tracker_app,
+    web,
+)
+from test_web_browser import browser
 
 from tracker import audit
 from tracker.accounts.models import Credential
@@ -21,7 +36,7 @@ from tracker.audit.query import CSV_COLUMNS
 from tracker.models import Reviewer
 from tracker.web.views.auth import setup_serializer
 
-__all__ = ["tracker_app", "web"]
+__all__ = ["browser", "tracker_app", "web"]
 
 
 def entries(app: App, **where: Any) -> list[AuditEntry]:
@@ -246,3 +261,36 @@ def test_a_rehash_at_sign_in_is_not_a_password_change(
     with tracker_app.begin(write=False) as session:
         assert set(session.scalars(select(Credential.password_hash))) != old  # it was rehashed
     assert len(entries(tracker_app, action="password.change")) == before
+
+
+def test_the_page_in_chromium_filters_downloads_and_passes_axe(
+    browser: Any, tracker_app: App, now: dt.datetime, tmp_path: Path
+) -> None:
+    scene = seed(tracker_app, now)
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    with served(make_web(tracker_app, now)) as base:
+        # axe-core needs its script injected, which the app's CSP would (rightly) refuse.
+        page = browser.new_context(bypass_csp=True, accept_downloads=True).new_page()
+        page.goto(f"{base}/login")
+        page.get_by_label("Handle or email").fill(scene.admin)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/")
+        page.get_by_role("link", name="Audit log").click()
+        page.wait_for_url(f"{base}/audit")
+        page.get_by_label("Claim id").fill(scene.resolved)
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_url(f"{base}/audit?claim={scene.resolved}*")
+        codes = page.locator("table.audit tbody code").all_inner_texts()
+        assert codes == ["verdict.add", "claim.update", "criteria.add", "claim.create"]
+        assert axe_violations(page) == []
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, f"overflows at {width}px"
+            page.screenshot(path=str(shots / f"audit-{width}.png"), full_page=True)
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download these entries as CSV").click()
+        saved = Path(download.value.path())
+        rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
+        assert [r["action"] for r in rows] == ["claim.create", "criteria.add", "claim.update", "verdict.add"]

@@ -283,7 +283,15 @@ class _Flush(_Stamp):
         return self.name_of(ref, target)
 
     def snapshot(self, obj: Any, spec: Audited) -> dict[str, Any]:
-        return {name: self.value(obj, spec, name) for name in spec.fields}
+        values = {name: self.value(obj, spec, name) for name in spec.fields}
+        # A column left unset gets its default only as the row is inserted (after this
+        # listener): name the value the row will have, not None.
+        columns = inspect(type(obj)).columns
+        for name, value in values.items():
+            default = columns[name].default if value is None and name in columns else None
+            if default is not None and default.is_scalar:
+                values[name] = default.arg
+        return values
 
     def changes(self, state: InstanceState[Any], spec: Audited) -> tuple[dict[str, Any], dict[str, Any]]:
         """The audited fields this flush changes: as they were, and as they become."""
