@@ -294,7 +294,7 @@ def test_every_problem_is_reported_at_once(
         "claims.yaml:41: claims[3].outcome.verdict: verdict 'mostly-true' is not on the prediction scale: "
         "true, false, ambiguous, annulled",
         "claims.yaml:42: claims[4].id: id 'Four Score' may hold only lowercase letters",
-        "claims.yaml:44: claims[4].kind: 'guess' is not one of: 'prediction' or 'fact'",
+        "claims.yaml:44: claims[4].kind: 'guess' is not one of: 'prediction', 'fact' or 'promise'",
         "claims.yaml:42: claims[4].statement: required field is missing",
     ]:
         assert expected in text, f"missing {expected!r} in:\n{text}"

@@ -19,7 +19,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker import __version__
-from tracker.models import Claim, ClaimKind, ClaimStatus, CriteriaVersion, PredictionVerdict, Reviewer
+from tracker.models import (
+    DEADLINE_KINDS,
+    Claim,
+    ClaimStatus,
+    CriteriaVersion,
+    PredictionVerdict,
+    Reviewer,
+)
 from tracker.services import get_reviewer
 from tracker.textrules import printable
 
@@ -82,7 +89,7 @@ def open_deadlines(
         select(Claim, latest.c.version, latest.c.revised_at)
         .outerjoin(latest, latest.c.claim_id == Claim.id)
         .where(
-            Claim.kind == ClaimKind.PREDICTION.value,
+            Claim.kind.in_(DEADLINE_KINDS),
             Claim.status == ClaimStatus.OPEN.value,
             Claim.deadline.is_not(None),
         )

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from tracker.models import Claim, ClaimKind, ClaimStatus, Resolution, Reviewer, Source
+from tracker.models import DEADLINE_KINDS, Claim, ClaimStatus, Resolution, Reviewer, Source
 from tracker.reports.snapshot import ScoreChange
 from tracker.rules import latest_date
 from tracker.services.deadlines import deadline_passed
@@ -251,7 +251,7 @@ def newly_overdue(
         select(*_CLAIM_COLUMNS, Claim.timezone, Claim.created_at)
         .join(Source, Source.id == Claim.source_id)
         .where(
-            Claim.kind == ClaimKind.PREDICTION.value,
+            Claim.kind.in_(DEADLINE_KINDS),
             Claim.status == ClaimStatus.OPEN.value,
             Claim.deadline.is_not(None),
             Claim.deadline < latest_date(until),

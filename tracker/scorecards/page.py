@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from tracker.formatting import DASH
-from tracker.models import ClaimKind, SourceKind
+from tracker.models import DEADLINE_KINDS, ClaimKind, SourceKind
 from tracker.scorecards.charts import (
     Bar,
     CalibrationChart,
@@ -236,7 +236,7 @@ def source_page(
     timezones = {
         claim.timezone or default_timezone
         for claim in claims
-        if claim.verdict is None and claim.kind == ClaimKind.PREDICTION
+        if claim.verdict is None and claim.kind in DEADLINE_KINDS
     }
     scores = score_source(predictions, facts, today=today)
     pairs = scored_pairs(predictions)
