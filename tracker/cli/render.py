@@ -96,7 +96,11 @@ def state_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
     return f"{state}, {claim.progress}" if claim.progress and claim.status == ClaimStatus.OPEN else state
 
 
-KIND_ABBREVIATIONS = {ClaimKind.PREDICTION: "pred", ClaimKind.FACT: "fact", ClaimKind.PROMISE: "prom"}
+KIND_ABBREVIATIONS: dict[str, str] = {
+    ClaimKind.PREDICTION: "pred",
+    ClaimKind.FACT: "fact",
+    ClaimKind.PROMISE: "prom",
+}
 
 
 def history_word(entry: Resolution) -> str:
