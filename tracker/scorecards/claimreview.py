@@ -81,6 +81,13 @@ def progress_label(progress: str) -> str:
     return PROGRESS_LABELS.get(progress, progress)
 
 
+def history_label(kind: str, verdict: str | None, progress: str | None) -> str:
+    """A verdict-history entry in words: its verdict, a promise's progress, or "Re-opened"."""
+    if verdict is not None:
+        return verdict_label(kind, verdict)
+    return "Re-opened" if progress is None else progress_label(progress)
+
+
 REVIEWING_ORGANISATION = "tracker"
 """The `author` of every ClaimReview: the organisation that reviews the claims."""
 

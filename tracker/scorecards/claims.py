@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from tracker.formatting import date
 from tracker.models import ClaimKind, FactVerdict, PredictionVerdict
-from tracker.scorecards.claimreview import ReviewWriter, progress_label, verdict_label
+from tracker.scorecards.claimreview import ReviewWriter, history_label, progress_label, verdict_label
 from tracker.scorecards.data import ClaimRecord, HistoryEntry
 from tracker.scorecards.memo import Memo
 from tracker.scoring import says_yes
@@ -124,9 +124,7 @@ def _days_left(deadline: dt.date, today: dt.date) -> tuple[str, bool]:
 
 def _history_verdict(key: tuple[str, str | None, str | None]) -> tuple[str, str]:
     kind, verdict, progress = key
-    if verdict is None and progress is not None:
-        return progress_label(progress), verdict_css(progress)
-    return ("Re-opened" if verdict is None else verdict_label(kind, verdict)), verdict_css(verdict)
+    return history_label(kind, verdict, progress), verdict_css(verdict or progress)
 
 
 _HISTORY_VERDICTS: Memo[tuple[str, str | None, str | None], tuple[str, str]] = Memo(
