@@ -19,13 +19,16 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.util import CommandError
 
 revision: str = "0007_promises"
 down_revision: str | None = "0006_recorded_late"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OLD_VERDICTS = "'true', 'false', 'ambiguous', 'annulled', 'mostly-true', 'half-true', 'mostly-false', 'unverifiable'"
+OLD_VERDICTS = (
+    "'true', 'false', 'ambiguous', 'annulled', 'mostly-true', 'half-true', 'mostly-false', 'unverifiable'"
+)
 NEW_VERDICTS = OLD_VERDICTS + ", 'kept', 'compromise', 'broken'"
 PROGRESS = "'in-the-works', 'stalled'"
 
@@ -60,9 +63,10 @@ def downgrade() -> None:
     connection = op.get_bind()
     promises = connection.execute(sa.text("SELECT count(*) FROM claims WHERE kind = 'promise'")).scalar()
     if promises:
-        raise RuntimeError(
-            f"cannot downgrade below 0007_promises: {promises} promise claim(s) are stored and the "
-            "older schema has no place for them; export them (tracker export), delete them, then downgrade"
+        # A CommandError: `tracker db downgrade` reports it in one line, and nothing has changed.
+        raise CommandError(
+            f"{promises} promise claim(s) are stored and the schema before 0007_promises has no place "
+            "for them; export them (tracker export), delete them, then downgrade"
         )
     with op.batch_alter_table("resolutions", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_resolutions_progress"), type_="check")
