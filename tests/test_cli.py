@@ -406,7 +406,7 @@ def test_claims_add_checks_each_answer_as_it_is_typed(seeded: Tracker) -> None:
     for problem in (
         "Error: claim 'kim-tones-down' already exists",
         "Error: id 'Xi Visits' may hold only lowercase letters",
-        "Error: 'guess' is not one of 'prediction', 'fact'.",
+        "Error: 'guess' is not one of 'prediction', 'fact', 'promise'.",
         "(did you mean 'sino'?)",
         "Error: contains a control character (U+001B) at position 9",
         "Error: an answer is required",
