@@ -286,6 +286,7 @@ def _outgoing(
             article_url=r.url,
             article_title=r.title,
             kind=r.kind,
+            claim_kind=r.claim_kind,
             assigned=assigned.get(r.claim_id, []),
             resolve_url=settings.reminders.resolve_url,
             now=now,
