@@ -336,9 +336,9 @@ def _promise(engine: Engine) -> None:
 
 
 def test_the_promises_migration_steps_down_and_up_and_refuses_to_drop_promises(empty_db_url: str) -> None:
-    """0007 adds promises and progress; going down it refuses while a promise is stored."""
+    """0008 adds promises and progress; going down it refuses while a promise is stored."""
     engine = make_engine(empty_db_url)
-    below = ScriptDirectory.from_config(alembic_config()).get_revision("0007_promises").down_revision
+    below = ScriptDirectory.from_config(alembic_config()).get_revision("0008_promises").down_revision
     try:
         upgrade(engine)
         _fill(engine)
@@ -369,5 +369,28 @@ def test_the_promises_migration_steps_down_and_up_and_refuses_to_drop_promises(e
         _promise(engine)  # the new kind, verdicts and progress are accepted again
         with pytest.raises(IntegrityError), engine.begin() as connection:
             connection.execute(text("UPDATE resolutions SET progress = 'stalled' WHERE verdict IS NOT NULL"))
+    finally:
+        engine.dispose()
+
+
+def test_the_editor_role_migration_allows_editors_and_demotes_them_going_down(empty_db_url: str) -> None:
+    """0007 lets a reviewer be an editor; below it, editors become reviewers, and nobody is lost."""
+    engine = make_engine(empty_db_url)
+    try:
+        upgrade(engine)
+        _fill(engine)
+        with Session(engine) as session, session.begin():
+            session.add(Reviewer(handle="ed", name="Ed", email="ed@example.org", role="editor"))
+        below = ScriptDirectory.from_config(alembic_config()).get_revision("0007_editor_role").down_revision
+        downgrade(engine, str(below))
+        with engine.connect() as connection:
+            roles = dict(connection.execute(text("SELECT handle, role FROM reviewers")).all())
+        assert roles == {"rev": "reviewer", "ed": "reviewer"}
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text("UPDATE reviewers SET role = 'editor' WHERE handle = 'ed'"))
+        upgrade(engine)
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE reviewers SET role = 'editor' WHERE handle = 'ed'"))
+        _check(engine)
     finally:
         engine.dispose()

@@ -54,8 +54,9 @@ class ClaimStatus(enum.StrEnum):
 
 
 class ReviewerRole(enum.StrEnum):
-    REVIEWER = "reviewer"
-    ADMIN = "admin"
+    REVIEWER = "reviewer"  # resolves the claims assigned to them
+    EDITOR = "editor"  # also records claims and sources
+    ADMIN = "admin"  # everything: assigning, roles, adjudicating
 
 
 class PredictionVerdict(enum.StrEnum):

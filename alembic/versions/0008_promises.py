@@ -8,8 +8,8 @@ Downgrading REFUSES while any promise is stored: the older schema has no place f
 and deleting claims (and their verdict history) behind a reviewer's back is worse than
 stopping. Export them (`tracker export`), delete them, then downgrade.
 
-Revision ID: 0007_promises
-Revises: 0006_recorded_late
+Revision ID: 0008_promises
+Revises: 0007_editor_role
 Create Date: 2026-12-02 09:30:00
 """
 
@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from alembic import op
 from alembic.util import CommandError
 
-revision: str = "0007_promises"
-down_revision: str | None = "0006_recorded_late"
+revision: str = "0008_promises"
+down_revision: str | None = "0007_editor_role"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -65,7 +65,7 @@ def downgrade() -> None:
     if promises:
         # A CommandError: `tracker db downgrade` reports it in one line, and nothing has changed.
         raise CommandError(
-            f"{promises} promise claim(s) are stored and the schema before 0007_promises has no place "
+            f"{promises} promise claim(s) are stored and the schema before 0008_promises has no place "
             "for them; export them (tracker export), delete them, then downgrade"
         )
     with op.batch_alter_table("resolutions", schema=None) as batch_op:
