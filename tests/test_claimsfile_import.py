@@ -449,6 +449,13 @@ def test_the_project_claims_file_is_valid(
     with session_factory() as session:
         kinds = dict(session.execute(select(Claim.kind, func.count()).group_by(Claim.kind)).all())
         assert kinds.get("prediction", 0) > 0 and kinds.get("fact", 0) > 0
+        # Trump's "we would not accept a so-called freeze-for-freeze agreement" is a promise, broken.
+        promise = session.scalars(select(Claim).where(Claim.kind == "promise")).one()
+        assert (promise.key, promise.verdict, promise.probability, promise.scored) == (
+            "us-will-not-accept-freeze-for-freeze", "broken", None, False,
+        )  # fmt: skip
+        assert promise.criteria is not None and promise.criteria.startswith("BROKEN if")
+        assert "KEPT otherwise" in promise.criteria and "COMPROMISE if" in promise.criteria
         open_predictions = session.scalars(
             select(Claim).where(Claim.status == "open", Claim.kind == "prediction")
         ).all()
