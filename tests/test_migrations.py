@@ -394,3 +394,61 @@ def test_the_editor_role_migration_allows_editors_and_demotes_them_going_down(em
         _check(engine)
     finally:
         engine.dispose()
+
+
+def test_the_double_review_migration_steps_down_and_up_and_refuses_to_drop_pending_reviews(
+    empty_db_url: str,
+) -> None:
+    """0010 adds awaiting/disputed claims and verdict roles; going down it refuses while one is pending."""
+    engine = make_engine(empty_db_url)
+    below = ScriptDirectory.from_config(alembic_config()).get_revision("0010_double_review").down_revision
+    try:
+        upgrade(engine)
+        _fill(engine)
+        with engine.begin() as connection:
+            claim_id, reviewer_id = connection.execute(text("SELECT id, 1 FROM claims")).one()
+            connection.execute(text("UPDATE claims SET status = 'disputed', verdict = NULL"))
+            for role, verdict in (("first", "false"), ("second", "true")):
+                connection.execute(
+                    text(
+                        "INSERT INTO resolutions (claim_id, verdict, evidence, reviewer_id, resolved_on,"
+                        " recorded_at, role) VALUES (:c, :v, '[]', :r, '2027-04-02', '2027-04-02 10:00:00', :role)"
+                    ),
+                    {"c": claim_id, "v": verdict, "r": reviewer_id, "role": role},
+                )
+        with pytest.raises(CommandError, match=r"1 claim\(s\) are awaiting a second verdict or disputed"):
+            downgrade(engine, str(below))
+        assert current_revision(engine) == head_revision()
+
+        # Adjudicated, it steps down: the latest entry is the verdict the old schema reads.
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO resolutions (claim_id, verdict, evidence, note, reviewer_id, resolved_on,"
+                    " recorded_at, role) VALUES (:c, 'true', '[]', 'settled', :r, '2027-04-03',"
+                    " '2027-04-03 10:00:00', 'adjudication')"
+                ),
+                {"c": claim_id, "r": reviewer_id},
+            )
+            connection.execute(text("UPDATE claims SET status = 'resolved', verdict = 'true'"))
+        downgrade(engine, str(below))
+        assert current_revision(engine) == below
+        assert "role" not in {c["name"] for c in inspect(engine).get_columns("resolutions")}
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT verdict FROM resolutions ORDER BY id")).scalars().all()
+        assert rows == ["true", "false", "true", "true"]
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text("UPDATE claims SET status = 'awaiting'"))
+
+        upgrade(engine)
+        with engine.connect() as connection:
+            roles = connection.execute(text("SELECT role FROM resolutions")).scalars().all()
+        assert roles == ["verdict"] * 4
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text("UPDATE resolutions SET role = 'third'"))
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text("UPDATE resolutions SET role = 'first', verdict = NULL"))
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE claims SET status = 'awaiting', verdict = NULL"))
+    finally:
+        engine.dispose()

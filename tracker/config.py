@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_origin
 from urllib.parse import urlsplit, urlunsplit
@@ -131,7 +131,30 @@ class AuditSettings(_Group):
     )
 
 
-GROUPS = ("smtp", "slack", "reminders", "report", "web", "audit")
+class ReviewSettings(_Group):
+    """How many verdicts a claim needs ([review], TRACKER_REVIEW_*)."""
+
+    verdicts_required: int = Field(
+        default=1,
+        ge=1,
+        le=2,
+        description="Verdicts a claim needs: 1, or 2 for a blind double review (disagreements go to an admin).",
+    )
+    verdicts_required_tags: dict[str, Annotated[int, Field(ge=1, le=2)]] = Field(
+        default_factory=dict,
+        description=(
+            "Per-tag overrides of verdicts_required (a TOML table: economy = 2); a claim with "
+            "overridden tags needs the largest of its tags' numbers."
+        ),
+    )
+
+    def required_for(self, tags: Iterable[str]) -> int:
+        """The verdicts a claim with these tags needs."""
+        overrides = [self.verdicts_required_tags[t] for t in tags if t in self.verdicts_required_tags]
+        return max(overrides) if overrides else self.verdicts_required
+
+
+GROUPS = ("smtp", "slack", "reminders", "report", "web", "audit", "review")
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
 
@@ -189,6 +212,7 @@ class Settings(BaseModel):
     report: ReportSettings = Field(default_factory=ReportSettings, description="Periodic report settings.")
     web: WebSettings = Field(default_factory=WebSettings, description="Web app settings.")
     audit: AuditSettings = Field(default_factory=AuditSettings, description="Audit log settings.")
+    review: ReviewSettings = Field(default_factory=ReviewSettings, description="Review settings.")
 
     @field_validator("estimative_phrases")
     @classmethod

@@ -51,6 +51,20 @@ class ClaimKind(enum.StrEnum):
 class ClaimStatus(enum.StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"
+    # Double review (review.verdicts_required = 2): one verdict given, the second awaited;
+    # or two verdicts that differ, awaiting an admin's adjudication. Either way the claim
+    # has no verdict yet (claim.verdict NULL) and stays out of the scores.
+    AWAITING = "awaiting"
+    DISPUTED = "disputed"
+
+
+class ReviewRole(enum.StrEnum):
+    """What a verdict entry is within its round (the entries since the last un-resolve)."""
+
+    VERDICT = "verdict"  # an ordinary entry: a single reviewer's verdict, progress or an un-resolve
+    FIRST = "first"  # the first of two blind verdicts
+    SECOND = "second"  # the second of two, by another reviewer: agreeing resolves, differing disputes
+    ADJUDICATION = "adjudication"  # an admin's verdict on a disputed claim, with a note
 
 
 class ReviewerRole(enum.StrEnum):
@@ -299,7 +313,8 @@ class Resolution(Base):
     An entry is a verdict (`verdict` set), an un-resolve (`verdict` and `progress` NULL)
     or, for an open promise, a progress status (`progress` set, `verdict` NULL: the claim
     stays open). Progress lives in the same history so that it reads in order with the
-    verdicts, with the same date, evidence, note and reviewer.
+    verdicts, with the same date, evidence, note and reviewer. `role` marks the verdicts of
+    a double review (first, second, adjudication; see `tracker.review`).
     """
 
     __tablename__ = "resolutions"
@@ -307,6 +322,9 @@ class Resolution(Base):
         CheckConstraint(f"verdict IS NULL OR {_in('verdict', ALL_VERDICTS)}", name="verdict"),
         CheckConstraint(
             f"progress IS NULL OR (verdict IS NULL AND {_in('progress', PROGRESS_STATUSES)})", name="progress"
+        ),
+        CheckConstraint(
+            f"{_in('role', tuple(ReviewRole))} AND (role = 'verdict' OR verdict IS NOT NULL)", name="role"
         ),
     )
 
@@ -321,6 +339,9 @@ class Resolution(Base):
     )
     resolved_on: Mapped[dt.date] = mapped_column(Date)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    role: Mapped[str] = mapped_column(
+        String(20), default=ReviewRole.VERDICT.value, server_default=ReviewRole.VERDICT.value
+    )
 
     claim: Mapped[Claim] = relationship(back_populates="resolutions")
     reviewer: Mapped[Reviewer | None] = relationship()

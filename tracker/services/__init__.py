@@ -38,13 +38,14 @@ from tracker.services.people import (
     list_sources,
     set_subscribed,
 )
-from tracker.services.resolutions import record_progress, resolve, unresolve
+from tracker.services.resolutions import adjudicate, record_progress, resolve, unresolve
 
 __all__ = [
     "STATUS_FILTERS",
     "add_claim",
     "add_reviewer",
     "add_source",
+    "adjudicate",
     "assign",
     "check_deadline",
     "check_email",

@@ -2,6 +2,13 @@
 
 A promise's history also holds its progress statuses (in-the-works, stalled) while it is
 open: entries with no verdict that leave the claim open (see `Resolution`).
+
+A claim that needs two verdicts (`review.verdicts_required`, see `tracker.review`) goes
+open -> awaiting (first verdict) -> resolved (a second, equal verdict by another reviewer)
+or disputed (a different one) -> resolved (an admin's adjudication, with a note). Un-resolving
+starts a new round from any of these. Every step locks the claim row first, so two second
+verdicts given at once are taken one after the other: the later one finds the claim no
+longer awaiting and is refused.
 """
 
 from __future__ import annotations
@@ -11,8 +18,18 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from tracker.config import ReviewSettings
 from tracker.errors import InvalidInput, Problem, TrackerError
-from tracker.models import Claim, ClaimStatus, Resolution, Reviewer, current_progress
+from tracker.models import (
+    Claim,
+    ClaimStatus,
+    Resolution,
+    Reviewer,
+    ReviewerRole,
+    ReviewRole,
+    current_progress,
+)
+from tracker.review import current_round
 from tracker.rules import check_evidence, check_progress, check_verdict, resolved_on_problem
 from tracker.services.deadlines import local_today
 from tracker.services.lookup import get_claim, get_reviewer
@@ -28,6 +45,47 @@ def _date_problems(claim: Claim, reviewer: Reviewer, day: dt.date, today: dt.dat
     return problems
 
 
+def _verdict_problems(
+    claim: Claim, reviewer: Reviewer, verdict: str, evidence: list[str], day: dt.date, today: dt.date
+) -> list[Problem]:
+    problems: list[Problem] = []
+    if problem := check_verdict(claim.kind, verdict):
+        problems.append(Problem.at("verdict", problem))
+    elif problem := check_evidence(verdict, evidence):
+        problems.append(Problem.at("evidence", problem))
+    return problems + _date_problems(claim, reviewer, day, today)
+
+
+def _round_problem(claim: Claim, reviewer: Reviewer, required: int) -> Problem | None:
+    """Why `reviewer` may not give a verdict on the claim now, if they may not."""
+    if claim.status == ClaimStatus.DISPUTED:
+        first, second = current_round(claim.resolutions)[:2]
+        return Problem.at(
+            "verdict",
+            f"the claim is disputed ({_said(first)}, {_said(second)}); an admin adjudicates it",
+        )
+    if claim.status == ClaimStatus.AWAITING:
+        (first,) = current_round(claim.resolutions)[:1]
+        if first.reviewer_id == reviewer.id:
+            return Problem.at(
+                "by", f"{reviewer.handle} gave the first verdict; the second must come from another reviewer"
+            )
+        return None
+    if claim.status == ClaimStatus.RESOLVED and (required > 1 or _double_reviewed(claim)):
+        return Problem.at(
+            "verdict", "the claim is resolved by double review; un-resolve it to start a new round"
+        )
+    return None
+
+
+def _double_reviewed(claim: Claim) -> bool:
+    return any(r.role != ReviewRole.VERDICT for r in current_round(claim.resolutions))
+
+
+def _said(entry: Resolution) -> str:
+    return f"{entry.reviewer.handle if entry.reviewer else 'someone'} said {entry.verdict}"
+
+
 def resolve(
     session: Session,
     claim_key: str,
@@ -37,25 +95,36 @@ def resolve(
     by_handle: str,
     resolved_on: dt.date | None,
     now: dt.datetime,
+    *,
+    review: ReviewSettings | None = None,
 ) -> Resolution:
-    """Append a verdict to the claim's history and make it the current one.
+    """Append a verdict to the claim's history: the current one, or one of a double review.
 
-    `resolved_on` defaults to the reviewer's local date at `now`. A verdict equal to
-    the current one is still recorded: a second reviewer agreeing is information.
+    `resolved_on` defaults to the reviewer's local date at `now`. With one verdict required
+    (`review`, default: the built-in settings), a verdict equal to the current one is still
+    recorded: a second reviewer agreeing is information. With two, the entry's `role` and
+    the claim's status say what it did (see the module's docstring).
     """
+    review = review or ReviewSettings()
     claim = get_claim(session, claim_key, lock=True)
     reviewer = get_reviewer(session, by_handle)
     evidence = list(dict.fromkeys(url.strip() for url in evidence))
     today = local_today(reviewer.timezone, now)
     resolved_on = resolved_on or today
-    problems: list[Problem] = []
-    if problem := check_verdict(claim.kind, verdict):
-        problems.append(Problem.at("verdict", problem))
-    elif problem := check_evidence(verdict, evidence):
-        problems.append(Problem.at("evidence", problem))
-    problems += _date_problems(claim, reviewer, resolved_on, today)
+    required = review.required_for(claim.tag_names)
+    problems = _verdict_problems(claim, reviewer, verdict, evidence, resolved_on, today)
+    if round_problem := _round_problem(claim, reviewer, required):
+        problems.insert(0, round_problem)
     if problems:
         raise InvalidInput(problems, f"claim {claim_key!r}")
+    current: str | None = verdict
+    role, status = ReviewRole.VERDICT, ClaimStatus.RESOLVED
+    if claim.status == ClaimStatus.AWAITING:
+        role = ReviewRole.SECOND
+        if current_round(claim.resolutions)[0].verdict != verdict:
+            status, current = ClaimStatus.DISPUTED, None
+    elif required > 1:
+        role, status, current = ReviewRole.FIRST, ClaimStatus.AWAITING, None
     entry = Resolution(
         claim=claim,
         verdict=verdict,
@@ -64,6 +133,51 @@ def resolve(
         reviewer=reviewer,
         resolved_on=resolved_on,
         recorded_at=now,
+        role=role.value,
+    )
+    session.add(entry)
+    claim.verdict, claim.status, claim.updated_at = current, status.value, now
+    session.flush()
+    return entry
+
+
+def adjudicate(
+    session: Session,
+    claim_key: str,
+    verdict: str,
+    evidence: Sequence[str],
+    note: str | None,
+    by_handle: str,
+    resolved_on: dt.date | None,
+    now: dt.datetime,
+) -> Resolution:
+    """An admin settles a disputed claim: their verdict, with a note saying why, resolves it."""
+    claim = get_claim(session, claim_key, lock=True)
+    reviewer = get_reviewer(session, by_handle)
+    evidence = list(dict.fromkeys(url.strip() for url in evidence))
+    today = local_today(reviewer.timezone, now)
+    resolved_on = resolved_on or today
+    problems: list[Problem] = []
+    if claim.status != ClaimStatus.DISPUTED:
+        problems.append(
+            Problem.at("verdict", f"only a disputed claim is adjudicated; this one is {claim.status}")
+        )
+    if reviewer.role != ReviewerRole.ADMIN:
+        problems.append(Problem.at("by", f"{reviewer.handle} is not an admin; only an admin adjudicates"))
+    if not (note or "").strip():
+        problems.append(Problem.at("note", "an adjudication needs a note saying why"))
+    problems += _verdict_problems(claim, reviewer, verdict, evidence, resolved_on, today)
+    if problems:
+        raise InvalidInput(problems, f"claim {claim_key!r}")
+    entry = Resolution(
+        claim=claim,
+        verdict=verdict,
+        evidence=evidence,
+        note=(note or "").strip(),
+        reviewer=reviewer,
+        resolved_on=resolved_on,
+        recorded_at=now,
+        role=ReviewRole.ADJUDICATION.value,
     )
     session.add(entry)
     claim.verdict, claim.status, claim.updated_at = verdict, ClaimStatus.RESOLVED.value, now
@@ -94,8 +208,8 @@ def record_progress(
     problems: list[Problem] = []
     if problem := check_progress(claim.kind, status):
         problems.append(Problem.at("progress", problem))
-    elif claim.verdict is not None:
-        message = f"progress is for an open promise; this one is {claim.verdict} (un-resolve it first)"
+    elif claim.status != ClaimStatus.OPEN:
+        message = f"progress is for an open promise; this one is {claim.verdict or claim.status} (un-resolve it first)"
         problems.append(Problem.at("progress", message))
     elif problem := check_evidence(status, evidence, "progress"):
         problems.append(Problem.at("evidence", problem))
@@ -121,10 +235,14 @@ def record_progress(
 
 
 def unresolve(session: Session, claim_key: str, by_handle: str, note: str, now: dt.datetime) -> Resolution:
-    """Re-open a resolved claim with a new history entry (verdict None); the note says why."""
+    """Re-open a resolved claim with a new history entry (verdict None); the note says why.
+
+    A claim awaiting its second verdict, or disputed, can be re-opened too: its round of
+    double review starts again (the entries stay in the history).
+    """
     claim = get_claim(session, claim_key, lock=True)
     reviewer = get_reviewer(session, by_handle)
-    if claim.verdict is None:
+    if claim.status == ClaimStatus.OPEN:
         raise TrackerError(f"claim {claim_key!r} is not resolved")
     if not note or not note.strip():
         raise InvalidInput(

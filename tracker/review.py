@@ -1,0 +1,79 @@
+"""Double review: which history entries form a claim's current round, and who may see them.
+
+A claim's verdict history is append-only (`Resolution`). Its *current round* is the
+entries since the last un-resolve (an entry with neither verdict nor progress); progress
+statuses never count. With `review.verdicts_required = 2` a round holds a first verdict
+(the claim awaits a second), a second by another reviewer (agreeing: resolved; differing:
+disputed) and, when disputed, an admin's adjudication (resolved). Each entry's `role` says
+which it is, so the round never has to be guessed from reviewers or dates.
+
+The first verdict is blind: while the claim awaits the second, nobody but its author sees it
+(`visible_history`). Everything that shows a history (web, CLI, JSON, scorecards) reads it
+through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol, TypeVar
+
+from tracker.models import ClaimStatus, ReviewRole
+
+
+class _Entry(Protocol):
+    @property
+    def verdict(self) -> str | None: ...
+
+    @property
+    def progress(self) -> str | None: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+E = TypeVar("E", bound=_Entry)
+
+
+def is_unresolve(entry: _Entry) -> bool:
+    return entry.verdict is None and entry.progress is None
+
+
+def current_round(history: Iterable[E]) -> list[E]:
+    """The verdict entries (no progress) since the last un-resolve, in the order recorded."""
+    out: list[E] = []
+    for entry in history:
+        if is_unresolve(entry):
+            out = []
+        elif entry.verdict is not None:
+            out.append(entry)
+    return out
+
+
+def double_review(history: Iterable[E]) -> tuple[E, E | None, E | None] | None:
+    """(first, second, adjudication) of the current round, or None when it is no double review."""
+    by_role = {e.role: e for e in current_round(history)}
+    first = by_role.get(ReviewRole.FIRST.value)
+    if first is None:
+        return None
+    return first, by_role.get(ReviewRole.SECOND.value), by_role.get(ReviewRole.ADJUDICATION.value)
+
+
+def visible_history(
+    status: str, history: Sequence[E], viewer: str | None, handle_of: Callable[[E], str | None]
+) -> list[E]:
+    """The history as `viewer` (a reviewer's handle; None: the public) may see it.
+
+    While a claim awaits its second verdict, the first is seen by its author alone (blind
+    review). The public sees a double review's verdicts only once it resolves the claim:
+    a disputed claim is an internal matter until an admin adjudicates it.
+    """
+    if status not in (ClaimStatus.AWAITING, ClaimStatus.DISPUTED):
+        return list(history)
+    pending = {id(e) for e in current_round(history)}
+
+    def hidden(entry: E) -> bool:
+        if id(entry) not in pending:
+            return False
+        return viewer is None or (status == ClaimStatus.AWAITING and handle_of(entry) != viewer)
+
+    return [e for e in history if not hidden(e)]
