@@ -89,7 +89,7 @@ def _claim_rows(c: int, reviewers: int, sources: int, now: dt.datetime) -> dict[
         recorded, deadline = None, today + dt.timedelta(days=j % 8)
     else:
         recorded, deadline = None, today + dt.timedelta(days=8 + j % 700)
-    made = (deadline or today) - dt.timedelta(days=200 + j % 300)
+    made = min(deadline or today, today) - dt.timedelta(days=200 + j % 300)  # never in the future
     created = dt.datetime.combine(made, dt.time(12), dt.UTC)
     verdict = None
     if recorded is not None:
@@ -519,6 +519,13 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds a request may take")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="server processes")
     parser.add_argument("--phases", default=",".join(PHASES), help=f"some of {','.join(PHASES)}, in order")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after the load, profile N requests of each kind in this process (where the time goes)",
+    )
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server (a new database is made)")
     parser.add_argument("--quick", action="store_true", help="5,000 claims, 20 reviewers, 5 s phases")
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
@@ -544,8 +551,16 @@ def main() -> None:
         store_secret(url, config)
         seats = load_seats(url, args.users, args.reviewers_per_connection)
         result = measure(url, config, args, seats, phases)
+        if args.profile:
+            from _webprofile import print_profile, profile
+
+            # A reviewer the load did not act as: their open claims are all still open.
+            spare = load_seats(url, args.users * args.reviewers_per_connection + 1, 1)[-1][0]
+            profiled = profile(url, config, spare, args.profile)
     backend = "PostgreSQL" if args.database_url else "SQLite (WAL)"
     report(result, args, backend)  # a missed target is a figure, not an error of the script
+    if args.profile:
+        print_profile(profiled, args.profile)
     out = args.out / f"web-{'postgresql' if args.database_url else 'sqlite'}.json"
     out.write_text(
         json.dumps(
