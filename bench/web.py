@@ -527,11 +527,11 @@ def main() -> None:
         help="after the load, profile N requests of each kind in this process (where the time goes)",
     )
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server (a new database is made)")
-    parser.add_argument("--quick", action="store_true", help="5,000 claims, 20 reviewers, 5 s phases")
+    parser.add_argument("--quick", action="store_true", help="10,000 claims, 40 reviewers, 5 s phases")
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
     if args.quick:
-        args.claims, args.reviewers, args.seconds = 5_000, 20, 5.0
+        args.claims, args.reviewers, args.seconds = 10_000, 40, 5.0
     args.sources = args.sources or max(1, args.claims // 100)
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     if unknown := [p for p in phases if p not in PHASES]:
