@@ -285,7 +285,7 @@ def run_phase(seats: list[Seat], phase: str, seconds: float, memory: Memory) -> 
 
 def run_load(
     host: str,
-    port: int,
+    ports: list[int],
     seats: list[list[User]],
     phases: list[str],
     seconds: float,
@@ -301,8 +301,10 @@ def run_load(
     """
     memory = Memory(server_pids)
     memory.reset()
-    clients = [Seat(Client(host, port, timeout), users) for users in seats]
+    # Connection k goes to server k mod N: an even spread over the server processes.
+    clients = [Seat(Client(host, ports[k % len(ports)], timeout), users) for k, users in enumerate(seats)]
     failures: list[str] = []
+    missed: list[tuple[Seat, User]] = []
 
     def sign_in_all(seat: Seat) -> None:
         for user in seat.users:
@@ -310,7 +312,7 @@ def run_load(
                 sign_in(seat.client, user)
             except Exception as exc:
                 failures.append(f"{user.handle}: {_describe(exc)}")
-        seat.client.cookies = seat.user.cookies
+                missed.append((seat, user))
 
     began = time.perf_counter()
     threads = [threading.Thread(target=sign_in_all, args=(seat,)) for seat in clients]
@@ -318,12 +320,24 @@ def run_load(
         thread.start()
     for thread in threads:
         thread.join()
-    signed_in = sum(len(seat.users) for seat in clients) - len(failures)
+    took = time.perf_counter() - began
+    # A sign-in that failed in the rush is tried again alone, so the phases still run with
+    # every reviewer; the first failures stay in the result (they are failed requests).
+    still_failing = []
+    for seat, user in missed:
+        try:
+            sign_in(seat.client, user)
+        except Exception as exc:
+            still_failing.append(f"{user.handle}: {_describe(exc)}")
+    for seat in clients:
+        seat.client.cookies = seat.user.cookies
+    signed_in = sum(len(seat.users) for seat in clients) - len(still_failing)
     result: dict[str, Any] = {
         "sign_in": {
-            "seconds": time.perf_counter() - began,
+            "seconds": took,
             "count": signed_in,
             "failures": failures,
+            "failed_again": still_failing,
             "peak_mb": memory.peaks_mb(),
         },
         "phases": {},

@@ -8,10 +8,9 @@ check, session cookie and viewer lookup, commit, security headers) as every page
 The floor, GET /bench/floor/<id>: one indexed SELECT of one claim (by primary key) and a
 one-line template from the app's own Jinja environment.
 
-Run by bench/web.py as `python bench/_webserver.py FD`: FD is a listening socket the
-parent made and every server process shares (the kernel hands each new connection to
-whichever process accepts it first, as under a pre-forking server). Settings come from the
-environment (TRACKER_CONFIG-free: the parent passes --config and --database-url).
+Run by bench/web.py as `python bench/_webserver.py --config C --database-url U FD`: FD is
+a listening socket the parent made for this process. Settings come from the config file
+and the URL (the parent clears TRACKER_* from the environment).
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ ones a sixth overdue, a twelfth due within a week, the rest later; a fifth are f
 Then:
 
 - the server: --processes waitress processes (default one per CPU) of the production app
-  (`create_app(..., rebuild=True)` with `web.threads`, as `tracker serve` runs it), sharing
-  one listening socket on 127.0.0.1 that this script makes and passes down;
+  (`create_app(..., rebuild=True)` with `web.threads`, as `tracker serve` runs it), each on
+  a listening socket on 127.0.0.1 that this script makes and passes down; the load's
+  connections are spread evenly over them (see `Servers`);
 - the floor: GET /bench/floor/<id>, a route of the same Flask app (bench/_webserver.py),
   one indexed SELECT of one claim and a one-line template;
 - the load: a separate process holds --users keep-alive connections, each signed in as a
@@ -31,6 +32,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -313,35 +315,35 @@ def store_secret(url: str, config: Path) -> None:
 
 
 class Servers:
-    """--processes waitress processes sharing one listening socket on 127.0.0.1."""
+    """--processes waitress processes, each on a listening socket of its own on 127.0.0.1.
+
+    Not one shared socket: with a few long-lived keep-alive connections, whichever process
+    wakes first accepts them, and one run gave one process 8 of the 10 (its CPU time 59 s
+    against 13 s), so the figures measured the accept race. The load instead spreads its
+    connections evenly over the ports, as a proxy in front balancing by connection would.
+    """
 
     def __init__(self, url: str, config: Path, processes: int, log: Path, env: dict[str, str]) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(1024)
-        self.sock.setblocking(False)  # waitress's loop accepts without blocking
-        self.port = int(self.sock.getsockname()[1])
+        self.socks = []
+        for _ in range(processes):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(1024)
+            sock.setblocking(False)  # waitress's loop accepts without blocking
+            self.socks.append(sock)
+        self.ports = [int(sock.getsockname()[1]) for sock in self.socks]
         self.log = log.open("w")
-        fd = self.sock.fileno()
+        argv = [sys.executable, str(HERE / "_webserver.py"), "--config", str(config), "--database-url", url]
         self.procs = [
             subprocess.Popen(
-                [
-                    sys.executable,
-                    str(HERE / "_webserver.py"),
-                    str(fd),
-                    "--config",
-                    str(config),
-                    "--database-url",
-                    url,
-                ],
-                pass_fds=(fd,),
+                [*argv, str(sock.fileno())],
+                pass_fds=(sock.fileno(),),
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=self.log,
                 text=True,
             )
-            for _ in range(processes)
+            for sock in self.socks
         ]
         for proc in self.procs:
             assert proc.stdout is not None
@@ -381,7 +383,8 @@ class Servers:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        self.sock.close()
+        for sock in self.socks:
+            sock.close()
         self.log.close()
 
 
@@ -392,11 +395,28 @@ def server_env() -> dict[str, str]:
     return env
 
 
-def write_config(out: Path) -> Path:
-    """A config whose scorecard site folder holds no site, so the after-verdict rebuild is a no-op."""
+def write_config(out: Path, site: bool) -> Path:
+    """A config naming the scorecard site's folder: a built site (--site), or none, when the
+    after-verdict rebuild and the claim page's look at the site's manifest find nothing to do."""
+    folder = out / ("web-site" if site else "web-site-none")
+    shutil.rmtree(folder, ignore_errors=True)
     config = out / "web-tracker.toml"
-    config.write_text(f'[report]\nout_dir = "{out / "web-site-none"}"\n', encoding="utf-8")
+    config.write_text(f'[report]\nout_dir = "{folder}"\n', encoding="utf-8")
     return config
+
+
+def build_site(url: str, config: Path) -> None:
+    """Build the whole scorecard site, as `tracker up` does before it serves."""
+    from tracker.app import App
+    from tracker.scorecards.build import build_site as build
+
+    app = App(config_file=config, database_url=url)
+    start = time.perf_counter()
+    with app.begin(write=False) as session:
+        built = build(
+            session, Path(app.settings.report.out_dir), settings=app.settings, now=dt.datetime.now(dt.UTC)
+        )
+    print(f"built the scorecard site ({len(built.written):,} files) in {time.perf_counter() - start:.0f} s")
 
 
 def measure(
@@ -406,13 +426,15 @@ def measure(
     servers = Servers(url, config, args.processes, args.out / "web-servers.log", server_env())
     try:
         before = servers.usage()
+        load_before = os.getloadavg()[0]
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
             pids = [proc.pid for proc in servers.procs]
             job = pool.submit(
-                run_load, "127.0.0.1", servers.port, seats, phases, args.seconds, args.timeout, pids
+                run_load, "127.0.0.1", servers.ports, seats, phases, args.seconds, args.timeout, pids
             )
             result = job.result(timeout=len(phases) * (args.seconds + 3 * args.timeout + 30) + 120)
         result["alive"] = servers.alive()
+        result["load_average"] = (load_before, os.getloadavg()[0])  # the machine is shared: say how busy
         after = servers.usage()
         for b, a in zip(before, after, strict=True):
             a["cpu_during_load"] = a["cpu"] - b["cpu"]
@@ -451,7 +473,8 @@ def report(result: dict[str, Any], args: argparse.Namespace, backend: str) -> bo
     print(
         f"\n{args.claims:,} claims, {args.reviewers} reviewers; {backend}; {args.processes} server "
         f"processes x {args.threads} threads; {args.users} connections, {args.seconds:g} s a phase; "
-        f"{os.cpu_count()} CPUs; {dt.date.today()}"
+        f"{os.cpu_count()} CPUs; {dt.date.today()}; load average {result['load_average'][0]:.1f} before "
+        f"the load, {result['load_average'][1]:.1f} after"
     )
     print("\n| phase | request | n | req/s | p50 ms | p95 ms | p99 ms | p95 vs floor | target | failures |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---|---:|")
@@ -483,8 +506,9 @@ def report(result: dict[str, Any], args: argparse.Namespace, backend: str) -> bo
     hung = sum(m["hung"] for m in result["phases"].values())
     sign_in = result["sign_in"]
     print(
-        f"\nsigned in {sign_in['count']} reviewers ({args.users} connections at once) in "
-        f"{sign_in['seconds']:.2f} s, {len(sign_in['failures'])} failed; "
+        f"\nsign-in, {args.users} connections at once: {sign_in['seconds']:.2f} s, "
+        f"{len(sign_in['failures'])} failed ({', '.join(sign_in['failures']) or 'none'}), "
+        f"{len(sign_in['failed_again'])} of them again when tried alone; {sign_in['count']} signed in; "
         f"servers alive at the end: {result['alive']}; connections still busy at a phase's end: {hung}"
         + (f"; open claims left per connection: {min(left)} to {max(left)}" if left else "")
     )
@@ -526,6 +550,12 @@ def main() -> None:
         metavar="N",
         help="after the load, profile N requests of each kind in this process (where the time goes)",
     )
+    parser.add_argument(
+        "--site",
+        action="store_true",
+        help="build the scorecard site first: each verdict then rebuilds its source's pages in the "
+        "servers' background thread, and each claim page reads the site's manifest, as in production",
+    )
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server (a new database is made)")
     parser.add_argument("--quick", action="store_true", help="10,000 claims, 40 reviewers, 5 s phases")
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
@@ -543,12 +573,14 @@ def main() -> None:
     args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    config = write_config(args.out)
+    config = write_config(args.out, args.site)
     with database(args, now) as url:
         from tracker.app import App
 
         args.threads = App(config_file=config, database_url=url).settings.web.threads
         store_secret(url, config)
+        if args.site:
+            build_site(url, config)
         seats = load_seats(url, args.users, args.reviewers_per_connection)
         result = measure(url, config, args, seats, phases)
         if args.profile:
@@ -558,6 +590,7 @@ def main() -> None:
             spare = load_seats(url, args.users * args.reviewers_per_connection + 1, 1)[-1][0]
             profiled = profile(url, config, spare, args.profile)
     backend = "PostgreSQL" if args.database_url else "SQLite (WAL)"
+    backend += ", scorecard site built (rebuilds after each verdict)" if args.site else ", no scorecard site"
     report(result, args, backend)  # a missed target is a figure, not an error of the script
     if args.profile:
         print_profile(profiled, args.profile)
