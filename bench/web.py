@@ -583,31 +583,25 @@ def main() -> None:
             build_site(url, config)
         seats = load_seats(url, args.users, args.reviewers_per_connection)
         result = measure(url, config, args, seats, phases)
+        backend = "PostgreSQL" if args.database_url else "SQLite (WAL)"
+        backend += (
+            ", scorecard site built (rebuilds after each verdict)" if args.site else ", no scorecard site"
+        )
+        report(result, args, backend)  # a missed target is a figure, not an error of the script
+        out = args.out / f"web-{'postgresql' if args.database_url else 'sqlite'}.json"
+        summary = {
+            phase: {kind: summarise(t, m["wall"]) for kind, t in m["kinds"].items()}
+            for phase, m in result["phases"].items()
+        }
+        out.write_text(
+            json.dumps({k: v for k, v in result.items() if k != "phases"} | {"summary": summary}, indent=2)
+        )
         if args.profile:
             from _webprofile import print_profile, profile
 
             # A reviewer the load did not act as: their open claims are all still open.
             spare = load_seats(url, args.users * args.reviewers_per_connection + 1, 1)[-1][0]
-            profiled = profile(url, config, spare, args.profile)
-    backend = "PostgreSQL" if args.database_url else "SQLite (WAL)"
-    backend += ", scorecard site built (rebuilds after each verdict)" if args.site else ", no scorecard site"
-    report(result, args, backend)  # a missed target is a figure, not an error of the script
-    if args.profile:
-        print_profile(profiled, args.profile)
-    out = args.out / f"web-{'postgresql' if args.database_url else 'sqlite'}.json"
-    out.write_text(
-        json.dumps(
-            {k: v for k, v in result.items() if k != "phases"}
-            | {
-                "summary": {
-                    phase: {kind: summarise(t, m["wall"]) for kind, t in m["kinds"].items()}
-                    for phase, m in result["phases"].items()
-                }
-            },
-            indent=2,
-            default=str,
-        )
-    )
+            print_profile(profile(url, config, spare, args.profile), args.profile)
 
 
 if __name__ == "__main__":
