@@ -127,13 +127,23 @@ def print_profile(found: dict[str, dict[str, Any]], count: int) -> None:
     names = [name for name, _ in AREAS] + ["other (stdlib, hashlib, ...)"]
     kinds = list(found)
     print(
-        f"\nprofile: {count} requests of each kind in one process, no server (cProfile, so times are inflated)"
+        f"\nprofile: {count} requests of each kind, one at a time in one process through the test client "
+        "(no server, no other load from this script), then as many under cProfile (whose times are inflated)"
     )
+    floor = found[kinds[0]]["quiet_ms"]
     print("\n| | " + " | ".join(kinds) + " |")
     print("|---|" + "---:|" * len(kinds))
     print(
-        "| mean ms a request (profiled) | " + " | ".join(f"{found[k]['mean_ms']:.1f}" for k in kinds) + " |"
+        "| median ms a request, not profiled | "
+        + " | ".join(f"{found[k]['quiet_ms']:.1f}" for k in kinds)
+        + " |"
     )
+    print(
+        "| the same, vs the floor | "
+        + " | ".join(f"{found[k]['quiet_ms'] / floor:.1f}x" for k in kinds)
+        + " |"
+    )
+    print("| mean ms a request, profiled | " + " | ".join(f"{found[k]['mean_ms']:.1f}" for k in kinds) + " |")
     for name in names:
         print(f"| {name} | " + " | ".join(f"{found[k]['areas'].get(name, 0.0):.0%}" for k in kinds) + " |")
     for kind in kinds:
