@@ -262,8 +262,8 @@ def database(args: argparse.Namespace, now: dt.datetime) -> Iterator[str]:
         admin.dispose()
 
 
-def load_seats(url: str, connections: int, each: int) -> list[list[User]]:
-    """Reviewers for each connection: connection k acts as reviewers k, k + connections, ...
+def load_seats(url: str, connections: int, each: int, first: int = 1) -> list[list[User]]:
+    """Reviewers for each connection: connection k acts as reviewers first + k, first + k + connections, ...
 
     Each with their claims: every claim for the pages, open predictions to resolve; the
     resolve phase moves on to a connection's next reviewer when one has none left.
@@ -275,7 +275,7 @@ def load_seats(url: str, connections: int, each: int) -> list[list[User]]:
     users = []
     try:
         with engine.connect() as conn:
-            for r in range(1, count + 1):
+            for r in range(first, first + count):
                 mine = (
                     select(Claim.id, Claim.key, Claim.status, Claim.kind, Claim.deadline)
                     .join(claim_reviewers, claim_reviewers.c.claim_id == Claim.id)
@@ -600,7 +600,7 @@ def main() -> None:
             from _webprofile import print_profile, profile
 
             # A reviewer the load did not act as: their open claims are all still open.
-            spare = load_seats(url, args.users * args.reviewers_per_connection + 1, 1)[-1][0]
+            spare = load_seats(url, 1, 1, first=args.users * args.reviewers_per_connection + 1)[0][0]
             print_profile(profile(url, config, spare, args.profile), args.profile)
 
 
