@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import tracker
@@ -295,6 +296,29 @@ def test_the_recorded_late_migration_adds_its_columns_and_keeps_claims_both_ways
                 text("SELECT key, probability_basis, recorded_after_outcome FROM claims")
             ).one()
         assert (row[0], row[1], bool(row[2])) == ("rates-fall", None, False)
+        _check(engine)
+    finally:
+        engine.dispose()
+
+
+def test_the_editor_role_migration_allows_editors_and_demotes_them_going_down(empty_db_url: str) -> None:
+    """0007 lets a reviewer be an editor; below it, editors become reviewers, and nobody is lost."""
+    engine = make_engine(empty_db_url)
+    try:
+        upgrade(engine)
+        _fill(engine)
+        with Session(engine) as session, session.begin():
+            session.add(Reviewer(handle="ed", name="Ed", email="ed@example.org", role="editor"))
+        below = ScriptDirectory.from_config(alembic_config()).get_revision("0007_editor_role").down_revision
+        downgrade(engine, str(below))
+        with engine.connect() as connection:
+            roles = dict(connection.execute(text("SELECT handle, role FROM reviewers")).all())
+        assert roles == {"rev": "reviewer", "ed": "reviewer"}
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text("UPDATE reviewers SET role = 'editor' WHERE handle = 'ed'"))
+        upgrade(engine)
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE reviewers SET role = 'editor' WHERE handle = 'ed'"))
         _check(engine)
     finally:
         engine.dispose()

@@ -53,8 +53,9 @@ class ClaimStatus(enum.StrEnum):
 
 
 class ReviewerRole(enum.StrEnum):
-    REVIEWER = "reviewer"
-    ADMIN = "admin"
+    REVIEWER = "reviewer"  # resolves the claims assigned to them
+    EDITOR = "editor"  # also records claims and sources
+    ADMIN = "admin"  # everything: assigning, roles, adjudicating
 
 
 class PredictionVerdict(enum.StrEnum):
@@ -451,4 +452,7 @@ class JobRun(Base):
 
 
 # The web accounts' tables join the one metadata (migrations, drift checks) from their own module.
-import tracker.accounts.models  # noqa: E402, F401
+import tracker.accounts.models  # noqa: E402
+
+# The audit log's table, and the listener that records writes to the models above.
+import tracker.audit  # noqa: E402, F401

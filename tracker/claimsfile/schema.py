@@ -143,7 +143,7 @@ class ReviewerIn(_Strict):
     name: ReviewerName
     email: Email
     timezone: Timezone = "UTC"
-    role: Literal["reviewer", "admin"] = "reviewer"
+    role: Literal["reviewer", "editor", "admin"] = "reviewer"
 
 
 class SourceIn(_Strict):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import click
 from sqlalchemy.orm import Session
 
-from tracker import services
+from tracker import audit, services
 from tracker.app import App
 from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json, info
@@ -95,7 +95,7 @@ def resolve(
     as_json: bool,
 ) -> None:
     """Record a verdict on claim ID; earlier verdicts stay in its history."""
-    with app.begin() as session:
+    with audit.acting(audit.current().on_behalf_of(by_handle)), app.begin() as session:
         entry = services.resolve(
             session, claim_id, verdict, list(evidence), note, by_handle, resolved_on, resolve_now(now)
         )
@@ -117,7 +117,7 @@ def unresolve(
     app: App, claim_id: str, by_handle: str, note: str, now: dt.datetime | None, as_json: bool
 ) -> None:
     """Re-open claim ID; the withdrawn verdict stays in its history."""
-    with app.begin() as session:
+    with audit.acting(audit.current().on_behalf_of(by_handle)), app.begin() as session:
         entry = services.unresolve(session, claim_id, by_handle, note, resolve_now(now))
         data = {"key": claim_id, **resolution_json(entry)}
     if as_json:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from tracker import __version__
+from tracker import __version__, audit
 from tracker.app import App
 from tracker.cli import calendar as calendar_cmd
 from tracker.cli import claims, dbcmds, files, people, review, scale, site
@@ -89,6 +89,8 @@ def cli(ctx: click.Context, config_file: Path | None, database_url: str | None) 
     app = App(config_file=config_file, database_url=database_url)
     ctx.obj = app
     ctx.call_on_close(app.close)
+    # Every write of this command is recorded as the OS user's, through the command line.
+    ctx.with_resource(audit.acting(audit.Actor(audit.Interface.CLI, audit.os_user())))
 
 
 for command in (

@@ -47,6 +47,11 @@ class Viewer:
         """Whether they may do everything, assigning included."""
         return self.role == "admin"
 
+    @property
+    def editor(self) -> bool:
+        """Whether they may record claims and sources (editors, and admins)."""
+        return self.role in ("editor", "admin")
+
 
 def state(flask_app: Flask | None = None) -> WebState:
     """The WebState of the current (or the given) Flask app."""
