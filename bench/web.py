@@ -218,6 +218,18 @@ def generate(engine: Engine, claims: int, reviewers: int, sources: int, now: dt.
                 )
 
 
+def upgrade(url: str) -> None:
+    """Bring the database to the newest migration."""
+    from tracker import migrations
+    from tracker.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        migrations.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
 def make_database(url: str, claims: int, reviewers: int, sources: int, now: dt.datetime) -> None:
     """Migrate `url` to head, fill it, and store the web app's secret key (before any server races to)."""
     from tracker import migrations
@@ -245,6 +257,7 @@ def database(args: argparse.Namespace, now: dt.datetime) -> Iterator[str]:
             work,
             lambda path: make_database(f"sqlite:///{path}", args.claims, args.reviewers, args.sources, now),
         )
+        upgrade(f"sqlite:///{work}")  # a database cached by an older tracker gets the newer migrations
         yield f"sqlite:///{work}"
         return
     server = make_url(args.database_url).set(drivername="postgresql+psycopg")
