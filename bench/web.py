@@ -21,6 +21,7 @@ Reports p50/p95/p99, requests per second, failures and p95 against the floor's p
 peak resident memory (VmHWM) and CPU time of every server process.
 
 Usage: python bench/web.py [--claims 100000] [--reviewers 200] [--seconds 30] [--users 10]
+       [--phases floor,pages,resolve] [--set audit.enabled=false] [--site] [--profile 30]
        [--database-url postgresql://postgres@127.0.0.1:5432/test] [--quick]
 Targets (issue 12): queue and claim pages p95 <= 3x the floor's; resolve POST p95 <= 5x;
 no failed requests; at most 150 MB per server process.
