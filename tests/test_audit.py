@@ -13,7 +13,7 @@ from sqlalchemy import Engine, delete, inspect, select, text, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 from support.cli import Tracker
-from test_claimsfile_import import CLAIMS, HEAD
+from test_claimsfile_import import CLAIMS, HEAD, PROMISES
 
 from tracker import audit, services
 from tracker.accounts.passwords import set_password
@@ -497,3 +497,23 @@ def test_the_scheduler_writes_as_itself_stamped_by_its_clock(
     assert [e.action for e in added] == ["source.create"]
     assert (added[0].actor, added[0].interface, added[0].at) == ("scheduler", "scheduler", clock())
     assert audit.current().interface is Interface.CLI  # the job's actor ended with the job
+
+
+def test_a_promises_progress_is_recorded_by_an_import_and_by_the_services(
+    run_import: Any, session_factory: sessionmaker[Session], write_file: WriteFile, now: dt.datetime
+) -> None:
+    run_import(write_file("claims.yaml", HEAD + PROMISES))
+    with unit_of_work(session_factory) as session:
+        services.record_progress(
+            session, "no-freeze", "in-the-works", ["https://example.org/again"], None, "ann", None, now
+        )
+    with session_factory() as session:
+        history = [
+            ((e.after or {}).get("progress"), (e.after or {}).get("verdict"), e.interface)
+            for e in entries(session, action="verdict.add", entity_key="no-freeze")
+        ]
+    assert history == [
+        ("in-the-works", None, "import"),
+        ("stalled", None, "import"),
+        ("in-the-works", None, "cli"),
+    ]

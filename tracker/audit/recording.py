@@ -84,9 +84,10 @@ CLAIM_FIELDS = (
     "as_of",
     "status",
     "verdict",
+    "progress",
 )
 CRITERIA_FIELDS = ("version", "criteria", "deadline", "window_start", "timezone")
-VERDICT_FIELDS = ("verdict", "evidence", "note", "reviewer", "resolved_on")
+VERDICT_FIELDS = ("verdict", "progress", "evidence", "note", "reviewer", "resolved_on")
 REVIEWER_FIELDS = ("handle", "name", "email", "timezone", "role", "subscribed")
 SOURCE_FIELDS = ("slug", "name", "kind", "url", "notes", "parent")
 

@@ -189,6 +189,10 @@ class _Import:
         ):
             where = line_of(raw, ("outcome", "by"), line)
             self._undefined(where, f"{prefix}.outcome.by", "reviewer", claim.outcome.by, self.reviewers)
+        for i, entry in enumerate(claim.progress or ()):
+            if entry.by is not None and entry.by not in self.reviewers:
+                where = line_of(raw, ("progress", i, "by"), line)
+                self._undefined(where, f"{prefix}.progress[{i}].by", "reviewer", entry.by, self.reviewers)
 
     def _check_article(self, article: AppearanceIn, raw: Any, prefix: str, line: int) -> None:
         # One article, one description: two claims must not disagree about its title or date.

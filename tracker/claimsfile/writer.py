@@ -3,9 +3,10 @@
 Claims go in batches through Core executemany statements rather than one ORM object
 at a time: an import of 100k claims must stay close to the speed of a bare insert.
 The rules are the model's: criteria changes append a CriteriaVersion, outcome changes
-append a Resolution, and nothing in either history is rewritten. No ORM event sees
-these statements, so the writer records its own audit entries (given `audit` rows),
-the same ones the ORM listener records for the same changes.
+append a Resolution, a promise's progress entries not yet recorded append one each, and
+nothing in either history is rewritten. No ORM event sees these statements, so the
+writer records its own audit entries (given `audit` rows), the same ones the ORM
+listener records for the same changes.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tracker.models import (
     Source,
     bump_revisions,
     claim_reviewers,
+    current_progress,
 )
 
 claims_t = cast(Table, Claim.__table__)
@@ -262,7 +264,7 @@ class ClaimWriter:
             self.audit.add("criteria.add", "claim", key, None, {c: version[c] for c in CRITERIA_FIELDS})
         for outcome in resolutions:
             reviewer = self.handles.get(outcome["reviewer_id"]) if outcome["reviewer_id"] else None
-            after = {c: outcome[c] for c in ("verdict", "evidence", "note")}
+            after = {c: outcome.get(c) for c in ("verdict", "progress", "evidence", "note")}
             self.audit.add(
                 "verdict.add",
                 "claim",
@@ -349,7 +351,24 @@ class ClaimWriter:
             "reviewer_id": self.reviewer_ids[outcome.by] if outcome.by else None,
             "resolved_on": outcome.resolved_on,
             "recorded_at": self.now,
+            "progress": None,
         }
+
+    def _progress_rows(self, claim_id: int, record: ClaimRecord) -> list[dict[str, Any]]:
+        """The file's progress entries as history rows, in the file's order."""
+        return [
+            {
+                "claim_id": claim_id,
+                "verdict": None,
+                "progress": entry.status,
+                "evidence": list(entry.evidence),
+                "note": entry.note,
+                "reviewer_id": self.reviewer_ids[entry.by] if entry.by else None,
+                "resolved_on": entry.rated_on,
+                "recorded_at": self.now,
+            }
+            for entry in record.entry.progress
+        ]
 
     def _insert_new(self, records: Sequence[ClaimRecord], appearance_ids: dict[str, int]) -> None:
         rows = []
@@ -361,6 +380,7 @@ class ClaimWriter:
                     **self._columns(record, appearance_ids),
                     "status": ClaimStatus.RESOLVED.value if outcome else ClaimStatus.OPEN.value,
                     "verdict": outcome.verdict if outcome else None,
+                    "progress": current_progress((p.rated_on, p.status) for p in record.entry.progress),
                     "created_at": self.now,
                     "updated_at": self.now,
                 }
@@ -382,7 +402,9 @@ class ClaimWriter:
             )
             version_rows = [self._version_row(claim_id, 1, row)] if row["criteria"] is not None else []
             outcome_row = self._outcome_row(claim_id, record)
-            outcome_rows = [outcome_row] if outcome_row is not None else []
+            # Progress came while the promise was open, so before its outcome in the history.
+            outcome_rows = self._progress_rows(claim_id, record)
+            outcome_rows += [outcome_row] if outcome_row is not None else []
             versions.extend(version_rows)
             resolutions.extend(outcome_rows)
             if self.audit is not None:
@@ -449,12 +471,15 @@ class ClaimWriter:
                 .order_by(versions_t.c.claim_id, versions_t.c.version)
             ).all()
         )
-        latest_outcome: dict[int, Any] = {
-            row.claim_id: row
-            for row in self.conn.execute(
-                select(resolutions_t).where(resolutions_t.c.claim_id.in_(ids)).order_by(resolutions_t.c.id)
-            )
-        }
+        latest_outcome: dict[int, Any] = {}
+        progress_now: dict[int, list[Any]] = defaultdict(list)
+        for history_row in self.conn.execute(
+            select(resolutions_t).where(resolutions_t.c.claim_id.in_(ids)).order_by(resolutions_t.c.id)
+        ):
+            if history_row.progress is None:
+                latest_outcome[history_row.claim_id] = history_row
+            else:
+                progress_now[history_row.claim_id].append(history_row)
 
         updates: list[Row] = []
         tags_add: list[Row] = []
@@ -490,6 +515,16 @@ class ClaimWriter:
             assign_drop.extend((claim_id, r) for r in reviewers_now[claim_id] - wanted_reviewers)
             touched = wanted_tags != tags_now[claim_id] or wanted_reviewers != reviewers_now[claim_id]
 
+            # Progress entries are matched by what they say: those not yet recorded are appended.
+            recorded = [_progress_key(p) for p in progress_now[claim_id]]
+            new_progress = [
+                p for p in self._progress_rows(claim_id, record) if _progress_key(p) not in recorded
+            ]
+            if new_progress:
+                resolutions.extend(new_progress)
+                entries = [(p.resolved_on, p.progress) for p in progress_now[claim_id]]
+                entries += [(p["resolved_on"], p["progress"]) for p in new_progress]
+                change["progress"] = current_progress(entries)
             outcome_row = self._outcome_row(claim_id, record)
             if outcome_row is not None and not _same_outcome(latest_outcome.get(claim_id), outcome_row):
                 resolutions.append(outcome_row)
@@ -560,6 +595,13 @@ class ClaimWriter:
         """Mark the scorecards of every source this import changed as stale."""
         bump_revisions(self.conn, self.touched_sources)
         self.touched_sources.clear()
+
+
+def _progress_key(entry: Any) -> tuple[Any, ...]:
+    """What a progress entry says (a history row or a row to insert), to tell whether it is recorded."""
+    get = entry.get if isinstance(entry, dict) else lambda c: getattr(entry, c)
+    fields = tuple(get(c) for c in ("progress", "resolved_on", "reviewer_id", "note"))
+    return (*fields, tuple(get("evidence") or ()))
 
 
 def _same_outcome(row: Any, wanted: dict[str, Any]) -> bool:

@@ -85,7 +85,7 @@ class TrackerGroup(click.Group):
 @click.version_option(__version__, prog_name="tracker")
 @click.pass_context
 def cli(ctx: click.Context, config_file: Path | None, database_url: str | None) -> None:
-    """Record predictions and checkable claims, resolve them with evidence, score sources."""
+    """Record predictions, checkable claims and promises, resolve them with evidence, score sources."""
     app = App(config_file=config_file, database_url=database_url)
     ctx.obj = app
     ctx.call_on_close(app.close)
@@ -105,6 +105,7 @@ for command in (
     review.unassign,
     review.resolve,
     review.unresolve,
+    review.progress,
     scale.scale,
     reminders_cmd.remind,
     reminders_cmd.reminders,
