@@ -234,6 +234,39 @@ def _maybe_form(client, path: str, selector: str):  # type: ignore[no-untyped-de
     return soup(client.get(path)).select_one(selector)
 
 
+def test_the_claim_page_sees_a_rebuilt_site_after_reading_the_old_one(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
+    """The manifest's revisions are kept between requests: a new build must still be seen."""
+    from pathlib import Path
+
+    from tracker.scorecards.build import build_site
+
+    def build() -> None:
+        with tracker_app.begin() as session:
+            build_site(session, out, settings=tracker_app.settings, now=now, jobs=1)
+
+    out = Path(tracker_app.settings.report.out_dir)
+    scene = seed(tracker_app, now)
+    client = signed_in(web, scene.assigned)
+    path = f"/claims/{scene.overdue}"
+
+    def state() -> str:
+        return str(soup(client.get(path)).select_one(".public-state").get_text())
+
+    build()
+    assert "up to date" in state()
+    hidden = _form(client, path, "#resolve form")
+    client.post(
+        f"{path}/resolve",
+        data={**hidden, "verdict": "true", "evidence": "https://example.org/a"},
+        headers={"Origin": ORIGIN},
+    )
+    assert "not yet showing the latest change" in state()
+    build()  # a new manifest replaces the one read above
+    assert "up to date" in state()
+
+
 def test_an_open_promise_offers_its_meter_and_progress_each_explained(
     web: Flask, tracker_app: App, now: dt.datetime
 ) -> None:
