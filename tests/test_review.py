@@ -180,12 +180,14 @@ def test_the_first_verdict_is_blind_to_all_but_its_author(
     assert visible_history(claim.status, claim.resolutions, "ada", _handle) == [first]
     for viewer in ("bob", "boss", None):
         assert visible_history(claim.status, claim.resolutions, viewer, _handle) == []
+    assert visible_history(claim.status, claim.resolutions, "ada", _handle, public=True) == []
     second = _resolve(session, "false", "bob", now, review=TWO)
     # Disputed: both verdicts are in, so every reviewer sees them; the public does not yet.
     assert visible_history(claim.status, claim.resolutions, "cy", _handle) == [first, second]
-    assert visible_history(claim.status, claim.resolutions, None, _handle) == []
+    assert visible_history(claim.status, claim.resolutions, None, _handle) == [first, second]
+    assert visible_history(claim.status, claim.resolutions, "ada", _handle, public=True) == []
     entry = services.adjudicate(session, "c1", "true", EVIDENCE, "ada is right", "boss", None, now)
-    assert visible_history(claim.status, claim.resolutions, None, _handle) == [first, second, entry]
+    assert visible_history(claim.status, claim.resolutions, None, _handle, public=True) == [first, second, entry]
 
 
 def test_progress_is_refused_while_a_promise_awaits_its_second_verdict(

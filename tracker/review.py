@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
-from tracker.models import ClaimStatus, ReviewRole
+from tracker.models import Claim, ClaimStatus, Resolution, ReviewRole
 
 
 class _Entry(Protocol):
@@ -59,13 +59,18 @@ def double_review(history: Iterable[E]) -> tuple[E, E | None, E | None] | None:
 
 
 def visible_history(
-    status: str, history: Sequence[E], viewer: str | None, handle_of: Callable[[E], str | None]
+    status: str,
+    history: Sequence[E],
+    viewer: str | None,
+    handle_of: Callable[[E], str | None],
+    *,
+    public: bool = False,
 ) -> list[E]:
-    """The history as `viewer` (a reviewer's handle; None: the public) may see it.
+    """The history as the reviewer `viewer` (a handle; None: one who gave no verdict) sees it.
 
     While a claim awaits its second verdict, the first is seen by its author alone (blind
-    review). The public sees a double review's verdicts only once it resolves the claim:
-    a disputed claim is an internal matter until an admin adjudicates it.
+    review). The `public` (scorecards, the feed) sees a double review's verdicts only once
+    they resolve the claim: a disputed claim is an internal matter until an admin adjudicates.
     """
     if status not in (ClaimStatus.AWAITING, ClaimStatus.DISPUTED):
         return list(history)
@@ -74,6 +79,42 @@ def visible_history(
     def hidden(entry: E) -> bool:
         if id(entry) not in pending:
             return False
-        return viewer is None or (status == ClaimStatus.AWAITING and handle_of(entry) != viewer)
+        if public:
+            return True
+        return status == ClaimStatus.AWAITING and (viewer is None or handle_of(entry) != viewer)
 
     return [e for e in history if not hidden(e)]
+
+
+def _handle_of(entry: Resolution) -> str | None:
+    return entry.reviewer.handle if entry.reviewer else None
+
+
+def visible_resolutions(claim: Claim, viewer: str | None, *, public: bool = False) -> list[Resolution]:
+    """`visible_history` of a claim loaded from the database."""
+    return visible_history(claim.status, claim.resolutions, viewer, _handle_of, public=public)
+
+
+ROLE_WORDS: dict[str, str] = {
+    ReviewRole.FIRST: "first of two verdicts",
+    ReviewRole.SECOND: "second of two verdicts",
+    ReviewRole.ADJUDICATION: "adjudication",
+}
+"""How a history entry's role reads beside its verdict (an ordinary verdict needs no word)."""
+
+
+def outcome_text(entry: Resolution) -> str:
+    """What a verdict just did, in a sentence for the CLI and the web's flash message."""
+    claim = entry.claim
+    if entry.role == ReviewRole.FIRST:
+        return f"first of two verdicts recorded on {claim.key}; awaiting a second from another reviewer"
+    if claim.status == ClaimStatus.DISPUTED:
+        first, second = current_round(claim.resolutions)[:2]
+        said = ", ".join(f"{_handle_of(e) or 'someone'} said {e.verdict}" for e in (first, second))
+        return f"disputed: {said}; {claim.key} waits for an admin to adjudicate"
+    if entry.role == ReviewRole.SECOND:
+        first = current_round(claim.resolutions)[0]
+        return f"resolved {claim.key}: {entry.verdict} (agreeing with {_handle_of(first) or 'the first verdict'})"
+    if entry.role == ReviewRole.ADJUDICATION:
+        return f"adjudicated {claim.key}: {entry.verdict}"
+    return f"resolved {claim.key}: {entry.verdict}"

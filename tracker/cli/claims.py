@@ -93,18 +93,31 @@ def list_claims(
 
 @claims.command("show")
 @click.argument("claim_id", metavar="ID")
+@click.option(
+    "--as",
+    "viewer",
+    metavar="HANDLE",
+    default=None,
+    help="Show it as this reviewer sees it: a blind first verdict is shown to its author only.",
+)
 @now_option
 @json_option
 @pass_app
-def show(app: App, claim_id: str, now: dt.datetime | None, as_json: bool) -> None:
-    """Show one claim with its criteria and verdict histories."""
+def show(app: App, claim_id: str, viewer: str | None, now: dt.datetime | None, as_json: bool) -> None:
+    """Show one claim with its criteria and verdict histories.
+
+    While a claim awaits the second of two verdicts, the first is hidden (blind review)
+    unless --as names the reviewer who gave it.
+    """
     now = resolve_now(now)
     with app.begin(write=False) as session:
         claim = services.get_claim(session, claim_id)
+        if viewer is not None:
+            services.get_reviewer(session, viewer)  # a misspelt handle is an error, not a blind view
         if as_json:
-            emit_json(claim_detail(claim, now, app.settings.timezone))
+            emit_json(claim_detail(claim, now, app.settings.timezone, viewer))
         else:
-            click.echo(claim_text(claim, now, app.settings.timezone))
+            click.echo(claim_text(claim, now, app.settings.timezone, viewer))
 
 
 # (option name, flag, prompt) of what `claims add` cannot do without, common ones first.

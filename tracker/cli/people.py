@@ -11,6 +11,7 @@ from tracker.app import App
 from tracker.cli.app import pass_app
 from tracker.cli.output import Column, emit_json, table
 from tracker.cli.params import EMAIL, LONG_TEXT, TextType, json_option
+from tracker.cli.render import agreement_json, agreement_text
 from tracker.models import Reviewer, ReviewerRole, Source, SourceKind
 
 
@@ -197,3 +198,19 @@ def subscribe(app: App, handles: tuple[str, ...], as_json: bool) -> None:
 def unsubscribe(app: App, handles: tuple[str, ...], as_json: bool) -> None:
     """Stop emailing these reviewers the periodic report."""
     _subscription(app, handles, False, as_json)
+
+
+@reviewers.command("agreement")
+@json_option
+@pass_app
+def agreement_cmd(app: App, as_json: bool) -> None:
+    """How often double reviewers agree: per reviewer and overall, and Cohen's kappa per scale.
+
+    Counted over the claims whose current round has two verdicts (review.verdicts_required = 2).
+    """
+    with app.begin(write=False) as session:
+        figures = services.reviewer_agreement(session)
+    if as_json:
+        emit_json(agreement_json(figures))
+        return
+    click.echo(agreement_text(figures))

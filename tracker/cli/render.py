@@ -6,8 +6,10 @@ import datetime as dt
 from typing import Any
 
 from tracker.cli.output import GAP, WIDTH, fields, one_line, pad, text_width, truncate, wrap
-from tracker.formatting import NONE, date
+from tracker.formatting import NONE, date, percent
 from tracker.models import DEADLINE_KINDS, Claim, ClaimKind, ClaimStatus, Resolution
+from tracker.review import ROLE_WORDS, visible_resolutions
+from tracker.scoring.agreement import Agreement, Share
 from tracker.services.deadlines import is_overdue
 
 
@@ -41,11 +43,15 @@ def resolution_json(entry: Resolution) -> dict[str, Any]:
         "by": entry.reviewer.handle if entry.reviewer else None,
         "resolved_on": entry.resolved_on,
         "recorded_at": entry.recorded_at,
+        # verdict, or in a double review: first, second, adjudication (tracker.review).
+        "role": entry.role,
     }
 
 
-def claim_detail(claim: Claim, now: dt.datetime, default_timezone: str) -> dict[str, Any]:
-    """The JSON of one claim with both of its histories."""
+def claim_detail(
+    claim: Claim, now: dt.datetime, default_timezone: str, viewer: str | None = None
+) -> dict[str, Any]:
+    """The JSON of one claim with both of its histories, as reviewer `viewer` may see them."""
     appearance = claim.appearance
     return {
         **claim_summary(claim),
@@ -79,7 +85,7 @@ def claim_detail(claim: Claim, now: dt.datetime, default_timezone: str) -> dict[
             }
             for v in claim.criteria_versions
         ],
-        "resolutions": [resolution_json(r) for r in claim.resolutions],
+        "resolutions": [resolution_json(r) for r in visible_resolutions(claim, viewer)],
     }
 
 
@@ -104,7 +110,10 @@ KIND_ABBREVIATIONS: dict[str, str] = {
 
 
 def history_word(entry: Resolution) -> str:
-    """What a history entry recorded: its verdict, a promise's progress, or an un-resolve."""
+    """What a history entry recorded: its verdict (and its part in a double review), a
+    promise's progress, or an un-resolve."""
+    if entry.verdict and entry.role in ROLE_WORDS:
+        return f"{entry.verdict} ({ROLE_WORDS[entry.role]})"
     return entry.verdict or entry.progress or "un-resolved"
 
 
@@ -148,8 +157,8 @@ def claims_table(claims: list[Claim], now: dt.datetime, default_timezone: str, w
     return "\n".join(out)
 
 
-def claim_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
-    """The `claims show` page."""
+def claim_text(claim: Claim, now: dt.datetime, default_timezone: str, viewer: str | None = None) -> str:
+    """The `claims show` page, as reviewer `viewer` may see it (a blind first verdict hidden)."""
     pairs: list[tuple[str, str]] = [
         ("Claim", f"{claim.key} ({claim.kind}, {state_text(claim, now, default_timezone)})"),
         ("Source", f"{claim.source.name} ({claim.source.slug})"),
@@ -176,9 +185,9 @@ def claim_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
                 f"  v{v.version}  recorded {v.recorded_at:%Y-%m-%d %H:%M}Z  deadline {date(v.deadline)}"
             )
             out.append(wrap(v.criteria, "      "))
-    if claim.resolutions:
+    if history := visible_resolutions(claim, viewer):
         out.append("\nVerdict history (latest is current):")
-        for r in claim.resolutions:
+        for r in history:
             by = r.reviewer.handle if r.reviewer else "?"
             out.append(f"  {date(r.resolved_on)}  {history_word(r)}  by {by}")
             if r.note:
@@ -205,3 +214,33 @@ def _forecast_pairs(claim: Claim, default_timezone: str) -> list[tuple[str, str]
     zone = claim.timezone or f"{default_timezone}, the default"
     pairs.append(("Deadline", f"{window}{date(claim.deadline)} ({zone})"))
     return pairs
+
+
+def _share_json(share: Share) -> dict[str, Any]:
+    return {"n": share.n, "agreed": share.agreed, "share": share.share}
+
+
+def agreement_json(figures: Agreement) -> dict[str, Any]:
+    """`tracker reviewers agreement --json`."""
+    return {
+        "overall": _share_json(figures.overall),
+        "reviewers": {handle: _share_json(s) for handle, s in figures.reviewers.items()},
+        "kappa": {k.scale: {"n": k.n, "kappa": k.kappa} for k in figures.kappas},
+    }
+
+
+def _share_text(share: Share) -> str:
+    return f"{share.agreed} of {share.n} agreed ({percent(share.share)})"
+
+
+def agreement_text(figures: Agreement) -> str:
+    """`tracker reviewers agreement`."""
+    if not figures.overall.n:
+        return "no double-reviewed claims yet (review.verdicts_required = 2 asks for two verdicts)"
+    pairs = [("Overall", _share_text(figures.overall))]
+    pairs += [(handle, _share_text(share)) for handle, share in figures.reviewers.items()]
+    pairs += [
+        (f"Kappa, {k.scale}", f"{NONE if k.kappa is None else f'{k.kappa:.3f}'} (n = {k.n})")
+        for k in figures.kappas
+    ]
+    return fields(pairs)

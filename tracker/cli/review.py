@@ -1,9 +1,10 @@
-"""`tracker assign|unassign|resolve|unresolve|progress`: the reviewers' side of a claim."""
+"""`tracker assign|unassign|resolve|adjudicate|unresolve|progress`: the reviewers' side of a claim."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import click
 from sqlalchemy.orm import Session
@@ -23,7 +24,8 @@ from tracker.cli.params import (
     resolve_now,
 )
 from tracker.cli.render import resolution_json
-from tracker.models import VERDICT_SCALES, Appearance
+from tracker.models import VERDICT_SCALES, Appearance, Resolution
+from tracker.review import outcome_text
 
 
 def _assignment(
@@ -65,35 +67,58 @@ unassign = _assignment(
 )
 
 
+VERDICT_HELP = (
+    "On the claim's scale: "
+    + "; ".join(f"{kind}: {', '.join(scale)}" for kind, scale in VERDICT_SCALES.items())
+    + " (any case; '_' or a space for '-')."
+)
+
+
+def _verdict_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options that `resolve` and `adjudicate` share: evidence, date, clock, JSON."""
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+        click.option(
+            "--evidence",
+            multiple=True,
+            type=TextType(Appearance.url),
+            metavar="URL",
+            help="Evidence URL (repeatable).",
+        ),
+        click.option(
+            "--on",
+            "resolved_on",
+            type=DATE,
+            default=None,
+            help="Date of the outcome (default: the reviewer's today).",
+        ),
+        now_option,
+        json_option,
+        pass_app,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _outcome(claim_id: str, entry: Resolution) -> tuple[dict[str, Any], str]:
+    """What a verdict did (resolved, awaiting a second, disputed, adjudicated), read before the
+    session ends, to be said once it has committed (`_say`)."""
+    return {"key": claim_id, **resolution_json(entry), "status": entry.claim.status}, outcome_text(entry)
+
+
+def _say(outcome: tuple[dict[str, Any], str], as_json: bool) -> None:
+    if as_json:
+        emit_json(outcome[0])
+    else:
+        click.echo(outcome[1])
+
+
 @click.command()
 @click.argument("claim_id", metavar="ID")
-@click.option(
-    "--verdict",
-    required=True,
-    type=VERDICT,
-    help="On the claim's scale: "
-    + "; ".join(f"{kind}: {', '.join(scale)}" for kind, scale in VERDICT_SCALES.items())
-    + " (any case; '_' or a space for '-').",
-)
-@click.option(
-    "--evidence",
-    multiple=True,
-    type=TextType(Appearance.url),
-    metavar="URL",
-    help="Evidence URL (repeatable).",
-)
+@click.option("--verdict", required=True, type=VERDICT, help=VERDICT_HELP)
 @click.option("--note", type=LONG_TEXT, default=None, help="Why this verdict.")
 @click.option("--by", "by_handle", required=True, metavar="HANDLE", help="The reviewer resolving it.")
-@click.option(
-    "--on",
-    "resolved_on",
-    type=DATE,
-    default=None,
-    help="Date of the outcome (default: the reviewer's today).",
-)
-@now_option
-@json_option
-@pass_app
+@_verdict_options
 def resolve(
     app: App,
     claim_id: str,
@@ -105,16 +130,52 @@ def resolve(
     now: dt.datetime | None,
     as_json: bool,
 ) -> None:
-    """Record a verdict on claim ID; earlier verdicts stay in its history."""
+    """Record a verdict on claim ID; earlier verdicts stay in its history.
+
+    A claim that needs two verdicts (review.verdicts_required) is resolved when a second
+    reviewer gives the same verdict as the first, blind; different verdicts dispute it,
+    and an admin settles it with `tracker adjudicate`.
+    """
     with audit.acting(audit.current().on_behalf_of(by_handle)), app.begin() as session:
         entry = services.resolve(
+            session,
+            claim_id,
+            verdict,
+            list(evidence),
+            note,
+            by_handle,
+            resolved_on,
+            resolve_now(now),
+            review=app.settings.review,
+        )
+        outcome = _outcome(claim_id, entry)
+    _say(outcome, as_json)
+
+
+@click.command()
+@click.argument("claim_id", metavar="ID")
+@click.argument("verdict", type=VERDICT)
+@click.option("--note", required=True, type=LONG_TEXT, help="Why this verdict settles the dispute.")
+@click.option("--by", "by_handle", required=True, metavar="HANDLE", help="The admin adjudicating.")
+@_verdict_options
+def adjudicate(
+    app: App,
+    claim_id: str,
+    verdict: str,
+    evidence: tuple[str, ...],
+    note: str,
+    by_handle: str,
+    resolved_on: dt.date | None,
+    now: dt.datetime | None,
+    as_json: bool,
+) -> None:
+    """Settle disputed claim ID (two reviewers' verdicts differ) with VERDICT; admins only."""
+    with audit.acting(audit.current().on_behalf_of(by_handle)), app.begin() as session:
+        entry = services.adjudicate(
             session, claim_id, verdict, list(evidence), note, by_handle, resolved_on, resolve_now(now)
         )
-        data = {"key": claim_id, **resolution_json(entry)}
-    if as_json:
-        emit_json(data)
-    else:
-        click.echo(f"resolved {claim_id}: {verdict}")
+        outcome = _outcome(claim_id, entry)
+    _say(outcome, as_json)
 
 
 @click.command()

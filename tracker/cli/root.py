@@ -104,6 +104,7 @@ for command in (
     review.assign,
     review.unassign,
     review.resolve,
+    review.adjudicate,
     review.unresolve,
     review.progress,
     scale.scale,

@@ -20,6 +20,7 @@ from tracker.rules import (
     check_url,
     check_verdict,
 )
+from tracker.services.agreement import review_pairs, reviewer_agreement
 from tracker.services.claims import (
     STATUS_FILTERS,
     add_claim,
@@ -72,6 +73,8 @@ __all__ = [
     "local_today",
     "record_progress",
     "resolve",
+    "review_pairs",
+    "reviewer_agreement",
     "revise_criteria",
     "set_subscribed",
     "unassign",
