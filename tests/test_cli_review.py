@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from sklearn.metrics import cohen_kappa_score
-
 from support.cli import Tracker
 
 NOW = "2026-11-23T12:00:00+00:00"
