@@ -47,7 +47,8 @@ def claims() -> None:
 @click.option(
     "--status",
     type=click.Choice(services.STATUS_FILTERS),
-    help="open, resolved, or overdue (open predictions and promises past their deadline).",
+    help="open, resolved, awaiting (a second verdict), disputed, or overdue (open predictions and "
+    "promises past their deadline).",
 )
 @click.option(
     "--due-before",

@@ -15,7 +15,8 @@ from typing import NamedTuple
 from markupsafe import Markup
 
 from tracker.formatting import date
-from tracker.models import ClaimKind, FactVerdict, PredictionVerdict
+from tracker.models import ClaimKind, ClaimStatus, FactVerdict, PredictionVerdict
+from tracker.review import ROLE_WORDS, double_review
 from tracker.scorecards.claimreview import ReviewWriter, history_label, progress_label, verdict_label
 from tracker.scorecards.data import ClaimRecord, HistoryEntry
 from tracker.scorecards.memo import Memo
@@ -60,6 +61,7 @@ class ClaimView:
     outcome: str  # whether the side a scored prediction favoured happened, or ""
     excluded: str  # why it is kept out of the scores, or ""
     history: tuple[HistoryView, ...]
+    review_note: str  # what its double review came to ("Double-reviewed: ... agreed."), or ""
     jsonld: Markup | None  # the ClaimReview of a resolved claim, script-safe JSON
     sort_deadline: dt.date
     sort_resolved: dt.date
@@ -137,8 +139,43 @@ def _history(claim: ClaimRecord) -> tuple[HistoryView, ...]:
     views = []
     for h in claim.history:
         label, css = _HISTORY_VERDICTS[(kind, h.verdict, h.progress)]
+        if h.role in ROLE_WORDS:
+            label = f"{label} ({ROLE_WORDS[h.role]})"
         views.append(HistoryView(h, label, css, h.reviewer_name or h.reviewer or "unknown reviewer"))
     return tuple(views)
+
+
+AWAITING_NOTE = "Under double review: awaiting a second reviewer's verdict."
+DISPUTED_NOTE = "Under double review: the two reviewers disagreed, and an admin has yet to adjudicate."
+
+
+def _name(entry: HistoryEntry) -> str:
+    return entry.reviewer_name or entry.reviewer or "a reviewer"
+
+
+def review_note(claim: ClaimRecord) -> str:
+    """A claim's double review in a sentence: under way, agreed, or disagreed and adjudicated."""
+    if claim.status == ClaimStatus.AWAITING:
+        return AWAITING_NOTE
+    if claim.status == ClaimStatus.DISPUTED:
+        return DISPUTED_NOTE
+    found = double_review(claim.history) if claim.verdict is not None and claim.history else None
+    if found is None:
+        return ""
+    first, second, adjudication = found
+    if second is None:
+        return ""
+    if first.verdict == second.verdict:
+        return f"Double-reviewed: {_name(first)} and {_name(second)} agreed."
+
+    def said(e: HistoryEntry) -> str:
+        return verdict_label(claim.kind, e.verdict)
+
+    settled = f"; {_name(adjudication)} adjudicated: {said(adjudication)}" if adjudication is not None else ""
+    return (
+        f"Double-reviewed: the verdicts differed ({_name(first)}: {said(first)}; "
+        f"{_name(second)}: {said(second)}){settled}."
+    )
 
 
 def claim_view(
@@ -173,6 +210,7 @@ def claim_view(
         outcome=outcome,
         excluded=excluded_reason(claim),
         history=_history(claim) if claim.history else (),
+        review_note=review_note(claim),
         jsonld=review(claim, anchor),
         sort_deadline=deadline or dt.date.max,
         sort_resolved=claim.resolved_on or claim.made_on,

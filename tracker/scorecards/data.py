@@ -27,10 +27,12 @@ from tracker.models import (
     CriteriaVersion,
     Resolution,
     Reviewer,
+    ReviewRole,
     Source,
     claim_reviewers,
     recorded_late,
 )
+from tracker.review import visible_history
 from tracker.scoring import ScoredFact, ScoredPrediction, TalliedPromise
 
 SOURCES_PER_CHUNK = 200
@@ -69,6 +71,7 @@ class HistoryEntry(NamedTuple):
     reviewer_name: str | None
     resolved_on: dt.date
     progress: str | None = None
+    role: str = ReviewRole.VERDICT.value  # its part in a double review (tracker.review)
 
 
 class CriteriaEntry(NamedTuple):
@@ -281,6 +284,7 @@ HISTORY_OF_SOURCES = (
         _people.name,
         _res.resolved_on,
         _res.progress,
+        _res.role,
     )
     .join(Claim.__table__, _claims.id == _res.claim_id)
     .outerjoin(Reviewer.__table__, _people.id == _res.reviewer_id)
@@ -305,6 +309,11 @@ LOADER_STATEMENTS = (
 """Every query the loader runs for a chunk of sources, each with the one parameter `ids`."""
 
 
+def _public(status: str, history: list[HistoryEntry]) -> tuple[HistoryEntry, ...]:
+    """The history a scorecard may show: a double review's verdicts only once they resolve it."""
+    return tuple(visible_history(status, history, None, lambda e: e.reviewer, public=True))
+
+
 def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecord]:
     ids = {"ids": list(source_ids)}
     claim_rows = session.execute(CLAIMS_OF_SOURCES, ids).all()
@@ -320,11 +329,11 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
         reviewers[claim_id].append(handle)
 
     history: dict[int, list[HistoryEntry]] = defaultdict(list)
-    for claim_id, verdict, evidence, note, handle, name, resolved_on, progress in session.execute(
+    for claim_id, verdict, evidence, note, handle, name, resolved_on, progress, role in session.execute(
         HISTORY_OF_SOURCES, ids
     ):
         history[claim_id].append(
-            HistoryEntry(verdict, tuple(evidence or ()), note, handle, name, resolved_on, progress)
+            HistoryEntry(verdict, tuple(evidence or ()), note, handle, name, resolved_on, progress, role)
         )
 
     criteria: dict[int, list[CriteriaEntry]] = defaultdict(list)
@@ -351,7 +360,7 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
                     article,
                     tuple(tags[claim_id]) if claim_id in tags else none,
                     tuple(reviewers[claim_id]) if claim_id in reviewers else none,
-                    tuple(history[claim_id]) if claim_id in history else none,
+                    _public(row[14], history[claim_id]) if claim_id in history else none,
                     tuple(criteria[claim_id]) if claim_id in criteria else none,
                     row[16],
                     bool(row[17]),

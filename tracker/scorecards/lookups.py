@@ -10,10 +10,10 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from tracker.models import Claim, Resolution, Reviewer, Source
+from tracker.models import Claim, ClaimStatus, Resolution, Reviewer, ReviewRole, Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +57,15 @@ def recent_resolutions(session: Session, limit: int = 50) -> list[ResolutionEven
         .join(Claim, Claim.id == Resolution.claim_id)
         .join(Source, Source.id == Claim.source_id)
         .outerjoin(Reviewer, Reviewer.id == Resolution.reviewer_id)
+        # A double review under way is not public (tracker.review.visible_history): its
+        # verdicts join the feed once they resolve the claim. (A claim under review again
+        # keeps its earlier rounds' double-review entries out too, until it resolves.)
+        .where(
+            or_(
+                Resolution.role == ReviewRole.VERDICT.value,
+                Claim.status.not_in([ClaimStatus.AWAITING.value, ClaimStatus.DISPUTED.value]),
+            )
+        )
         .order_by(Resolution.id.desc())
         .limit(limit)
     )

@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from tracker.formatting import DASH
+from tracker.formatting import DASH, percent
 from tracker.models import DEADLINE_KINDS, ClaimKind, PromiseProgress, PromiseVerdict, SourceKind
+from tracker.review import double_review
 from tracker.scorecards.charts import (
     Bar,
     CalibrationChart,
@@ -140,11 +141,33 @@ class SourcePage:
     excluded: tuple[ClaimView, ...]
     today: str
     timezones: tuple[str, ...]  # where the page's "days left" were counted
+    double_review: str = ""  # how many of its verdicts were double-reviewed, and their agreement
 
 
 def _finite(key: tuple[bool, float, int]) -> tuple[bool, float | None, int]:
     # JSON has no infinity: None stands for "nothing scored", which sorts last.
     return (key[0], None if key[1] == float("inf") else key[1], key[2])
+
+
+def double_review_tally(claims: Sequence[ClaimRecord]) -> str:
+    """ "2 of its 5 verdicts were double-reviewed; the reviewers agreed on 1 (50%)." or ""."""
+    verdicts = 0
+    pairs = []
+    for claim in claims:
+        if claim.verdict is None:
+            continue
+        verdicts += 1
+        found = double_review(claim.history)
+        if found is not None and found[1] is not None:
+            pairs.append(found[0].verdict == found[1].verdict)
+    if not pairs:
+        return ""
+    agreed = sum(pairs)
+    were = "was" if len(pairs) == 1 else "were"
+    return (
+        f"{len(pairs)} of its {verdicts} verdicts {were} double-reviewed; "
+        f"the reviewers agreed on {agreed} ({percent(agreed / len(pairs))})."
+    )
 
 
 def _prediction_bars(scores: SourceScores) -> tuple[Bar, ...]:
@@ -314,6 +337,7 @@ def source_page(
     )
     cal = scores.predictions.calibration
     page = SourcePage(
+        double_review=double_review_tally(claims),
         source=source,
         kind_label=KIND_LABELS.get(source.kind, source.kind),
         parent=parent,

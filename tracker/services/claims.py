@@ -39,7 +39,7 @@ from tracker.services.deadlines import is_overdue
 from tracker.services.lookup import get_claim, get_reviewer, get_source
 
 APPEARANCE_FIELDS = ("url", "title", "author", "published")
-STATUS_FILTERS = (ClaimStatus.OPEN.value, ClaimStatus.RESOLVED.value, "overdue")
+STATUS_FILTERS = (*(s.value for s in ClaimStatus), "overdue")
 
 
 def _appearance_problems(fields: Mapping[str, Any]) -> list[Problem]:
