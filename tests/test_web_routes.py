@@ -61,6 +61,10 @@ TABLE = [
         (302, 302, 403, 302),
         (("reason", "r"),),
     ),
+    # Only an admin adjudicates. This claim is not disputed (its page has no adjudication form
+    # to take a version from), so the admin's POST is refused as out of date (409).
+    Row("/claims/<key>/adjudicate", "POST", f"/claims/{S.overdue}/adjudicate", (302, 403, 403, 409), RESOLVE),
+    Row("/reviewers/agreement", "GET", "/reviewers/agreement", (302, 200, 200, 200)),
     Row(
         "/claims/<key>/assign",
         "POST",

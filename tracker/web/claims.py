@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.models import Claim, CriteriaVersion, Reminder, Resolution
+from tracker.review import visible_resolutions
 from tracker.scorecards.manifest import MANIFEST_NAME, Manifest
 
 
@@ -50,15 +51,19 @@ class Changes:
     resolutions: list[Resolution] = field(default_factory=list)
     criteria: list[CriteriaVersion] = field(default_factory=list)
     edited: bool = False  # something else (statement, reviewers ...) changed
+    blind: bool = False  # another reviewer gave a first verdict, hidden from this one
 
     @property
     def any(self) -> bool:
         """Whether anything changed at all."""
-        return bool(self.resolutions or self.criteria or self.edited)
+        return bool(self.resolutions or self.criteria or self.edited or self.blind)
 
 
-def changes_since(claim: Claim, version: str) -> Changes:
-    """The verdicts and criteria recorded after `version` was read, and whether else was edited."""
+def changes_since(claim: Claim, version: str, viewer: str | None = None) -> Changes:
+    """The verdicts and criteria recorded after `version` was read, and whether else was edited.
+
+    Verdicts are those reviewer `viewer` may see: a blind first verdict is only said to exist.
+    """
     if version == version_of(claim):
         return Changes()
     parts = version.split(".")
@@ -66,9 +71,11 @@ def changes_since(claim: Claim, version: str) -> Changes:
         seen_resolution, seen_criteria = int(parts[0]), int(parts[1])
     except (IndexError, ValueError):
         return Changes(edited=True)
-    resolutions = [r for r in claim.resolutions if r.id > seen_resolution]
+    every = [r for r in claim.resolutions if r.id > seen_resolution]
+    resolutions = [r for r in visible_resolutions(claim, viewer) if r.id > seen_resolution]
     criteria = [v for v in claim.criteria_versions if v.version > seen_criteria]
-    return Changes(resolutions, criteria, edited=not resolutions and not criteria)
+    blind = len(every) > len(resolutions)
+    return Changes(resolutions, criteria, edited=not every and not criteria, blind=blind)
 
 
 def reminders_of(session: Session, claim: Claim) -> list[Reminder]:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
-from tracker.models import Claim, ClaimStatus, ClaimTag, Resolution, Source, claim_reviewers
+from tracker.models import Claim, ClaimStatus, ClaimTag, Resolution, ReviewRole, Source, claim_reviewers
 
 LIMIT = 200
 SOON_DAYS = 7
@@ -123,8 +123,45 @@ def _tags(session: Session, claim_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def queue(session: Session, filters: Filters, today: dt.date) -> list[Group]:
-    """The four groups: overdue (most overdue first), due within a week, upcoming, recently resolved."""
+def _double_review_groups(
+    session: Session, filters: Filters, today: dt.date, viewer_id: int | None, admin: bool
+) -> list[Group]:
+    """Claims awaiting a second verdict the viewer may give (not theirs already) and, for an
+    admin, disputed claims to adjudicate (anyone's: adjudicating is an admin's, not an
+    assignee's). Shown only when they hold something: most installations review once."""
+    first_by = (
+        select(Resolution.reviewer_id)
+        .where(Resolution.claim_id == Claim.id, Resolution.role == ReviewRole.FIRST.value)
+        .order_by(Resolution.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    awaiting = _narrowed(select(Claim).where(Claim.status == ClaimStatus.AWAITING.value), filters)
+    if viewer_id is not None:
+        awaiting = awaiting.where(first_by != viewer_id)
+    groups = [
+        _group(
+            session,
+            "second",
+            "Needs a second verdict",
+            awaiting.order_by(Claim.deadline.is_(None), Claim.deadline, Claim.key),
+            today,
+        )
+    ]
+    if admin:
+        anyone = Filters(None, filters.source, filters.tag, filters.kind)
+        disputed = _narrowed(select(Claim).where(Claim.status == ClaimStatus.DISPUTED.value), anyone)
+        groups.append(
+            _group(session, "disputed", "Disputed: to adjudicate", disputed.order_by(Claim.key), today)
+        )
+    return [g for g in groups if g.count]
+
+
+def queue(
+    session: Session, filters: Filters, today: dt.date, *, viewer_id: int | None = None, admin: bool = False
+) -> list[Group]:
+    """The four groups: overdue (most overdue first), due within a week, upcoming, recently resolved;
+    and first, when they hold anything, the double review's (`_double_review_groups`)."""
     open_claims = _narrowed(select(Claim).where(Claim.status == ClaimStatus.OPEN.value), filters)
     soon = today + dt.timedelta(days=SOON_DAYS)
     last_verdict = (
@@ -133,6 +170,7 @@ def queue(session: Session, filters: Filters, today: dt.date) -> list[Group]:
     since = dt.datetime.combine(today - dt.timedelta(days=RECENT_DAYS), dt.time(), dt.UTC)
     resolved = _narrowed(select(Claim).where(Claim.status == ClaimStatus.RESOLVED.value), filters)
     return [
+        *_double_review_groups(session, filters, today, viewer_id, admin),
         _group(
             session,
             "overdue",

@@ -17,11 +17,12 @@ from werkzeug.wrappers import Response as BaseResponse
 from tracker import services
 from tracker.accounts.links import link_serializer
 from tracker.errors import NotFound, TrackerError
-from tracker.models import PROGRESS_STATUSES, VERDICT_SCALES, Claim, ClaimKind, Reviewer
+from tracker.models import PROGRESS_STATUSES, VERDICT_SCALES, Claim, ClaimKind, ClaimStatus, Reviewer
+from tracker.review import ROLE_WORDS, double_review, outcome_text, visible_resolutions
 from tracker.rules import VERDICTS_WITHOUT_EVIDENCE
 from tracker.services.deadlines import local_today
 from tracker.web.claims import Changes, changes_since, lock_claim, public_page_state, reminders_of, version_of
-from tracker.web.forms import ResolveForm, UnresolveForm, problems_of
+from tracker.web.forms import ResolveForm, UnresolveForm, problems_of, sentence
 from tracker.web.queue import relative
 from tracker.web.rebuild import rebuild_source
 from tracker.web.rendering import page
@@ -66,7 +67,7 @@ def _claim(key: str) -> Claim:
 def _forms(claim: Claim, who: Viewer) -> tuple[ResolveForm, UnresolveForm]:
     resolve, unresolve = ResolveForm(), UnresolveForm()
     scale = VERDICT_SCALES[ClaimKind(claim.kind)]
-    if claim.kind == ClaimKind.PROMISE and claim.verdict is None:
+    if claim.kind == ClaimKind.PROMISE and claim.status == ClaimStatus.OPEN:
         scale += PROGRESS_STATUSES  # an open promise's progress goes into the same history
     resolve.verdict.choices = [(v, v) for v in scale]
     if not resolve.is_submitted():
@@ -79,10 +80,19 @@ def _show(claim: Claim, resolve: ResolveForm, unresolve: UnresolveForm, **extra:
     who = viewer()
     assert who is not None
     status = int(str(extra.pop("status", 200)))
+    history = visible_resolutions(claim, who.handle)
+    first = double_review(claim.resolutions)
     return page(
         "web/claim.html",
         status=status,
         claim=claim,
+        history=history,
+        role_words=ROLE_WORDS,
+        # Whose first verdict a claim awaits the second to: the viewer's (they wait) or another's.
+        gave_first=(
+            claim.status == ClaimStatus.AWAITING and first is not None and first[0].reviewer_id == who.id
+        ),
+        may_adjudicate=who.admin and claim.status == ClaimStatus.DISPUTED,
         resolve=resolve,
         unresolve=unresolve,
         may_resolve=may_resolve(who, claim),
@@ -129,7 +139,7 @@ def _submitted(key: str, unresolving: bool) -> tuple[Claim, ResolveForm, Unresol
     form: ResolveForm | UnresolveForm = unresolve if unresolving else resolve
     if not form.validate_on_submit():
         return _show(claim, resolve, unresolve, status=400, problems=problems_of(form))
-    changes = changes_since(claim, form.version.data or "")
+    changes = changes_since(claim, form.version.data or "", who.handle)
     if changes.any:
         resolve.version.data = unresolve.version.data = version_of(claim)
         return _show(claim, resolve, unresolve, status=409, changes=changes)
@@ -149,8 +159,52 @@ def resolve(key: str) -> Response | BaseResponse:
     session = db()
     evidence = [line.strip() for line in (form.evidence.data or "").splitlines() if line.strip()]
     progress = form.verdict.data in PROGRESS_STATUSES
+    verdict = form.verdict.data or ""
     try:
-        (services.record_progress if progress else services.resolve)(
+        if progress:
+            services.record_progress(
+                session, key, verdict, evidence, form.note.data, who.handle, form.resolved_on.data, now()
+            )
+            done = f"Recorded progress: {verdict}."
+        else:
+            entry = services.resolve(
+                session,
+                key,
+                verdict,
+                evidence,
+                form.note.data,
+                who.handle,
+                form.resolved_on.data,
+                now(),
+                review=state().app.settings.review,
+            )
+            done = sentence(outcome_text(entry))
+    except TrackerError as exc:
+        session.rollback()
+        claim = _claim(key)
+        form.version.data = version_of(claim)
+        return _show(claim, form, unresolve, status=400, problems=problems_of(form, exc))
+    rebuild_source(claim.source.slug)
+    flash(f"{done} The public scorecard is being rebuilt.")
+    return redirect(url_for("claims.show", key=key))
+
+
+@bp.route("/claims/<key>/adjudicate", methods=["POST"])
+@login_required
+def adjudicate(key: str) -> Response | BaseResponse:
+    """An admin settles a disputed claim with a verdict and a note, unless it changed meanwhile."""
+    who = viewer()
+    assert who is not None
+    if not who.admin:
+        abort(403)
+    checked = _submitted(key, unresolving=False)
+    if isinstance(checked, Response):
+        return checked
+    claim, form, unresolve = checked
+    session = db()
+    evidence = [line.strip() for line in (form.evidence.data or "").splitlines() if line.strip()]
+    try:
+        entry = services.adjudicate(
             session,
             key,
             form.verdict.data or "",
@@ -166,8 +220,7 @@ def resolve(key: str) -> Response | BaseResponse:
         form.version.data = version_of(claim)
         return _show(claim, form, unresolve, status=400, problems=problems_of(form, exc))
     rebuild_source(claim.source.slug)
-    done = "Recorded progress:" if progress else "Resolved as"
-    flash(f"{done} {form.verdict.data}. The public scorecard is being rebuilt.")
+    flash(f"{sentence(outcome_text(entry))} The public scorecard is being rebuilt.")
     return redirect(url_for("claims.show", key=key))
 
 

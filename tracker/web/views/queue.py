@@ -44,7 +44,7 @@ def index() -> Response:
     reviewers = list(session.scalars(select(Reviewer.handle).order_by(Reviewer.handle))) if who.admin else []
     return page(
         "web/queue.html",
-        groups=queue(session, filters, today),
+        groups=queue(session, filters, today, viewer_id=who.id, admin=who.admin),
         filters=filters,
         options=choices(session),
         kinds=[k.value for k in ClaimKind],
