@@ -28,9 +28,10 @@ PASSWORD = "correct horse battery"
 ORIGIN = "http://localhost"
 
 
-def make_app(db_url: str, tmp_path: Path, **settings: str) -> App:
-    """An App on `db_url` whose site folder is in `tmp_path` (settings from a config file)."""
-    lines = [f'database_url = "{db_url}"', "[report]", f'out_dir = "{tmp_path / "site"}"']
+def make_app(db_url: str, tmp_path: Path, *tables: str) -> App:
+    """An App on `db_url` whose site folder is in `tmp_path` (settings from a config file);
+    `tables` are more TOML tables for it, such as "[review]\nverdicts_required = 2"."""
+    lines = [f'database_url = "{db_url}"', "[report]", f'out_dir = "{tmp_path / "site"}"', *tables]
     config = tmp_path / "tracker.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return App(config_file=config)
