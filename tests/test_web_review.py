@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup, Tag
 from flask import Flask
 from flask.testing import FlaskClient
 from support.web import FAST_HASHER, ORIGIN, Scene, csrf, make_app, make_web, seed, signed_in, soup, text
@@ -50,6 +51,12 @@ def _hidden(client: FlaskClient, path: str) -> dict[str, str]:
     return {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
 
 
+def _at(page: BeautifulSoup, selector: str) -> Tag:
+    found = page.select_one(selector)
+    assert found is not None, selector
+    return found
+
+
 def _post(client: FlaskClient, path: str, action: str, hidden: dict[str, str], **data: str) -> str:
     response = client.post(f"{path}/{action}", data={**hidden, **data}, headers={"Origin": ORIGIN})
     assert response.status_code in (302, 400, 403, 409), response.status_code
@@ -67,8 +74,8 @@ def test_two_reviewers_disagree_and_an_admin_adjudicates(web2: Flask, two_app: A
     html = bob.get(path).get_data(as_text=True)
     assert SECRET not in html and EVIDENCE not in html
     page = soup(bob.get(path))
-    assert "awaiting a second verdict" in page.select_one("dl.facts").get_text()
-    assert page.select_one("#resolve-heading").get_text() == "Give the second verdict"
+    assert "awaiting a second verdict" in _at(page, "dl.facts").get_text()
+    assert _at(page, "#resolve-heading").get_text() == "Give the second verdict"
     assert "Needs a second verdict (1)" in text(bob.get("/"))
     mine = soup(ada.get(path))
     assert SECRET in mine.get_text() and mine.select_one("#resolve") is None
@@ -83,7 +90,7 @@ def test_two_reviewers_disagree_and_an_admin_adjudicates(web2: Flask, two_app: A
     assert "Disputed" not in text(bob.get("/"))
 
     hidden = _hidden(boss, path)
-    assert soup(boss.get(path)).select_one("#resolve-heading").get_text() == "Adjudicate"
+    assert _at(soup(boss.get(path)), "#resolve-heading").get_text() == "Adjudicate"
     bobs = {**hidden, "csrf_token": csrf(bob, path)}
     assert _post(bob, path, "adjudicate", bobs, verdict="false", evidence=EVIDENCE, note="x").startswith(
         "403"
@@ -102,7 +109,7 @@ def test_two_reviewers_disagree_and_an_admin_adjudicates(web2: Flask, two_app: A
             ("second", "false"),
             ("adjudication", "false"),
         ]
-    history = soup(boss.get(path)).select_one("#verdicts-heading").find_parent("section").get_text(" ")
+    history = _at(soup(boss.get(path)), "section:has(#verdicts-heading)").get_text(" ")
     assert "(adjudication)" in history and "(first of two verdicts)" in history
 
 
