@@ -87,7 +87,7 @@ CLAIM_FIELDS = (
     "progress",
 )
 CRITERIA_FIELDS = ("version", "criteria", "deadline", "window_start", "timezone")
-VERDICT_FIELDS = ("verdict", "progress", "evidence", "note", "reviewer", "resolved_on")
+VERDICT_FIELDS = ("verdict", "progress", "evidence", "note", "reviewer", "resolved_on", "role")
 REVIEWER_FIELDS = ("handle", "name", "email", "timezone", "role", "subscribed")
 SOURCE_FIELDS = ("slug", "name", "kind", "url", "notes", "parent")
 

@@ -27,6 +27,7 @@ from tracker.models import (
     Source,
     claim_reviewers,
 )
+from tracker.review import double_review
 
 try:
     from yaml import CSafeDumper as _Dumper
@@ -96,15 +97,12 @@ def _claims(session: Session) -> Iterator[dict[str, Any]]:
             )
         ):
             reviewers[claim_id].append(handles[reviewer_id])
-        latest: dict[int, Resolution] = {}
+        latest: dict[int, list[Resolution]] = defaultdict(list)  # verdicts and un-resolves
         progress: dict[int, list[Resolution]] = defaultdict(list)
         for r in session.scalars(
             select(Resolution).where(Resolution.claim_id.in_(ids)).order_by(Resolution.id)
         ):
-            if r.progress is None:
-                latest[r.claim_id] = r
-            else:
-                progress[r.claim_id].append(r)
+            (latest if r.progress is None else progress)[r.claim_id].append(r)
         appearance_ids = {c.appearance_id for c in claims if c.appearance_id}
         articles = {
             a.id: a for a in session.scalars(select(Appearance).where(Appearance.id.in_(appearance_ids)))
@@ -118,16 +116,18 @@ def _claim_entry(
     sources: dict[int, str],
     tags: dict[int, list[str]],
     reviewers: dict[int, list[str]],
-    latest: dict[int, Resolution],
+    latest: dict[int, list[Resolution]],
     progress: dict[int, list[Resolution]],
     articles: dict[int, Appearance],
     handles: dict[int, str],
 ) -> dict[str, Any]:
     article = articles.get(claim.appearance_id) if claim.appearance_id else None
-    resolution = latest.get(claim.id)
-    outcome = None
-    if resolution is not None and resolution.verdict is not None:
-        outcome = _drop_empty(
+    history = latest.get(claim.id, [])
+
+    def verdict(resolution: Resolution | None) -> dict[str, Any] | None:
+        if resolution is None or resolution.verdict is None:
+            return None
+        return _drop_empty(
             {
                 "verdict": resolution.verdict,
                 "resolved_on": resolution.resolved_on,
@@ -136,6 +136,15 @@ def _claim_entry(
                 "note": resolution.note,
             }
         )
+
+    # A double review is its verdicts (reviews) and, when they differed, the adjudication
+    # (outcome); otherwise the outcome is the latest verdict, unless it was un-resolved since.
+    double = double_review(history)
+    if double is not None:
+        reviews = [verdict(r) for r in double[:2] if r is not None]
+        outcome = verdict(double[2])
+    else:
+        reviews, outcome = [], verdict(history[-1] if history else None)
     criteria = None
     if claim.criteria is not None:
         criteria = _drop_empty(
@@ -184,6 +193,7 @@ def _claim_entry(
                 )
                 for p in progress.get(claim.id, [])
             ],
+            "reviews": reviews,
             "outcome": outcome,
         }
     )

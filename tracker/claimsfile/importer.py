@@ -189,6 +189,10 @@ class _Import:
         ):
             where = line_of(raw, ("outcome", "by"), line)
             self._undefined(where, f"{prefix}.outcome.by", "reviewer", claim.outcome.by, self.reviewers)
+        for i, review in enumerate(claim.reviews or ()):
+            if review.by not in self.reviewers:
+                where = line_of(raw, ("reviews", i, "by"), line)
+                self._undefined(where, f"{prefix}.reviews[{i}].by", "reviewer", review.by, self.reviewers)
         for i, entry in enumerate(claim.progress or ()):
             if entry.by is not None and entry.by not in self.reviewers:
                 where = line_of(raw, ("progress", i, "by"), line)

@@ -66,12 +66,14 @@ KEY_ORDER: dict[Path, tuple[str, ...]] = {
         "reviewers",
         "tags",
         "progress",
+        "reviews",
         "outcome",
     ),
     ("claims", "appeared_in"): ("url", "title", "author", "published"),
     ("claims", "resolution"): ("criteria", "deadline", "window_start", "timezone"),
     ("claims", "outcome"): ("verdict", "resolved_on", "by", "evidence", "note"),
     ("claims", "progress"): ("status", "rated_on", "by", "evidence", "note"),
+    ("claims", "reviews"): ("verdict", "resolved_on", "by", "evidence", "note"),
 }
 
 # The database keeps these as sets (the importer dedupes them), so their order is the file's.

@@ -177,6 +177,12 @@ class OutcomeIn(_Strict):
     note: Text | None = None
 
 
+class ReviewIn(OutcomeIn):
+    """One of the two blind verdicts of a double review: who gave it is part of the record."""
+
+    by: Handle
+
+
 class ProgressIn(_Strict):
     """One progress status of an open promise (in-the-works, stalled), kept in its history."""
 
@@ -206,6 +212,10 @@ class ClaimIn(_Strict):
     tags: list[Tag] = []
     # A promise's progress while it was open, oldest first (append-only, like outcomes).
     progress: list[ProgressIn] = []
+    # A double review's two blind verdicts, in the order given (one: awaiting the second).
+    # Agreeing, they resolve the claim; differing, `outcome` is the admin's adjudication,
+    # or the claim is disputed without one.
+    reviews: list[ReviewIn] = []
     outcome: OutcomeIn | None = None
     recorded_after_outcome: bool = False
 
@@ -371,17 +381,56 @@ class EntryChecker:
             return check.probability
         outcome = claim.outcome
         if outcome is not None:
-            if problem := rules.check_verdict(claim.kind, outcome.verdict):
-                bad(("outcome", "verdict"), problem)
-            elif problem := rules.check_evidence(outcome.verdict, list(outcome.evidence)):
-                bad(("outcome", "evidence"), problem)
-            if too_early := rules.resolved_on_problem(claim.made_on, outcome.resolved_on):
-                bad(("outcome", too_early.field), too_early.message)
-            if problem := rules.check_not_future(outcome.resolved_on, "resolved_on", now):
-                bad(("outcome", "resolved_on"), problem)
+            self._check_verdict(claim, outcome, ("outcome",), bad, now)
+        for index, review in enumerate(claim.reviews or ()):
+            self._check_verdict(claim, review, ("reviews", index), bad, now)
+        if claim.reviews:
+            self._check_double_review(claim, bad)
         for index, entry in enumerate(claim.progress or ()):
             self._check_progress(claim, entry, ("progress", index), bad, now)
         return check.probability
+
+    def _check_verdict(
+        self,
+        claim: ClaimIn,
+        outcome: OutcomeIn,
+        loc: tuple[str | int, ...],
+        bad: Callable[[tuple[str | int, ...], str], None],
+        now: dt.datetime,
+    ) -> None:
+        """A verdict (the outcome, or one of a double review's): on the scale, with evidence, dated."""
+        if problem := rules.check_verdict(claim.kind, outcome.verdict):
+            bad((*loc, "verdict"), problem)
+        elif problem := rules.check_evidence(outcome.verdict, list(outcome.evidence)):
+            bad((*loc, "evidence"), problem)
+        if too_early := rules.resolved_on_problem(claim.made_on, outcome.resolved_on):
+            bad((*loc, too_early.field), too_early.message)
+        if problem := rules.check_not_future(outcome.resolved_on, "resolved_on", now):
+            bad((*loc, "resolved_on"), problem)
+
+    def _check_double_review(self, claim: ClaimIn, bad: Callable[[tuple[str | int, ...], str], None]) -> None:
+        """Two verdicts by two reviewers; an outcome beside them only adjudicates a disagreement."""
+        reviews = claim.reviews
+        if len(reviews) > 2:
+            bad(("reviews",), f"a double review has two verdicts, not {len(reviews)}")
+            return
+        if len(reviews) == 2 and reviews[0].by == reviews[1].by:
+            bad(
+                ("reviews", 1, "by"),
+                f"the second verdict must come from another reviewer than {reviews[0].by}",
+            )
+        outcome = claim.outcome
+        if outcome is None:
+            return
+        if len(reviews) == 1:
+            bad(("outcome",), "with one review the claim awaits its second verdict: leave the outcome out")
+        elif reviews[0].verdict == reviews[1].verdict:
+            bad(("outcome",), f"the two reviews agree ({reviews[0].verdict}): there is nothing to adjudicate")
+        else:
+            if outcome.by is None:
+                bad(("outcome", "by"), "an adjudication names the admin who gave it")
+            if not outcome.note:
+                bad(("outcome", "note"), "an adjudication needs a note saying why")
 
     def _check_progress(
         self,

@@ -20,7 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
 from tracker.audit.recording import CLAIM_FIELDS, CRITERIA_FIELDS, REVIEWER_FIELDS, SOURCE_FIELDS, Rows
-from tracker.claimsfile.schema import ClaimRecord, ReviewerIn, SourceIn
+from tracker.claimsfile.schema import ClaimIn, ClaimRecord, OutcomeIn, ReviewerIn, SourceIn
 from tracker.models import (
     Appearance,
     Claim,
@@ -29,11 +29,13 @@ from tracker.models import (
     CriteriaVersion,
     Resolution,
     Reviewer,
+    ReviewRole,
     Source,
     bump_revisions,
     claim_reviewers,
     current_progress,
 )
+from tracker.review import current_round
 
 claims_t = cast(Table, Claim.__table__)
 appearances_t = cast(Table, Appearance.__table__)
@@ -44,6 +46,9 @@ sources_t = cast(Table, Source.__table__)
 reviewers_t = cast(Table, Reviewer.__table__)
 
 Row = dict[str, Any]
+
+# The roles of a double review's verdicts, in the order the file lists them.
+DOUBLE_ROLES = (ReviewRole.FIRST, ReviewRole.SECOND)
 
 # Claim columns that a re-import updates in place; criteria and outcome are versioned instead.
 PLAIN_COLUMNS = (
@@ -270,7 +275,12 @@ class ClaimWriter:
                 "claim",
                 key,
                 None,
-                {**after, "reviewer": reviewer, "resolved_on": outcome["resolved_on"]},
+                {
+                    **after,
+                    "reviewer": reviewer,
+                    "resolved_on": outcome["resolved_on"],
+                    "role": outcome["role"],
+                },
             )
 
     def _write_appearances(self, batch: Sequence[ClaimRecord]) -> dict[str, int]:
@@ -339,10 +349,7 @@ class ClaimWriter:
             "timezone": criteria.timezone if criteria else None,
         }
 
-    def _outcome_row(self, claim_id: int, record: ClaimRecord) -> dict[str, Any] | None:
-        outcome = record.entry.outcome
-        if outcome is None:
-            return None
+    def _verdict_row(self, claim_id: int, outcome: OutcomeIn, role: ReviewRole) -> dict[str, Any]:
         return {
             "claim_id": claim_id,
             "verdict": outcome.verdict,
@@ -352,6 +359,39 @@ class ClaimWriter:
             "resolved_on": outcome.resolved_on,
             "recorded_at": self.now,
             "progress": None,
+            "role": role.value,
+        }
+
+    def _outcome_row(self, claim_id: int, record: ClaimRecord) -> dict[str, Any] | None:
+        outcome = record.entry.outcome
+        return None if outcome is None else self._verdict_row(claim_id, outcome, ReviewRole.VERDICT)
+
+    def _round_rows(self, claim_id: int, record: ClaimRecord) -> list[dict[str, Any]]:
+        """The file's current round as history rows: its outcome, or a double review's verdicts
+        (first, second) and the adjudication."""
+        claim = record.entry
+        if not claim.reviews:
+            row = self._outcome_row(claim_id, record)
+            return [row] if row is not None else []
+        rows = [
+            self._verdict_row(claim_id, r, role) for r, role in zip(claim.reviews, DOUBLE_ROLES, strict=False)
+        ]
+        if claim.outcome is not None:
+            rows.append(self._verdict_row(claim_id, claim.outcome, ReviewRole.ADJUDICATION))
+        return rows
+
+    def _unresolve_row(self, claim_id: int) -> dict[str, Any]:
+        """The entry that closes a recorded round the file replaces with another."""
+        return {
+            "claim_id": claim_id,
+            "verdict": None,
+            "evidence": [],
+            "note": "replaced by the round in the imported claims file",
+            "reviewer_id": None,
+            "resolved_on": self.now.date(),
+            "recorded_at": self.now,
+            "progress": None,
+            "role": ReviewRole.VERDICT.value,
         }
 
     def _progress_rows(self, claim_id: int, record: ClaimRecord) -> list[dict[str, Any]]:
@@ -366,6 +406,7 @@ class ClaimWriter:
                 "reviewer_id": self.reviewer_ids[entry.by] if entry.by else None,
                 "resolved_on": entry.rated_on,
                 "recorded_at": self.now,
+                "role": ReviewRole.VERDICT.value,
             }
             for entry in record.entry.progress
         ]
@@ -373,13 +414,13 @@ class ClaimWriter:
     def _insert_new(self, records: Sequence[ClaimRecord], appearance_ids: dict[str, int]) -> None:
         rows = []
         for record in records:
-            outcome = record.entry.outcome
+            status, verdict = round_state(record.entry)
             rows.append(
                 {
                     "key": record.entry.id,
                     **self._columns(record, appearance_ids),
-                    "status": ClaimStatus.RESOLVED.value if outcome else ClaimStatus.OPEN.value,
-                    "verdict": outcome.verdict if outcome else None,
+                    "status": status,
+                    "verdict": verdict,
                     "progress": current_progress((p.rated_on, p.status) for p in record.entry.progress),
                     "created_at": self.now,
                     "updated_at": self.now,
@@ -401,10 +442,8 @@ class ClaimWriter:
                 for h in dict.fromkeys(claim.reviewers)
             )
             version_rows = [self._version_row(claim_id, 1, row)] if row["criteria"] is not None else []
-            outcome_row = self._outcome_row(claim_id, record)
             # Progress came while the promise was open, so before its outcome in the history.
-            outcome_rows = self._progress_rows(claim_id, record)
-            outcome_rows += [outcome_row] if outcome_row is not None else []
+            outcome_rows = self._progress_rows(claim_id, record) + self._round_rows(claim_id, record)
             versions.extend(version_rows)
             resolutions.extend(outcome_rows)
             if self.audit is not None:
@@ -471,13 +510,13 @@ class ClaimWriter:
                 .order_by(versions_t.c.claim_id, versions_t.c.version)
             ).all()
         )
-        latest_outcome: dict[int, Any] = {}
+        verdicts_now: dict[int, list[Any]] = defaultdict(list)  # verdicts and un-resolves
         progress_now: dict[int, list[Any]] = defaultdict(list)
         for history_row in self.conn.execute(
             select(resolutions_t).where(resolutions_t.c.claim_id.in_(ids)).order_by(resolutions_t.c.id)
         ):
             if history_row.progress is None:
-                latest_outcome[history_row.claim_id] = history_row
+                verdicts_now[history_row.claim_id].append(history_row)
             else:
                 progress_now[history_row.claim_id].append(history_row)
 
@@ -525,11 +564,10 @@ class ClaimWriter:
                 entries = [(p.resolved_on, p.progress) for p in progress_now[claim_id]]
                 entries += [(p["resolved_on"], p["progress"]) for p in new_progress]
                 change["progress"] = current_progress(entries)
-            outcome_row = self._outcome_row(claim_id, record)
-            if outcome_row is not None and not _same_outcome(latest_outcome.get(claim_id), outcome_row):
-                resolutions.append(outcome_row)
-                change["verdict"] = outcome_row["verdict"]
-                change["status"] = ClaimStatus.RESOLVED.value
+            new_round = self._new_round_rows(claim_id, record, verdicts_now[claim_id])
+            if new_round:
+                resolutions.extend(new_round)
+                change["status"], change["verdict"] = round_state(record.entry)
             if change or touched:
                 updates.append({"b_id": claim_id, "updated_at": self.now, **change})
                 self.touched_sources.update((row.source_id, columns["source_id"]))
@@ -570,6 +608,26 @@ class ClaimWriter:
             )
         self._insert_children(tags_add, assign_add, versions, resolutions)
 
+    def _new_round_rows(self, claim_id: int, record: ClaimRecord, history: list[Any]) -> list[dict[str, Any]]:
+        """The history rows that make the recorded round the file's: none when it already is.
+
+        A single verdict that differs from the latest is appended, as before double review. A
+        double review whose recorded round is the start of the file's gets the rest appended
+        (a second verdict, an adjudication); any other difference closes the recorded round
+        with an un-resolve and appends the file's whole round.
+        """
+        wanted = self._round_rows(claim_id, record)
+        if not wanted:
+            return []  # the file says nothing of an outcome: a recorded one stays
+        recorded = current_round(history)
+        double = bool(record.entry.reviews) or any(r.role != ReviewRole.VERDICT for r in recorded)
+        if not double:
+            return [] if history and _same_outcome(history[-1], wanted[0]) else wanted
+        keys = [_verdict_key(r) for r in recorded]
+        if keys == [_verdict_key(r) for r in wanted[: len(keys)]] and len(keys) <= len(wanted):
+            return wanted[len(keys) :]
+        return [self._unresolve_row(claim_id), *wanted] if recorded else wanted
+
     def _appearance_urls(
         self, records: Sequence[ClaimRecord], existing: dict[str, Any], appearance_ids: dict[str, int]
     ) -> dict[int, str]:
@@ -601,6 +659,27 @@ def _progress_key(entry: Any) -> tuple[Any, ...]:
     """What a progress entry says (a history row or a row to insert), to tell whether it is recorded."""
     get = entry.get if isinstance(entry, dict) else lambda c: getattr(entry, c)
     fields = tuple(get(c) for c in ("progress", "resolved_on", "reviewer_id", "note"))
+    return (*fields, tuple(get("evidence") or ()))
+
+
+def round_state(claim: ClaimIn) -> tuple[str, str | None]:
+    """(status, verdict) of a claim as its file entry leaves it (see tracker.review)."""
+    reviews, outcome = claim.reviews, claim.outcome
+    if not reviews:
+        return (ClaimStatus.RESOLVED.value, outcome.verdict) if outcome else (ClaimStatus.OPEN.value, None)
+    if outcome is not None:
+        return ClaimStatus.RESOLVED.value, outcome.verdict
+    if len(reviews) == 1:
+        return ClaimStatus.AWAITING.value, None
+    if reviews[0].verdict == reviews[1].verdict:
+        return ClaimStatus.RESOLVED.value, reviews[1].verdict
+    return ClaimStatus.DISPUTED.value, None
+
+
+def _verdict_key(entry: Any) -> tuple[Any, ...]:
+    """What a verdict entry says and its part in the round (a history row or a row to insert)."""
+    get = entry.get if isinstance(entry, dict) else lambda c: getattr(entry, c)
+    fields = tuple(get(c) for c in ("role", "verdict", "resolved_on", "reviewer_id", "note"))
     return (*fields, tuple(get("evidence") or ()))
 
 
