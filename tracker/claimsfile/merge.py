@@ -255,7 +255,15 @@ class _Merger:
             items.ca.items[len(items) - 1] = [None, [blank], None, None]
 
     def _blank_line_before(self, items: CommentedSeq, index: int) -> bool:
-        """Whether the file separates item `index` from what precedes it with a blank line."""
+        """Whether the file separates item `index` from what precedes it with a blank line.
+
+        An item this merge appended has no place in the file: the last one read from it
+        answers for it (several new entries in one section follow the file's spacing).
+        """
+        while index > 0 and index not in items.lc.data:
+            index -= 1
+        if index not in items.lc.data:
+            return False
         line = items.lc.item(index)[0] - 1
         while 0 <= line < len(self.lines) and self.lines[line].lstrip().startswith("#"):
             line -= 1
