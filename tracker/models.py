@@ -453,3 +453,5 @@ class JobRun(Base):
 
 # The web accounts' tables join the one metadata (migrations, drift checks) from their own module.
 import tracker.accounts.models  # noqa: E402, F401
+# So do the uploads that wait for their confirm.
+import tracker.staging  # noqa: E402, F401
