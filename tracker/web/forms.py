@@ -5,11 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, PasswordField, RadioField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
-from tracker.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from tracker.accounts.passwords import MAX_LENGTH
 from tracker.errors import TrackerError, describe
+from tracker.models import ReviewerRole, SourceKind
 
 Problems = dict[str, list[str]]
 """A form's problems: the messages to show beside each field, by field name; "" for the whole form."""
@@ -30,9 +41,7 @@ class LoginForm(FlaskForm):
 class PasswordForm(FlaskForm):
     """Set a new password (twice)."""
 
-    password = PasswordField(
-        "New password", validators=[DataRequired(message="Enter a new password.")]
-    )
+    password = PasswordField("New password", validators=[DataRequired(message="Enter a new password.")])
     repeat = PasswordField(
         "The same password again", validators=[DataRequired(message="Enter the new password again.")]
     )
@@ -66,6 +75,46 @@ class AssignForm(FlaskForm):
 
     handle = StringField("Reviewer", validators=[DataRequired(), Length(max=100)])
     action = HiddenField(default="assign")
+
+
+# The source and reviewer forms check nothing themselves but lengths: the services apply the
+# rules (tracker.rules) and name the field of each problem, as they do for the CLI.
+
+
+class SourceForm(FlaskForm):
+    """A source: `slug` only when it is new (files and addresses use it, so it never changes)."""
+
+    slug = StringField("Slug", validators=[Length(max=100)])
+    name = StringField("Name", validators=[Length(max=300)])
+    kind = SelectField("Kind", choices=[(k.value, k.value) for k in SourceKind], validate_choice=False)
+    url = StringField("Address (http or https, optional)", validators=[Length(max=2000)])
+    notes = TextAreaField("Notes (optional)", validators=[Length(max=20000)])
+    member_of = SelectField("Member of (optional)", choices=[("", "none")], validate_choice=False)
+
+
+class ReviewerForm(FlaskForm):
+    """A reviewer: `handle` only when they are new (it is how they sign in and are named in files)."""
+
+    handle = StringField("Handle", validators=[Length(max=100)])
+    name = StringField("Name", validators=[Length(max=300)])
+    email = StringField("Email", validators=[Length(max=320)])
+    timezone = StringField(
+        "Timezone (an IANA name such as Europe/Paris)", default="UTC", validators=[Length(max=100)]
+    )
+    role = SelectField("Role", choices=[(r.value, r.value) for r in ReviewerRole], validate_choice=False)
+    subscribed = BooleanField("Email them the periodic report")
+
+
+class ImportForm(FlaskForm):
+    """A claims.yaml to preview."""
+
+    file = FileField("claims.yaml", validators=[FileRequired(message="Choose a claims.yaml file.")])
+
+
+class ConfirmImportForm(FlaskForm):
+    """Confirm the import of a previewed upload: `seen` is the fingerprint of the database it saw."""
+
+    seen = HiddenField(validators=[DataRequired()])
 
 
 def sentence(message: str) -> str:
