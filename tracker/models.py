@@ -451,7 +451,7 @@ class JobRun(Base):
     worker: Mapped[str] = mapped_column(String(200))
 
 
-# The web accounts' tables join the one metadata (migrations, drift checks) from their own module.
-import tracker.accounts.models  # noqa: E402, F401
-# So do the uploads that wait for their confirm.
+# The web accounts' tables, and the uploads waiting for their confirm, join the one metadata
+# (migrations, drift checks) from their own modules.
+import tracker.accounts.models  # noqa: E402
 import tracker.staging  # noqa: E402, F401

@@ -201,9 +201,9 @@ def _up(app: App, host: str | None, port: int | None, *, no_scheduler: bool, no_
 
 def _first_run_link(app: App, host: str, port: int, now: dt.datetime) -> None:
     """Print a one-time link that sets the first admin's password (making an admin if there is none)."""
+    from tracker.accounts.links import setup_token
     from tracker.accounts.models import Credential
     from tracker.models import Reviewer, ReviewerRole
-    from tracker.accounts.links import setup_token
     from tracker.web import secret_key
 
     with app.begin() as session:
