@@ -12,7 +12,6 @@ from wtforms import (
     HiddenField,
     PasswordField,
     RadioField,
-    SelectField,
     StringField,
     TextAreaField,
 )
@@ -78,7 +77,11 @@ class AssignForm(FlaskForm):
 
 
 # The source and reviewer forms check nothing themselves but lengths: the services apply the
-# rules (tracker.rules) and name the field of each problem, as they do for the CLI.
+# rules (tracker.rules) and name the field of each problem, as they do for the CLI. Their
+# kind, role and parent are <select>s on the page (choices from KINDS, ROLES and the view),
+# posted as text: a value not on the list is the service's problem to name.
+KINDS = [(k.value, k.value) for k in SourceKind]
+ROLES = [(r.value, r.value) for r in ReviewerRole]
 
 
 class SourceForm(FlaskForm):
@@ -86,10 +89,10 @@ class SourceForm(FlaskForm):
 
     slug = StringField("Slug", validators=[Length(max=100)])
     name = StringField("Name", validators=[Length(max=300)])
-    kind = SelectField("Kind", choices=[(k.value, k.value) for k in SourceKind], validate_choice=False)
+    kind = StringField("Kind", default=SourceKind.OUTLET.value, validators=[Length(max=20)])
     url = StringField("Address (http or https, optional)", validators=[Length(max=2000)])
     notes = TextAreaField("Notes (optional)", validators=[Length(max=20000)])
-    member_of = SelectField("Member of (optional)", choices=[("", "none")], validate_choice=False)
+    member_of = StringField("Member of (optional)", validators=[Length(max=100)])
 
 
 class ReviewerForm(FlaskForm):
@@ -101,7 +104,7 @@ class ReviewerForm(FlaskForm):
     timezone = StringField(
         "Timezone (an IANA name such as Europe/Paris)", default="UTC", validators=[Length(max=100)]
     )
-    role = SelectField("Role", choices=[(r.value, r.value) for r in ReviewerRole], validate_choice=False)
+    role = StringField("Role", default=ReviewerRole.REVIEWER.value, validators=[Length(max=20)])
     subscribed = BooleanField("Email them the periodic report")
 
 

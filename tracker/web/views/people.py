@@ -18,7 +18,7 @@ from tracker.accounts.links import SETUP_MAX_AGE, setup_token
 from tracker.accounts.models import Credential
 from tracker.errors import InvalidInput, NotFound, TrackerError
 from tracker.models import Reviewer, Source, SourceKind
-from tracker.web.forms import ButtonForm, Problems, ReviewerForm, SourceForm, problems_of
+from tracker.web.forms import KINDS, ROLES, ButtonForm, Problems, ReviewerForm, SourceForm, problems_of
 from tracker.web.rendering import page
 from tracker.web.security import admin_required, editor_required
 from tracker.web.state import db, now, state, viewer
@@ -73,7 +73,7 @@ def _source_form(source: Source | None) -> Response | BaseResponse:
     session = db()
     form = SourceForm()
     # A person cannot have members, nor can a source be a member of itself.
-    form.member_of.choices = [("", "none")] + [
+    parents = [("", "none")] + [
         (s.slug, f"{s.name} ({s.slug})")
         for s in services.list_sources(session)
         if s.kind != SourceKind.PERSON and (source is None or s.id != source.id)
@@ -108,6 +108,8 @@ def _source_form(source: Source | None) -> Response | BaseResponse:
         "web/source_form.html",
         status=400 if problems else 200,
         form=form,
+        kinds=KINDS,
+        parents=parents,
         source=source,
         problems=problems,
         title=f"Edit {source.slug}" if source else "Add a source",
@@ -188,6 +190,7 @@ def _reviewer_form(reviewer: Reviewer | None) -> Response | BaseResponse:
         "web/reviewer_form.html",
         status=400 if problems else 200,
         form=form,
+        roles=ROLES,
         reviewer=reviewer,
         problems=problems,
         title=f"Edit {reviewer.handle}" if reviewer else "Add a reviewer",
