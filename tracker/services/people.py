@@ -41,19 +41,20 @@ def add_reviewer(
     now: dt.datetime | None = None,
 ) -> Reviewer:
     """Record a new reviewer (subscribed: emailed the periodic report); the handle must be unused."""
-    _raise_if(
-        {
-            "handle": check_identifier(handle, "handle"),
-            "name": check_text(name, "name"),
-            "email": check_email(email),
-            "timezone": check_timezone(timezone),
-            "role": check_role(role),
-        },
-        f"reviewer {handle!r}",
-    )
     lock_catalogue(session)  # an import adding the same handle waits, or is waited for
-    if session.scalar(select(Reviewer.id).where(Reviewer.handle == handle)) is not None:
-        _raise_if({"handle": "a reviewer with this handle already exists"}, f"reviewer {handle!r}")
+    checks = {
+        "handle": check_identifier(handle, "handle"),
+        "name": check_text(name, "name"),
+        "email": check_email(email),
+        "timezone": check_timezone(timezone),
+        "role": check_role(role),
+    }
+    if (
+        not checks["handle"]
+        and session.scalar(select(Reviewer.id).where(Reviewer.handle == handle)) is not None
+    ):
+        checks["handle"] = "a reviewer with this handle already exists"
+    _raise_if(checks, f"reviewer {handle!r}")
     reviewer = Reviewer(
         handle=handle, name=name.strip(), email=email, timezone=timezone, role=role, subscribed=subscribed
     )
