@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from support.web import (
     ORIGIN,
+    PASSWORD,
     Scene,
     give_password,
     make_web,
@@ -28,13 +29,14 @@ from support.web import (
     tracker_app,
     web,
 )
+from test_web_processes import two_servers
 
 from tracker import services
 from tracker.app import App
 from tracker.claimsfile import export_claims, import_claims
 from tracker.staging import PendingImport
 
-__all__ = ["tracker_app", "web"]
+__all__ = ["tracker_app", "two_servers", "web"]
 
 EDITOR = "eda"
 
@@ -71,6 +73,12 @@ def _pending(app: App) -> int:
 
 def _upload(client: FlaskClient, content: bytes, name: str = "claims.yaml") -> Any:
     return post(client, "/import", {"file": (io.BytesIO(content), name)}, token_from="/import")
+
+
+def soup_of(html: str) -> Any:
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(html, "html.parser")
 
 
 def _words(element: Any) -> str:
@@ -292,3 +300,92 @@ def test_export_downloads_the_database_as_claims_yaml(web: Flask, tracker_app: A
     # Uploading the export back changes nothing.
     preview = _upload(client, response.get_data())
     assert preview.status_code == 200 and "Importing it would change nothing" in text(preview)
+
+
+def _multipart(fields: dict[str, str], content: bytes) -> tuple[bytes, str]:
+    """A form with a claims.yaml, encoded as a browser sends it (multipart/form-data)."""
+    boundary = "tracker-test-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="claims.yaml"\r\n'
+        "Content-Type: application/yaml\r\n\r\n".encode()
+        + content
+        + b"\r\n"
+    )
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def test_a_preview_made_by_one_process_is_confirmed_by_another_while_a_third_party_resolves(
+    tracker_app: App, now: dt.datetime, two_servers: list[str]
+) -> None:
+    """The upload waits in the database, not in a process; a confirm and a verdict racing it never
+    both act on a state they did not see: either the import goes first and the verdict's form is
+    refused as stale, or the verdict goes first and the confirm shows a fresh preview."""
+    import threading
+    import urllib.request
+
+    from test_web_processes import Browser
+
+    scene = _seed(tracker_app, now)
+    _editor(tracker_app, now)
+    first, second = two_servers
+    eda = Browser()
+    eda.open(
+        f"{first}/login", {**eda.hidden(f"{first}/login", "form"), "login": EDITOR, "password": PASSWORD}
+    )
+    body, content_type = _multipart(eda.hidden(f"{first}/import", "form"), _changed(tracker_app, scene))
+    request = urllib.request.Request(
+        f"{first}/import", data=body, headers={"Origin": first, "Content-Type": content_type}
+    )
+    with eda.opener.open(request, timeout=60) as response:
+        assert response.status == 200
+        page = soup_of(response.read().decode())
+    form = page.select_one("form[action$='/confirm']")
+    assert form is not None
+    confirm = {str(i["name"]): str(i["value"]) for i in form.select("input[type=hidden]")}
+    for cookie in list(eda.jar):  # the session cookie, good on the second process too
+        eda.jar.set_cookie(cookie)
+
+    ada = Browser()
+    ada.open(
+        f"{second}/login",
+        {**ada.hidden(f"{second}/login", "form"), "login": scene.assigned, "password": PASSWORD},
+    )
+    path = f"/claims/{scene.soon}"
+    resolve = {
+        **ada.hidden(f"{second}{path}", "#resolve form"),
+        "verdict": "false",
+        "evidence": "https://example.org/snow",
+        "note": "No snow.",
+    }
+    results: dict[str, tuple[int, str]] = {}
+    start = threading.Barrier(2)
+
+    def run(name: str, who: Browser, url: str, data: dict[str, str]) -> None:
+        start.wait()
+        results[name] = who.open(url, data)
+
+    threads = [
+        threading.Thread(target=run, args=("confirm", eda, f"{second}{form['action']}", confirm)),
+        threading.Thread(target=run, args=("resolve", ada, f"{first}{path}/resolve", resolve)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    (confirmed, confirm_page), (resolved, resolve_page) = results["confirm"], results["resolve"]
+    with tracker_app.begin(write=False) as session:
+        keys = {c.key for c in services.list_claims(session)}
+        verdict = services.get_claim(session, scene.soon).verdict
+    if confirmed == 200 and "Imported claims.yaml" in confirm_page:
+        # The import went first: the verdict's form was loaded before it, so it is refused as stale.
+        assert resolved == 409 and "brand-new" in keys and verdict is None, resolve_page[:500]
+    else:
+        # The verdict went first: the preview no longer describes the database; nothing imported.
+        assert confirmed == 409 and "The database changed since that preview" in confirm_page, confirm_page[
+            :500
+        ]
+        assert resolved == 200 and "brand-new" not in keys and verdict == "false"
