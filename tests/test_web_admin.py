@@ -192,7 +192,8 @@ def mailing_app(
     config.write_text(
         f'database_url = "{db_url}"\n'
         f'[report]\nout_dir = "{tmp_path / "site"}"\n'
-        f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_server.port}\nsecurity = "none"\n',
+        f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_server.port}\nsecurity = "none"\n'
+        '[reminders]\nresolve_url = "https://review.example.org/"\n',
         encoding="utf-8",
     )
     app = App(config_file=config)
@@ -209,7 +210,7 @@ def _invite(client: FlaskClient, smtp_server: SmtpTestServer, handle: str) -> st
     mail = smtp_server.messages[-1]
     assert f"{handle}@example.org" in mail["To"] and "set your password" in mail["Subject"]
     body = mail.get_body(preferencelist=("plain",)).get_content()
-    links = re.findall(r"http://localhost(/setup/\S+)", body)
+    links = re.findall(r"https://review\.example\.org(/setup/\S+)", body)
     assert len(links) == 1, body
     return links[0]
 

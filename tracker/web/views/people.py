@@ -8,7 +8,7 @@ tracker.rules and name the field of each problem; the form shows it beside that 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -197,6 +197,13 @@ def _reviewer_form(reviewer: Reviewer | None) -> Response | BaseResponse:
     )
 
 
+def _public_url(path: str) -> str:
+    """`path` on the web app's public address: reminders.resolve_url when set (as in reminder
+    emails), else the address this request came to."""
+    base = state().app.settings.reminders.resolve_url or request.host_url
+    return base.rstrip("/") + path
+
+
 @bp.route("/reviewers/<handle>/invite", methods=["POST"])
 @admin_required
 def invite(handle: str) -> BaseResponse:
@@ -210,7 +217,7 @@ def invite(handle: str) -> BaseResponse:
         channel = invitation_channel(state().app.settings)
         epoch = new_invitation(db(), reviewer)
         token = setup_token(str(current_app.secret_key or ""), reviewer.id, epoch)
-        link = url_for("auth.setup", token=token, _external=True)
+        link = _public_url(url_for("auth.setup", token=token))
         message = invitation_message(state().app.templates, reviewer, epoch, link, who.name, now())
         with channel.open() as sender:
             sender.send(message)
