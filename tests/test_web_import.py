@@ -269,11 +269,16 @@ def test_a_preview_expires_after_an_hour(web: Flask, tracker_app: App, now: dt.d
     scene = _seed(tracker_app, now)
     _editor(tracker_app, now)
     action, hidden = _confirm_form(_upload(signed_in(web, EDITOR), _changed(tracker_app, scene)))
+    _upload(signed_in(web, EDITOR), _changed(tracker_app, scene))  # a second one, as old
+    assert _pending(tracker_app) == 2
     later = make_web(tracker_app, now + dt.timedelta(minutes=61))
     client = signed_in(later, EDITOR)
     expired = post(client, action, hidden, token_from="/import")
     assert expired.status_code == 410 and "Upload the file again" in text(expired)
-    assert _pending(tracker_app) == 0
+    assert _pending(tracker_app) == 1
+    # The next upload clears the ones past their hour: only itself waits.
+    assert _upload(client, _changed(tracker_app, scene)).status_code == 200
+    assert _pending(tracker_app) == 1
     with tracker_app.begin(write=False) as session:
         assert "brand-new" not in {c.key for c in services.list_claims(session)}
 
