@@ -291,6 +291,13 @@ def test_an_upload_over_the_limit_is_refused(web: Flask, tracker_app: App, now: 
         "/import", data={"file": (io.BytesIO(big), "claims.yaml")}, headers={"Origin": ORIGIN}
     )
     assert response.status_code == 413 and "larger than this site accepts" in text(response)
+    # Without a session, the app's usual 1 MB applies before anything else is looked at.
+    stranger = web.test_client().post(
+        "/import",
+        data={"file": (io.BytesIO(b"#" * (1024 * 1024 + 1)), "claims.yaml")},
+        headers={"Origin": ORIGIN},
+    )
+    assert stranger.status_code == 413
     assert _pending(tracker_app) == 0
 
 

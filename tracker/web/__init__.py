@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from flask import Flask, g, get_flashed_messages, request
+from flask import Flask, g, get_flashed_messages, request, session
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -62,9 +62,10 @@ def create_app(app: App, *, clock: Callable[[], dt.datetime] = utcnow, rebuild: 
 
     @flask_app.before_request
     def _size_limit() -> None:
-        # Before CSRFProtect's check, which is the first to read the body.
+        # Before CSRFProtect's check, which is the first to read the body; only for a browser
+        # with a session (its role is checked later), so a stranger cannot send 16 MB.
         limit = imports.upload_limit(request.endpoint)
-        if limit is not None:
+        if limit is not None and session.get("rid") is not None:
             request.max_content_length = limit
 
     CSRFProtect(flask_app)
