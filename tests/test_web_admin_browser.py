@@ -11,8 +11,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from support.browser import browser, shoot, sign_in, watch
 from support.web import axe_violations, served, tracker_app
-from test_web_browser import _shoot, _sign_in, _watch, browser
 from test_web_import import _changed, _seed
 
 from tracker import services
@@ -36,29 +36,29 @@ def test_the_reviewers_page_and_an_upload_preview_in_chromium(
     shots.mkdir()
     problems: list[str] = []
     with served(create_app(tracker_app, clock=lambda: now)) as base:
-        page = _watch(browser.new_page(), problems)
-        _sign_in(page, base, scene.admin)
+        page = watch(browser.new_page(), problems)
+        sign_in(page, base, scene.admin)
         page.get_by_role("link", name="Reviewers").click()
         page.wait_for_url(f"{base}/reviewers")
         assert page.get_by_role("button", name="Invite cleo by email").is_visible()
-        _shoot(page, shots, "reviewers")
+        shoot(page, shots, "reviewers")
         page.get_by_role("link", name="Import").click()
         bad = tmp_path / "bad.yaml"
         bad.write_bytes(upload.read_bytes().replace(b"deadline: 2027-06-30", b"deadline: 2026-09-01"))
         page.get_by_label("claims.yaml").set_input_files(str(bad))
         page.get_by_role("button", name="Preview the import").click()
         assert page.get_by_text("1 problem found; nothing was written").is_visible()
-        _shoot(page, shots, "problems")
+        shoot(page, shots, "problems")
         page.goto(f"{base}/import")
         page.get_by_label("claims.yaml").set_input_files(str(upload))
         page.get_by_role("button", name="Preview the import").click()
         page.wait_for_url(f"{base}/import")
         assert page.get_by_role("heading", name="What importing it would do").is_visible()
         assert page.get_by_text("brand-new").first.is_visible()
-        _shoot(page, shots, "preview")
+        shoot(page, shots, "preview")
         # axe-core needs its script injected, which the app's CSP would (rightly) refuse.
         checker = browser.new_context(bypass_csp=True).new_page()
-        _sign_in(checker, base, scene.admin)
+        sign_in(checker, base, scene.admin)
         checker.goto(f"{base}/reviewers")
         found = {"reviewers": axe_violations(checker)}
         checker.goto(f"{base}/import")

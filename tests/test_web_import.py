@@ -159,8 +159,9 @@ def test_a_file_that_is_not_utf8_or_not_yaml_is_a_clear_problem(
     assert broken.status_code == 400 and "claims.yaml:3: invalid YAML" in text(broken)
     png = _upload(client, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "photo.png")
     assert png.status_code == 400 and "photo.png:1: not UTF-8 text" in text(png)
-    empty = _upload(client, b"")
-    assert empty.status_code == 400 and "file is empty" in text(empty)
+    empty = _upload(client, b"", "../../etc/\u202elmay.smialc")
+    assert empty.status_code == 400 and "lmay.smialc: file is empty" in text(empty)
+    assert "\u202e" not in empty.get_data(as_text=True) and "etc" not in text(empty)
     missing = post(client, "/import", {}, token_from="/import")
     assert missing.status_code == 400
     assert (

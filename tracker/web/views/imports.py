@@ -10,6 +10,7 @@ Editors and admins only.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from pathlib import PurePath
 
 from flask import Blueprint, Response, abort, flash, redirect, url_for
@@ -35,8 +36,13 @@ LISTED = 200
 
 
 def _file_name(uploaded: str | None) -> str:
-    """The uploaded file's own name (no folders), for the problems' file:line; claims.yaml if none."""
-    name = PurePath((uploaded or "").replace("\\", "/")).name.strip()
+    """The uploaded file's own name (no folders), for the problems' file:line; claims.yaml if none.
+
+    Control and format characters go (a right-to-left override in a name would turn the
+    text after it on every page and message that names the file).
+    """
+    visible = "".join(ch for ch in (uploaded or "") if not unicodedata.category(ch).startswith("C"))
+    name = PurePath(visible.replace("\\", "/")).name.strip()
     return name[:255] or "claims.yaml"
 
 
