@@ -11,7 +11,8 @@ CLI, another host). Counters or max(updated_at) would miss some (a reviewer's ne
 a source's new parent), and the export is what the preview's import reads anyway.
 
 The confirm holds the database still (`hold_still`), computes the fingerprint again and
-imports only if it is the one the preview saw; otherwise it previews afresh.
+imports only if it is the one the preview saw; otherwise it previews afresh. The preview
+itself holds nothing still: a change while it reads can only make the confirm refuse.
 """
 
 from __future__ import annotations
@@ -133,8 +134,13 @@ def _import(
 def preview(
     session: Session, content: bytes, file_name: str, *, settings: Settings, now: dt.datetime
 ) -> Preview:
-    """What importing `content` would do, or its problems (file:line: field); writes nothing."""
-    hold_still(session)
+    """What importing `content` would do, or its problems (file:line: field); writes nothing.
+
+    Other writers are not held back: one that commits while the preview reads makes the
+    preview's fingerprint differ from the database's, so its confirm shows a fresh preview
+    rather than import what nobody saw. Imports queue as always (the catalogue lock).
+    """
+    lock_catalogue(session)
     seen = fingerprint(session)
     report, problems = _import(session, content, file_name, settings, now, keep=False)
     return Preview(file_name, seen, report, problems)
