@@ -139,6 +139,9 @@ def test_each_reviewer_problem_is_beside_its_field_and_the_typed_values_stay(
     assert "unknown timezone 'mars/base'" in said(page, "timezone")
     assert "role 'king' is not one of reviewer, editor, admin" in said(page, "role")
     not_marked(page, "name", "subscribed")
+    # The summary lists them in the form's order, not the service's.
+    links = [str(a["href"]) for a in page.select(".problem-summary a")]
+    assert links == ["#handle", "#email", "#timezone", "#role"]
     assert [_value(page, f) for f in ("handle", "name", "email", "timezone")] == [
         scene.assigned,
         "Ada Again",

@@ -42,6 +42,13 @@ def test_the_reviewers_page_and_an_upload_preview_in_chromium(
         page.wait_for_url(f"{base}/reviewers")
         assert page.get_by_role("button", name="Invite cleo by email").is_visible()
         shoot(page, shots, "reviewers")
+        page.get_by_role("link", name="Add a reviewer").click()
+        page.get_by_label("Handle").fill("Not A Handle")
+        page.get_by_label("Email", exact=True).fill("nobody")
+        page.get_by_role("button", name="Add the reviewer").click()
+        assert page.locator("#handle-problem").is_visible() and page.locator("#email-problem").is_visible()
+        shoot(page, shots, "reviewer-form")
+        page.goto(f"{base}/reviewers")
         page.get_by_role("link", name="Import").click()
         bad = tmp_path / "bad.yaml"
         bad.write_bytes(upload.read_bytes().replace(b"deadline: 2027-06-30", b"deadline: 2026-09-01"))

@@ -158,4 +158,6 @@ def problems_of(
                 add(name, message)
         if not description.fields:
             add("", description.message)
-    return found
+    # In the order of the form's fields, as the summary lists them (a service sorts its own).
+    order = ["", *form._fields]
+    return {name: found[name] for name in sorted(found, key=order.index)}
