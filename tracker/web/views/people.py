@@ -19,6 +19,7 @@ from tracker.accounts.models import Credential
 from tracker.errors import InvalidInput, NotFound, TrackerError
 from tracker.models import Reviewer, Source, SourceKind
 from tracker.web.forms import KINDS, ROLES, ButtonForm, Problems, ReviewerForm, SourceForm, problems_of
+from tracker.web.rebuild import rebuild_source
 from tracker.web.rendering import page
 from tracker.web.security import admin_required, editor_required
 from tracker.web.state import db, now, state, viewer
@@ -99,6 +100,7 @@ def _source_form(source: Source | None) -> Response | BaseResponse:
                     services.add_source(session, slug, name, kind, url, notes, member_of, now=now())
                 else:
                     services.edit_source(session, slug, name, kind, url, notes, member_of)
+                    rebuild_source(slug)  # its name and links show on its scorecard
             except InvalidInput as exc:
                 problems = problems_of(form, exc)
             else:
