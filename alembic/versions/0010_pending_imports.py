@@ -1,7 +1,7 @@
 """pending_imports: uploaded claims files waiting for their confirm in the web app (issue 13)
 
-Revision ID: 0009_pending_imports
-Revises: 0007_editor_role
+Revision ID: 0010_pending_imports
+Revises: 0009_promises
 Create Date: 2026-12-02 09:50:00
 
 Going down, waiting uploads are dropped: they are only previews, and the uploader can
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_pending_imports"
-down_revision: str | None = "0007_editor_role"
+revision: str = "0010_pending_imports"
+down_revision: str | None = "0009_promises"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
