@@ -15,6 +15,7 @@ import pytest
 from conftest import SmtpTestServer
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from support.web import (
     FAST_HASHER,
     give_password,
@@ -33,6 +34,7 @@ from test_web_forms import beside, not_marked
 from tracker import services
 from tracker.accounts import passwords
 from tracker.app import App
+from tracker.audit import AuditEntry
 
 __all__ = ["tracker_app", "web"]
 
@@ -233,6 +235,13 @@ def test_an_invitation_is_emailed_and_its_link_sets_a_password_once(
     }
     assert post(admin, "/reviewers/new", fields, token_from="/reviewers/new").status_code == 302
     first = _invite(admin, smtp_server, "cleo")
+    with mailing_app.begin(write=False) as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "reviewer.invite")).one()
+        assert (entry.entity_key, entry.after, entry.actor) == (
+            "cleo",
+            {"email": "cleo@example.org"},
+            scene.admin,
+        )
     assert "An invitation is on its way to cleo@example.org" in text(admin.get("/reviewers"))
     link = _invite(admin, smtp_server, "cleo")  # a second invitation ends the first
     invited = flask_app.test_client()

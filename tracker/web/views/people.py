@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, requ
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from tracker import services
+from tracker import audit, services
 from tracker.accounts.invitations import invitation_channel, invitation_message, new_invitation
 from tracker.accounts.links import SETUP_MAX_AGE, setup_token
 from tracker.accounts.models import Credential
@@ -227,6 +227,7 @@ def invite(handle: str) -> BaseResponse:
         # Not sent (no mail server, a refused address): the newer epoch only ends older links.
         flash(f"No invitation was sent to {handle}: {exc}")
     else:
+        audit.record(db(), "reviewer.invite", "reviewer", reviewer.handle, {"email": reviewer.email})
         days = SETUP_MAX_AGE // (24 * 3600)
         flash(f"An invitation is on its way to {reviewer.email}. The link works once, for {days} days.")
     return redirect(url_for("people.reviewers"))
