@@ -399,9 +399,9 @@ def test_the_editor_role_migration_allows_editors_and_demotes_them_going_down(em
 def test_the_double_review_migration_steps_down_and_up_and_refuses_to_drop_pending_reviews(
     empty_db_url: str,
 ) -> None:
-    """0010 adds awaiting/disputed claims and verdict roles; going down it refuses while one is pending."""
+    """0011 adds awaiting/disputed claims and verdict roles; going down it refuses while one is pending."""
     engine = make_engine(empty_db_url)
-    below = ScriptDirectory.from_config(alembic_config()).get_revision("0010_double_review").down_revision
+    below = ScriptDirectory.from_config(alembic_config()).get_revision("0011_double_review").down_revision
     try:
         upgrade(engine)
         _fill(engine)
@@ -450,5 +450,53 @@ def test_the_double_review_migration_steps_down_and_up_and_refuses_to_drop_pendi
             connection.execute(text("UPDATE resolutions SET role = 'first', verdict = NULL"))
         with engine.begin() as connection:
             connection.execute(text("UPDATE claims SET status = 'awaiting', verdict = NULL"))
+    finally:
+        engine.dispose()
+
+
+def test_the_pending_imports_migration_adds_its_table_and_drops_waiting_uploads_going_down(
+    empty_db_url: str,
+) -> None:
+    """0010 adds the table of uploads waiting for a confirm; below it they go, and nothing else does."""
+    from tracker.staging import PendingImport
+
+    engine = make_engine(empty_db_url)
+    at = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
+    try:
+        upgrade(engine)
+        _fill(engine)
+        with Session(engine) as session, session.begin():
+            rev = session.scalars(select(Reviewer).where(Reviewer.handle == "rev")).one()
+            session.add(
+                PendingImport(
+                    token="t",
+                    reviewer_id=rev.id,
+                    file_name="c.yaml",
+                    content=b"x",
+                    content_sha256="0",
+                    created_at=at,
+                )
+            )
+        below = (
+            ScriptDirectory.from_config(alembic_config()).get_revision("0010_pending_imports").down_revision
+        )
+        downgrade(engine, str(below))
+        assert "pending_imports" not in inspect(engine).get_table_names()
+        upgrade(engine)
+        with Session(engine) as session:
+            assert session.scalars(select(PendingImport)).all() == []
+            session.add(
+                PendingImport(
+                    token="u",
+                    reviewer_id=1,
+                    file_name="c.yaml",
+                    content=b"\xff\x00",
+                    content_sha256="0",
+                    created_at=at,
+                )
+            )
+            session.commit()
+            assert session.get(PendingImport, "u").content == b"\xff\x00"  # type: ignore[union-attr]
+        _check(engine)
     finally:
         engine.dispose()

@@ -187,7 +187,11 @@ def test_the_first_verdict_is_blind_to_all_but_its_author(
     assert visible_history(claim.status, claim.resolutions, None, _handle) == [first, second]
     assert visible_history(claim.status, claim.resolutions, "ada", _handle, public=True) == []
     entry = services.adjudicate(session, "c1", "true", EVIDENCE, "ada is right", "boss", None, now)
-    assert visible_history(claim.status, claim.resolutions, None, _handle, public=True) == [first, second, entry]
+    assert visible_history(claim.status, claim.resolutions, None, _handle, public=True) == [
+        first,
+        second,
+        entry,
+    ]
 
 
 def test_progress_is_refused_while_a_promise_awaits_its_second_verdict(
