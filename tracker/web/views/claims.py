@@ -17,7 +17,15 @@ from werkzeug.wrappers import Response as BaseResponse
 from tracker import services
 from tracker.accounts.links import link_serializer
 from tracker.errors import NotFound, TrackerError
-from tracker.models import PROGRESS_STATUSES, VERDICT_SCALES, Claim, ClaimKind, ClaimStatus, Reviewer
+from tracker.models import (
+    PROGRESS_STATUSES,
+    VERDICT_SCALES,
+    Claim,
+    ClaimKind,
+    ClaimStatus,
+    Reviewer,
+    ReviewRole,
+)
 from tracker.review import ROLE_WORDS, double_review, outcome_text, visible_resolutions
 from tracker.rules import VERDICTS_WITHOUT_EVIDENCE
 from tracker.services.deadlines import local_today
@@ -178,7 +186,8 @@ def resolve(key: str) -> Response | BaseResponse:
                 now(),
                 review=state().app.settings.review,
             )
-            done = sentence(outcome_text(entry))
+            single = entry.role == ReviewRole.VERDICT
+            done = f"Resolved as {verdict}." if single else sentence(outcome_text(entry))
     except TrackerError as exc:
         session.rollback()
         claim = _claim(key)
