@@ -12,6 +12,7 @@ from test_scorecards_site import NOW, WriteFile, build, import_site, scores_of, 
 
 from tracker import services
 from tracker.config import ReviewSettings, Settings
+from tracker.reports.changes import new_resolutions
 from tracker.scorecards.lookups import recent_resolutions
 
 TWO = ReviewSettings(verdicts_required=2)
@@ -93,10 +94,15 @@ def test_a_pending_review_is_shown_open_without_its_verdicts(out: Path) -> None:
     )
 
 
-def test_the_feed_leaves_out_reviews_under_way(out: Path, session_factory: sessionmaker[Session]) -> None:
+def test_the_feed_and_the_report_leave_out_reviews_under_way(
+    out: Path, session_factory: sessionmaker[Session]
+) -> None:
     with session_factory() as session:
         keys = [e.claim_key for e in recent_resolutions(session)]
+        report = new_resolutions(session, None, NOW + dt.timedelta(hours=1))
     assert sorted(keys) == ["p1", "p1", "p2", "p2"]
+    assert (sorted(r.claim.key for r in report.items), report.total) == (["p1", "p1", "p2", "p2"], 4)
+    assert SECRET not in str(report)
 
 
 def test_an_adjudicated_claim_shows_both_verdicts_and_the_adjudication(

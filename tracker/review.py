@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
+from sqlalchemy import ColumnElement, or_
+
 from tracker.models import Claim, ClaimStatus, Resolution, ReviewRole
 
 
@@ -93,6 +95,17 @@ def _handle_of(entry: Resolution) -> str | None:
 def visible_resolutions(claim: Claim, viewer: str | None, *, public: bool = False) -> list[Resolution]:
     """`visible_history` of a claim loaded from the database."""
     return visible_history(claim.status, claim.resolutions, viewer, _handle_of, public=public)
+
+
+def settled_entries() -> ColumnElement[bool]:
+    """SQL: the history entries anyone may read (a query joining Claim): all but those of a
+    double review under way. (A claim under review again keeps its earlier rounds' double-
+    review entries out too, until it resolves: erring towards the blind.) The feed and the
+    report digest, which list entries across claims, read through this."""
+    return or_(
+        Resolution.role == ReviewRole.VERDICT.value,
+        Claim.status.not_in([ClaimStatus.AWAITING.value, ClaimStatus.DISPUTED.value]),
+    )
 
 
 ROLE_WORDS: dict[str, str] = {

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from tracker.models import DEADLINE_KINDS, Claim, ClaimStatus, Resolution, Reviewer, Source
 from tracker.reports.snapshot import ScoreChange
+from tracker.review import settled_entries
 from tracker.rules import latest_date
 from tracker.services.deadlines import deadline_passed
 
@@ -176,9 +177,21 @@ def _in_period(column: Any, since: dt.datetime | None, until: dt.datetime) -> li
 def new_resolutions(
     session: Session, since: dt.datetime | None, until: dt.datetime, *, limit: int = LIMIT
 ) -> Section[NewResolution]:
-    """Verdicts (and re-openings) recorded in the period, oldest first."""
-    period = _in_period(Resolution.recorded_at, since, until)
-    total = session.scalar(select(func.count()).select_from(Resolution).where(*period)) or 0
+    """Verdicts (and re-openings) recorded in the period, oldest first.
+
+    A double review under way is left out (its first verdict is blind; the report goes to
+    reviewers): its verdicts are news once they resolve the claim.
+    """
+    period = [*_in_period(Resolution.recorded_at, since, until), settled_entries()]
+    total = (
+        session.scalar(
+            select(func.count())
+            .select_from(Resolution)
+            .join(Claim, Claim.id == Resolution.claim_id)
+            .where(*period)
+        )
+        or 0
+    )
     rows = session.execute(
         select(
             *_CLAIM_COLUMNS,

@@ -10,10 +10,11 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.models import Claim, ClaimStatus, Resolution, Reviewer, ReviewRole, Source
+from tracker.models import Claim, Resolution, Reviewer, Source
+from tracker.review import settled_entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +58,8 @@ def recent_resolutions(session: Session, limit: int = 50) -> list[ResolutionEven
         .join(Claim, Claim.id == Resolution.claim_id)
         .join(Source, Source.id == Claim.source_id)
         .outerjoin(Reviewer, Reviewer.id == Resolution.reviewer_id)
-        # A double review under way is not public (tracker.review.visible_history): its
-        # verdicts join the feed once they resolve the claim. (A claim under review again
-        # keeps its earlier rounds' double-review entries out too, until it resolves.)
-        .where(
-            or_(
-                Resolution.role == ReviewRole.VERDICT.value,
-                Claim.status.not_in([ClaimStatus.AWAITING.value, ClaimStatus.DISPUTED.value]),
-            )
-        )
+        # A double review under way is not public: its verdicts join the feed once they resolve the claim.
+        .where(settled_entries())
         .order_by(Resolution.id.desc())
         .limit(limit)
     )
