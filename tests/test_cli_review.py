@@ -52,6 +52,8 @@ def test_resolve_says_what_each_verdict_did_and_the_first_is_blind(two: Tracker)
         assert (detail["status"], detail["verdict"], detail["resolutions"]) == ("awaiting", None, [])
         text = two.run("claims", "show", "c1", *viewer).stdout
         assert "awaiting" in text and SECRET_NOTE not in text and "Verdict history" not in text
+    assert [c["key"] for c in two.json("claims", "list", "--status", "awaiting")] == ["c1"]
+    assert two.json("claims", "list", "--status", "open") == []
     mine = two.json("claims", "show", "c1", "--as", "ada")["resolutions"]
     assert [(r["verdict"], r["role"], r["note"]) for r in mine] == [("true", "first", SECRET_NOTE)]
     assert "nobody" in two.error("claims", "show", "c1", "--as", "nobody")
