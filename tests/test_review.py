@@ -158,6 +158,16 @@ def test_one_verdict_claims_behave_as_before(
     assert double_review(claim.resolutions) is None
 
 
+def test_a_claim_resolved_once_takes_no_first_of_two_verdicts_without_an_unresolve(
+    session: Session, now: dt.datetime, make_claim: MakeClaim, people: dict[str, Reviewer]
+) -> None:
+    claim = make_claim(key="c1")
+    _resolve(session, "true", "ada", now)
+    with pytest.raises(InvalidInput, match="resolved and now needs two verdicts; un-resolve it"):
+        _resolve(session, "false", "bob", now, review=TWO)
+    assert (claim.status, claim.verdict, len(claim.resolutions)) == ("resolved", "true", 1)
+
+
 def test_a_tag_override_asks_for_two(
     session: Session, now: dt.datetime, make_claim: MakeClaim, people: dict[str, Reviewer]
 ) -> None:

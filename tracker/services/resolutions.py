@@ -71,9 +71,14 @@ def _round_problem(claim: Claim, reviewer: Reviewer, required: int) -> Problem |
                 "by", f"{reviewer.handle} gave the first verdict; the second must come from another reviewer"
             )
         return None
-    if claim.status == ClaimStatus.RESOLVED and (required > 1 or _double_reviewed(claim)):
+    if claim.status == ClaimStatus.RESOLVED and _double_reviewed(claim):
         return Problem.at(
             "verdict", "the claim is resolved by double review; un-resolve it to start a new round"
+        )
+    if claim.status == ClaimStatus.RESOLVED and required > 1:
+        return Problem.at(
+            "verdict",
+            "the claim is resolved and now needs two verdicts; un-resolve it to start a round of two",
         )
     return None
 
