@@ -29,6 +29,7 @@ from tracker.services.claims import (
     unassign,
 )
 from tracker.services.deadlines import deadline_passed, is_overdue, local_today
+from tracker.services.editing import Criteria, Edited, edit_claim
 from tracker.services.lookup import did_you_mean, get_claim, get_reviewer, get_source
 from tracker.services.people import (
     add_reviewer,
@@ -42,6 +43,8 @@ from tracker.services.resolutions import resolve, unresolve
 
 __all__ = [
     "STATUS_FILTERS",
+    "Criteria",
+    "Edited",
     "add_claim",
     "add_reviewer",
     "add_source",
@@ -61,6 +64,7 @@ __all__ = [
     "claim_counts",
     "deadline_passed",
     "did_you_mean",
+    "edit_claim",
     "get_claim",
     "get_reviewer",
     "get_source",
