@@ -3,67 +3,27 @@
 A reviewer signs in, finds the overdue claim, resolves it with evidence and sees the
 verdict on the public scorecard; a stale form from a second browser gets the conflict
 page with its text kept; then un-resolve and sign out. axe-core (npm, tests/support)
-finds no serious or critical violations; screenshots at 1280 and 390 px are saved.
+finds no serious or critical violations; a form's problem shows beside its field;
+screenshots at 1280 and 390 px are saved.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from support.web import PASSWORD, axe_violations, seed, served, tracker_app
+from playwright.sync_api import expect
+from support.browser import browser, shoot, sign_in, watch
+from support.web import axe_violations, seed, served, tracker_app
 
 from tracker.app import App
 from tracker.scorecards.build import build_site
 from tracker.web import create_app
 
-__all__ = ["tracker_app"]
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu"]
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _watch(page: Any, problems: list[str]) -> Any:
-    page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
-    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    return page
-
-
-def _sign_in(page: Any, base: str, handle: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Handle or email").fill(handle)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
-
-
-def _shoot(page: Any, folder: Path, name: str) -> None:
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        assert page.evaluate("document.documentElement.scrollWidth") <= width, (
-            f"{name} overflows at {width}px"
-        )
-        page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+__all__ = ["browser", "tracker_app"]
 
 
 def test_resolve_conflict_unresolve_in_chromium(
@@ -78,24 +38,38 @@ def test_resolve_conflict_unresolve_in_chromium(
     flask_app = create_app(tracker_app, clock=lambda: now, rebuild=True)
     problems: list[str] = []
     with served(flask_app) as base:
-        ada = _watch(browser.new_context().new_page(), problems)
-        _sign_in(ada, base, scene.assigned)
+        ada = watch(browser.new_context().new_page(), problems)
+        sign_in(ada, base, scene.assigned)
         overdue = ada.locator("#overdue .queue-item")
         assert overdue.count() == 1 and "3 days overdue" in overdue.inner_text()
-        _shoot(ada, shots, "queue")
+        shoot(ada, shots, "queue")
         overdue.get_by_role("link").click()
         ada.wait_for_url(f"{base}/claims/{scene.overdue}")
         assert ada.locator("h1").inner_text() == "Rates will fall by March."
-        _shoot(ada, shots, "claim")
+        shoot(ada, shots, "claim")
 
         # A second reviewer (an admin) loads the same form before Ada resolves.
-        boss = _watch(browser.new_context().new_page(), problems)
-        _sign_in(boss, base, scene.admin)
+        boss = watch(browser.new_context().new_page(), problems)
+        sign_in(boss, base, scene.admin)
         boss.goto(f"{base}/claims/{scene.overdue}")
 
+        # A verdict that needs evidence, sent without any: the problem shows beside the field,
+        # which is marked invalid and described by it; the summary's link leads to the field.
         ada.get_by_label("true", exact=True).check()
-        ada.get_by_label("Evidence URLs, one per line (http or https)").fill("https://example.org/rates")
         ada.get_by_label("Note").fill("The bank cut rates.")
+        ada.get_by_role("button", name="Record the verdict").click()
+        evidence = ada.get_by_label("Evidence URLs, one per line (http or https)")
+        expect(evidence).to_have_attribute("aria-invalid", "true")
+        expect(evidence).to_have_accessible_description(re.compile("needs evidence"))
+        assert ada.locator("#evidence-problem").is_visible()
+        assert ada.get_by_label("Note").input_value() == "The bank cut rates."
+        assert ada.get_by_label("true", exact=True).is_checked()
+        assert ada.locator("[aria-invalid]").count() == 1
+        ada.locator(".problem-summary a").click()
+        assert ada.evaluate("document.activeElement.id") == "evidence"
+        shoot(ada, shots, "problems")
+
+        evidence.fill("https://example.org/rates")
         ada.get_by_role("button", name="Record the verdict").click()
         assert "Resolved as true" in ada.locator("[role=status]").inner_text()
 
@@ -123,7 +97,7 @@ def test_resolve_conflict_unresolve_in_chromium(
             boss.get_by_label("Evidence URLs, one per line (http or https)").input_value()
             == "https://example.org/boss"
         )
-        _shoot(boss, shots, "conflict")
+        shoot(boss, shots, "conflict")
 
         ada.goto(f"{base}/claims/{scene.overdue}")
         ada.get_by_label("Why re-open it?").fill("The cut was reversed the same day.")
@@ -138,14 +112,15 @@ def test_resolve_conflict_unresolve_in_chromium(
         checker = browser.new_context(bypass_csp=True).new_page()
         checker.goto(f"{base}/login")
         found = {"login": axe_violations(checker)}
-        _sign_in(checker, base, scene.assigned)
+        sign_in(checker, base, scene.assigned)
         found["queue"] = axe_violations(checker)
         checker.goto(f"{base}/claims/{scene.overdue}")
         found["claim"] = axe_violations(checker)
         assert found == {"login": [], "queue": [], "claim": []}
-    # The conflict page is answered with 409, which Chromium logs as a failed load: that one is expected.
-    assert [p for p in problems if "status of 409 (CONFLICT)" not in p] == []
-    assert len(problems) <= 1
+    # The refused form (400) and the conflict page (409), which Chromium logs as failed loads, are expected.
+    expected = ("status of 400 (BAD REQUEST)", "status of 409 (CONFLICT)")
+    assert [p for p in problems if not p.endswith(expected)] == []
+    assert len(problems) <= 2
     assert sorted(p.name for p in shots.iterdir()) == sorted(
-        f"{name}-{width}.png" for name in ("queue", "claim", "conflict") for width in (1280, 390)
+        f"{name}-{width}.png" for name in ("queue", "claim", "problems", "conflict") for width in (1280, 390)
     )

@@ -17,7 +17,7 @@ from tracker.accounts.passwords import (
     set_password,
 )
 from tracker.models import Reviewer
-from tracker.web.forms import ButtonForm, LoginForm, PasswordForm
+from tracker.web.forms import ButtonForm, LoginForm, PasswordForm, Problems, problems_of, sentence
 from tracker.web.rendering import page
 from tracker.web.security import login_required, safe_next, sign_in, sign_out
 from tracker.web.state import db, now, viewer
@@ -42,13 +42,13 @@ def login() -> Response | BaseResponse:
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-    error = None
+    problems: Problems = {}
     if form.validate_on_submit():
         session, moment = db(), now()
         typed = form.login.data or ""
         refusal = throttle.refused(session, typed, _address(), moment)
         if refusal is not None:
-            error = refusal.message(moment)
+            problems[""] = [refusal.message(moment)]
         else:
             reviewer = find_reviewer(session, typed)
             cred = check_password(session, reviewer, form.password.data or "")
@@ -57,11 +57,12 @@ def login() -> Response | BaseResponse:
                 sign_in(reviewer, cred.session_epoch)
                 return redirect(safe_next(form.next.data))
             throttle.record_failure(session, typed, _address(), moment)
-            error = "That handle or email and password do not match."
+            # Beside the first field: which of the two is wrong is not said, on purpose.
+            problems["login"] = ["That handle or email and password do not match."]
     elif request.method == "POST":
-        error = "Fill in both fields."
-    status = 200 if error is None else 400
-    return page("web/login.html", status=status, form=form, error=error, title="Sign in")
+        problems = problems_of(form)
+    status = 400 if problems else 200
+    return page("web/login.html", status=status, form=form, problems=problems, title="Sign in")
 
 
 @bp.route("/logout", methods=["POST"])
@@ -90,29 +91,34 @@ def setup(token: str) -> Response | BaseResponse:
     ):
         abort(404)
     form = PasswordForm()
-    error = _password_error(form) if form.is_submitted() else None
-    if form.validate_on_submit() and error is None:
+    problems = _password_problems(form)
+    if form.is_submitted() and not problems:
         cred = set_password(session, reviewer.handle, form.password.data or "", now())
         sign_in(reviewer, cred.session_epoch)
         flash("Your password is set, and you are signed in.")
         return redirect(url_for("queue.index"))
     return page(
         "web/setup.html",
-        status=400 if error else 200,
+        status=400 if problems else 200,
         form=form,
-        error=error,
+        problems=problems,
         who=reviewer,
         title="Set a password",
     )
 
 
-def _password_error(form: PasswordForm) -> str | None:
+def _password_problems(form: PasswordForm) -> Problems:
+    """The submitted password form's problems by field (none when it was not submitted)."""
+    if not form.is_submitted():
+        return {}
+    form.validate()
+    problems = problems_of(form)
     typed = form.password.data or ""
-    if problem := password_problem(typed):
-        return problem[0].upper() + problem[1:] + "."
-    if typed != (form.repeat.data or ""):
-        return "The two passwords differ."
-    return None
+    if "password" not in problems and (problem := password_problem(typed)):
+        problems["password"] = [sentence(problem)]
+    if not problems and typed != (form.repeat.data or ""):
+        problems["repeat"] = ["The two passwords differ."]
+    return problems
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -125,25 +131,23 @@ def settings() -> Response | BaseResponse:
     reviewer = session.get(Reviewer, who.id)
     assert reviewer is not None
     form = PasswordForm()
-    error = None
-    if form.is_submitted():
-        error = _password_error(form)
-        if error is None and form.validate_on_submit():
-            cred = set_password(session, who.handle, form.password.data or "", now())
-            # This browser stays signed in; every other session of theirs ends.
-            sign_in(reviewer, cred.session_epoch)
-            flash("Your password is changed. Your other sessions have ended.")
-            return redirect(url_for("auth.settings"))
+    problems = _password_problems(form)
+    if form.is_submitted() and not problems:
+        cred = set_password(session, who.handle, form.password.data or "", now())
+        # This browser stays signed in; every other session of theirs ends.
+        sign_in(reviewer, cred.session_epoch)
+        flash("Your password is changed. Your other sessions have ended.")
+        return redirect(url_for("auth.settings"))
     cred = credential(session, reviewer)
     calendar = (
         url_for("site.calendar", token=cred.calendar_token, _external=True) if cred.calendar_token else None
     )
     return page(
         "web/settings.html",
-        status=400 if error else 200,
+        status=400 if problems else 200,
         form=form,
         button=ButtonForm(),
-        error=error,
+        problems=problems,
         calendar=calendar,
         title="Your settings",
     )

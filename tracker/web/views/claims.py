@@ -21,7 +21,7 @@ from tracker.models import VERDICT_SCALES, Claim, ClaimKind, Reviewer
 from tracker.rules import VERDICTS_WITHOUT_EVIDENCE
 from tracker.services.deadlines import local_today
 from tracker.web.claims import Changes, changes_since, lock_claim, public_page_state, reminders_of, version_of
-from tracker.web.forms import ResolveForm, UnresolveForm
+from tracker.web.forms import ResolveForm, UnresolveForm, problems_of
 from tracker.web.queue import relative
 from tracker.web.rebuild import rebuild_source
 from tracker.web.rendering import page
@@ -40,6 +40,10 @@ EXPLAIN = {
     "mostly-false": "Contains an element of truth but ignores facts that would give a different impression.",
     "unverifiable": "The record cannot settle it either way.",
 }
+
+
+# The un-resolve service calls the reason a note, as the CLI's --note does.
+UNRESOLVE_FIELDS = {"note": "reason"}
 
 
 def may_resolve(who: Viewer, claim: Claim) -> bool:
@@ -84,7 +88,7 @@ def _show(claim: Claim, resolve: ResolveForm, unresolve: UnresolveForm, **extra:
         public=public_page_state(Path(state().app.settings.report.out_dir), claim),
         handles=list(db().scalars(select(Reviewer.handle).order_by(Reviewer.handle))) if who.admin else [],
         changes=extra.pop("changes", Changes()),
-        problems=extra.pop("problems", []),
+        problems=extra.pop("problems", {}),
         title=claim.statement[:80],
         **extra,
     )
@@ -117,8 +121,7 @@ def _submitted(key: str, unresolving: bool) -> tuple[Claim, ResolveForm, Unresol
     resolve, unresolve = _forms(claim, who)
     form: ResolveForm | UnresolveForm = unresolve if unresolving else resolve
     if not form.validate_on_submit():
-        problems = [f"{form[name].label.text}: {msg}" for name, msgs in form.errors.items() for msg in msgs]
-        return _show(claim, resolve, unresolve, status=400, problems=problems)
+        return _show(claim, resolve, unresolve, status=400, problems=problems_of(form))
     changes = changes_since(claim, form.version.data or "")
     if changes.any:
         resolve.version.data = unresolve.version.data = version_of(claim)
@@ -153,7 +156,7 @@ def resolve(key: str) -> Response | BaseResponse:
         session.rollback()
         claim = _claim(key)
         form.version.data = version_of(claim)
-        return _show(claim, form, unresolve, status=400, problems=[str(exc)])
+        return _show(claim, form, unresolve, status=400, problems=problems_of(form, exc))
     rebuild_source(claim.source.slug)
     flash(f"Resolved as {form.verdict.data}. The public scorecard is being rebuilt.")
     return redirect(url_for("claims.show", key=key))
@@ -175,7 +178,7 @@ def unresolve(key: str) -> Response | BaseResponse:
     except TrackerError as exc:
         session.rollback()
         claim = _claim(key)
-        return _show(claim, resolve, form, status=400, problems=[str(exc)])
+        return _show(claim, resolve, form, status=400, problems=problems_of(form, exc, UNRESOLVE_FIELDS))
     rebuild_source(claim.source.slug)
     flash("Re-opened. The public scorecard is being rebuilt.")
     return redirect(url_for("claims.show", key=key))
