@@ -68,7 +68,13 @@ def test_each_resolve_problem_is_beside_its_field_and_the_text_is_kept(
         ("mostly-true", "https://example.org", "", "verdict-true", "Not a valid choice"),
         ("true", "https://example.org", "not a date", "resolved_on", "Not a valid date"),
     ):
-        data = {**hidden, "verdict": verdict, "evidence": evidence, "note": "my careful note", "resolved_on": day}
+        data = {
+            **hidden,
+            "verdict": verdict,
+            "evidence": evidence,
+            "note": "my careful note",
+            "resolved_on": day,
+        }
         response = client.post(f"{path}/resolve", data=data, headers={"Origin": ORIGIN})
         assert response.status_code == 400, expected
         page = soup(response)
@@ -93,7 +99,9 @@ def test_each_resolve_problem_is_beside_its_field_and_the_text_is_kept(
     assert fresh.select(".problem-summary, .field-problem, [aria-invalid]") == []
 
 
-def test_the_unresolve_reason_is_needed_beside_its_field(web: Flask, tracker_app: App, now: dt.datetime) -> None:
+def test_the_unresolve_reason_is_needed_beside_its_field(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
     scene = seed(tracker_app, now)
     client = signed_in(web, scene.assigned)
     path = f"/claims/{scene.resolved}"

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from tracker.errors import InvalidInput, NotFound, Problem
 from tracker.estimative import EstimativeScale
 from tracker.models import Claim, ClaimKind, ClaimTag, CriteriaVersion, Reviewer
-from tracker.reminders.store import cancel_stale
 from tracker.rules import check_claim, check_tag, check_text, check_timezone
 from tracker.services.claims import appearance_problems, get_appearance, revise_criteria
 from tracker.services.lookup import get_claim, get_reviewer
@@ -153,6 +152,9 @@ def edit_claim(
             by=editor,
         )
         if version is not None and claim.deadline != old_deadline:
+            # Imported here: the reminders package reaches the services (through accounts) on import.
+            from tracker.reminders.store import cancel_stale
+
             session.flush()
             cancel_stale(session, claim_ids=[claim.id])
     if changed:

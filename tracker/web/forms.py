@@ -5,10 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
-from tracker.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from tracker.accounts.passwords import MAX_LENGTH
 from tracker.errors import TrackerError, describe
 
 Problems = dict[str, list[str]]
@@ -30,9 +40,7 @@ class LoginForm(FlaskForm):
 class PasswordForm(FlaskForm):
     """Set a new password (twice)."""
 
-    password = PasswordField(
-        "New password", validators=[DataRequired(message="Enter a new password.")]
-    )
+    password = PasswordField("New password", validators=[DataRequired(message="Enter a new password.")])
     repeat = PasswordField(
         "The same password again", validators=[DataRequired(message="Enter the new password again.")]
     )
@@ -102,3 +110,55 @@ def problems_of(
         if not description.fields:
             add("", description.message)
     return found
+
+
+DATE_PROBLEM = "Give a date as YYYY-MM-DD."
+
+
+def _date(label: str) -> DateField:
+    return DateField(label, validators=[Optional()])
+
+
+class ClaimEditForm(FlaskForm):
+    """What an editor may change of a recorded claim; `reason` is asked when the criteria change.
+
+    The field names are the service's (`services.edit_claim`), so that its problems land
+    beside the right fields; choices (reviewers) are set by the view.
+    """
+
+    statement = TextAreaField("Testable statement", validators=[Length(max=20000)])
+    quote = TextAreaField("The source's words, verbatim", validators=[Length(max=20000)])
+    tags = StringField("Tags, separated by commas or spaces", validators=[Length(max=2000)])
+    reviewers = SelectMultipleField("Reviewers", choices=[], validate_choice=False)
+    url = StringField("Article URL", validators=[Length(max=2000)])
+    title = StringField(
+        "Article title (only for an article new to the tracker)", validators=[Length(max=1000)]
+    )
+    author = StringField("Article author (likewise)", validators=[Length(max=300)])
+    published = _date("Published on (likewise)")
+    criteria = TextAreaField("Resolution criteria", validators=[Length(max=20000)])
+    deadline = _date("Deadline")
+    window_start = _date("Window opens (optional)")
+    timezone = StringField("Timezone the dates are read in (optional)", validators=[Length(max=64)])
+    version = HiddenField()
+    reason = TextAreaField("Why change the criteria or the deadline?", validators=[Length(max=20000)])
+
+
+class ClaimForm(ClaimEditForm):
+    """A new claim, field for field the claims file's entry; `action` "check" validates without saving."""
+
+    key = StringField("Id", validators=[Length(max=200)])
+    kind = RadioField("Kind", choices=[], validate_choice=False)
+    source = SelectField("Source", choices=[], validate_choice=False)
+    made_on = _date("Said on")
+    confidence = StringField("The source's words of likelihood", validators=[Length(max=200)])
+    probability = StringField("Or a number the source gave, 0 to 1", validators=[Length(max=20)])
+    probability_basis = TextAreaField("Where the number comes from", validators=[Length(max=20000)])
+    unstated = BooleanField("The source gave no likelihood at all (recorded, never scored)")
+    as_of = _date("Judged as of (optional; the day it was said, if empty)")
+    action = HiddenField()
+
+
+def words(text: str | None) -> list[str]:
+    """A list typed on one line, separated by commas or spaces, without repeats."""
+    return list(dict.fromkeys((text or "").replace(",", " ").split()))

@@ -133,19 +133,29 @@ def login_required(view: F) -> F:
     return cast(F, wrapper)
 
 
-def admin_required(view: F) -> F:
-    """Only admins; a reviewer gets 403."""
+def _only(allowed: Callable[[Viewer], bool], view: F) -> F:
+    """`view` for the signed-in viewers `allowed` lets in: others get 403, the anonymous the sign-in page."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         who = viewer()
         if who is None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        if not who.admin:
+        if not allowed(who):
             abort(403)
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
+
+
+def admin_required(view: F) -> F:
+    """Only admins; a reviewer gets 403."""
+    return _only(lambda who: who.admin, view)
+
+
+def editor_required(view: F) -> F:
+    """Only those who record claims (editors and admins); a reviewer gets 403."""
+    return _only(lambda who: who.editor, view)
 
 
 def safe_next(target: str | None) -> str:
