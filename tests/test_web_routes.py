@@ -19,7 +19,7 @@ from tracker.app import App
 
 __all__ = ["tracker_app", "web"]
 
-ROLES = ("anonymous", "assigned", "unassigned", "admin")
+ROLES = ("anonymous", "assigned", "unassigned", "editor", "admin")
 
 
 @dataclass(frozen=True)
@@ -29,54 +29,73 @@ class Row:
     rule: str
     method: str
     path: str
-    expect: tuple[int, int, int, int]  # anonymous, assigned, unassigned, admin
+    expect: tuple[int, int, int, int, int]  # anonymous, assigned, unassigned, editor, admin
     data: tuple[tuple[str, str], ...] = ()
 
 
 S = Scene()
 RESOLVE = (("verdict", "true"), ("evidence", "https://example.org/x"), ("note", "n"))
 TABLE = [
-    Row("/login", "GET", "/login", (200, 200, 200, 200)),
+    Row("/login", "GET", "/login", (200, 200, 200, 200, 200)),
     Row(
         "/login",
         "POST",
         "/login",
-        (302, 302, 302, 302),
+        (302, 302, 302, 302, 302),
         (("login", S.assigned), ("password", "correct horse battery")),
     ),
-    Row("/logout", "POST", "/logout", (302, 302, 302, 302)),
-    Row("/setup/<token>", "GET", "/setup/forged", (404, 404, 404, 404)),
-    Row("/setup/<token>", "POST", "/setup/forged", (404, 404, 404, 404)),
-    Row("/settings", "GET", "/settings", (302, 200, 200, 200)),
-    Row("/settings", "POST", "/settings", (302, 400, 400, 400), (("password", "short"), ("repeat", "short"))),
-    Row("/settings/calendar", "POST", "/settings/calendar", (302, 302, 302, 302)),
-    Row("/", "GET", "/", (302, 200, 200, 200)),
-    Row("/claims/<key>", "GET", f"/claims/{S.overdue}", (302, 200, 200, 200)),
-    Row("/claims/<key>/resolve", "GET", f"/claims/{S.overdue}/resolve", (302, 302, 302, 302)),
-    Row("/claims/<key>/resolve", "POST", f"/claims/{S.overdue}/resolve", (302, 302, 403, 302), RESOLVE),
+    Row("/logout", "POST", "/logout", (302, 302, 302, 302, 302)),
+    Row("/setup/<token>", "GET", "/setup/forged", (404, 404, 404, 404, 404)),
+    Row("/setup/<token>", "POST", "/setup/forged", (404, 404, 404, 404, 404)),
+    Row("/settings", "GET", "/settings", (302, 200, 200, 200, 200)),
+    Row(
+        "/settings",
+        "POST",
+        "/settings",
+        (302, 400, 400, 400, 400),
+        (("password", "short"), ("repeat", "short")),
+    ),
+    Row("/settings/calendar", "POST", "/settings/calendar", (302, 302, 302, 302, 302)),
+    Row("/", "GET", "/", (302, 200, 200, 200, 200)),
+    Row("/claims/<key>", "GET", f"/claims/{S.overdue}", (302, 200, 200, 200, 200)),
+    Row("/claims/<key>/resolve", "GET", f"/claims/{S.overdue}/resolve", (302, 302, 302, 302, 302)),
+    Row("/claims/<key>/resolve", "POST", f"/claims/{S.overdue}/resolve", (302, 302, 403, 403, 302), RESOLVE),
     Row(
         "/claims/<key>/unresolve",
         "POST",
         f"/claims/{S.resolved}/unresolve",
-        (302, 302, 403, 302),
+        (302, 302, 403, 403, 302),
         (("reason", "r"),),
     ),
     Row(
         "/claims/<key>/assign",
         "POST",
         f"/claims/{S.upcoming}/assign",
-        (302, 403, 403, 302),
+        (302, 403, 403, 403, 302),
         (("handle", S.unassigned),),
     ),
-    Row("/r/<token>", "GET", "/r/forged", (404, 404, 404, 404)),
-    Row("/status", "GET", "/status", (302, 200, 200, 200)),
-    Row("/healthz", "GET", "/healthz", (503, 503, 503, 503)),  # no scheduler has ever run
-    Row("/scorecards", "GET", "/scorecards", (302, 302, 302, 302)),
-    Row("/scorecards/", "GET", "/scorecards/", (404, 404, 404, 404)),  # the site is not built in this test
-    Row("/scorecards/<path:path>", "GET", "/scorecards/index.html", (404, 404, 404, 404)),
-    Row("/static/scorecards.css", "GET", "/static/scorecards.css", (200, 200, 200, 200)),
-    Row("/static/<path:filename>", "GET", "/static/web.css", (200, 200, 200, 200)),
-    Row("/calendar/<token>.ics", "GET", "/calendar/nobody.ics", (404, 404, 404, 404)),
+    Row("/new-claim", "GET", "/new-claim", (302, 403, 403, 200, 200)),
+    Row("/new-claim", "POST", "/new-claim", (302, 403, 403, 400, 400), (("kind", "prediction"),)),
+    Row("/claims/<key>/edit", "GET", f"/claims/{S.upcoming}/edit", (302, 403, 403, 200, 200)),
+    Row(
+        "/claims/<key>/edit",
+        "POST",
+        f"/claims/{S.upcoming}/edit",
+        (302, 403, 403, 400, 400),
+        (("statement", ""), ("quote", "q")),
+    ),
+    Row("/scale.json", "GET", "/scale.json?words=likely", (302, 200, 200, 200, 200)),
+    Row("/r/<token>", "GET", "/r/forged", (404, 404, 404, 404, 404)),
+    Row("/status", "GET", "/status", (302, 200, 200, 200, 200)),
+    Row("/healthz", "GET", "/healthz", (503, 503, 503, 503, 503)),  # no scheduler has ever run
+    Row("/scorecards", "GET", "/scorecards", (302, 302, 302, 302, 302)),
+    Row(
+        "/scorecards/", "GET", "/scorecards/", (404, 404, 404, 404, 404)
+    ),  # the site is not built in this test
+    Row("/scorecards/<path:path>", "GET", "/scorecards/index.html", (404, 404, 404, 404, 404)),
+    Row("/static/scorecards.css", "GET", "/static/scorecards.css", (200, 200, 200, 200, 200)),
+    Row("/static/<path:filename>", "GET", "/static/web.css", (200, 200, 200, 200, 200)),
+    Row("/calendar/<token>.ics", "GET", "/calendar/nobody.ics", (404, 404, 404, 404, 404)),
 ]
 
 
@@ -91,9 +110,13 @@ def test_every_route_is_in_the_table(web: Flask) -> None:
 def _client(flask_app: Flask, role: str, scene: Scene) -> FlaskClient:
     if role == "anonymous":
         return flask_app.test_client()
-    return signed_in(
-        flask_app, {"assigned": scene.assigned, "unassigned": scene.unassigned, "admin": scene.admin}[role]
-    )
+    handles = {
+        "assigned": scene.assigned,
+        "unassigned": scene.unassigned,
+        "editor": scene.editor,
+        "admin": scene.admin,
+    }
+    return signed_in(flask_app, handles[role])
 
 
 def _token(client: FlaskClient) -> str:
@@ -116,8 +139,13 @@ def test_each_role_gets_what_the_table_says(
         if "version" not in data and "claims" in row.path:
             from support.web import soup
 
-            form = soup(_client(web, "admin", scene).get(row.path.rsplit("/", 1)[0]))
-            hidden = form.select_one(f"form[action='{row.path}'] input[name=version]")
+            # The form is on the claim's page, or (the edit form) on a page of its own.
+            admin = _client(web, "admin", scene)
+            hidden = None
+            for page in (row.path.rsplit("/", 1)[0], row.path):
+                hidden = hidden or soup(admin.get(page)).select_one(
+                    f"form[action='{row.path}'] input[name=version]"
+                )
             data["version"] = str(hidden["value"]) if hidden is not None else ""
         without = client.post(row.path, data=data, headers={"Origin": ORIGIN}).status_code
         with_token = client.post(
