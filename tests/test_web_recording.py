@@ -62,6 +62,10 @@ def test_the_add_form_offers_every_kind_and_every_source_and_reviewer(
     # Only the kinds that are scored are asked how likely; the script hides the group for the rest.
     assert page.select_one("fieldset.likelihood")["data-kinds"] == "prediction"
     assert page.select_one("#made_on")["value"] == now.date().isoformat()
+    assert (page.select_one("#probability")["inputmode"], page.select_one("#url")["type"]) == (
+        "decimal",
+        "url",
+    )
     assert page.select_one("script[src='/static/claimform.js']") is not None
 
 

@@ -150,7 +150,7 @@ class ClaimForm(ClaimEditForm):
     key = StringField("Id", validators=[Length(max=200)])
     kind = RadioField("Kind", choices=[], validate_choice=False)
     source = SelectField("Source", choices=[], validate_choice=False)
-    made_on = _date("Said on")
+    made_on = _date("Made on: the day it was said")
     confidence = StringField("The source's words of likelihood", validators=[Length(max=200)])
     probability = StringField("Or a number the source gave, 0 to 1", validators=[Length(max=20)])
     probability_basis = TextAreaField("Where the number comes from", validators=[Length(max=20000)])
