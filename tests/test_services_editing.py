@@ -230,3 +230,15 @@ def test_a_moved_deadline_reschedules_the_reminders(world: World) -> None:
         ]
     [message] = world.channel.messages
     assert "rates-fall" in message.text and later.strftime("%-d %b %Y") in message.text
+
+
+def test_a_claim_recorded_under_older_rules_can_still_be_edited(
+    session: Session, make_claim: Callable[..., Claim], make_reviewer: Callable[..., Reviewer]
+) -> None:
+    """Its words were never in its quote (the CLI did not ask); only what an edit breaks is refused."""
+    editor = make_reviewer(role="editor")
+    claim = make_claim(quote="It will happen.", confidence="likely")
+    assert edit(session, claim, editor, tags=["old-rules"]).fields == ("tags",)
+    with pytest.raises(InvalidInput) as caught:
+        edit(session, claim, editor, quote="It will surely happen.")
+    assert "'likely' does not occur in the quote" in fields_of(caught)["quote"][0]

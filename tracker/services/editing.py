@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import InvalidInput, NotFound, Problem
 from tracker.estimative import EstimativeScale
 from tracker.models import Claim, ClaimKind, ClaimTag, CriteriaVersion, Reviewer
-from tracker.rules import check_claim, check_tag, check_text, check_timezone
+from tracker.rules import ClaimProblem, check_claim, check_tag, check_text, check_timezone
 from tracker.services.claims import appearance_problems, get_appearance, revise_criteria
 from tracker.services.lookup import get_claim, get_reviewer
 
@@ -114,25 +114,20 @@ def edit_claim(
             )
             if problem
         ]
-    # The rules between fields, as the claims file applies them: only the edited ones can break.
-    check = check_claim(
-        kind=claim.kind,
-        made_on=claim.made_on,
-        probability=None if claim.confidence else claim.probability,
-        confidence=claim.confidence,
-        unstated=claim.kind == ClaimKind.PREDICTION and claim.probability is None and not claim.confidence,
-        quote=quote if quote != claim.quote and not check_text(quote, "quote") else None,
-        resolution=(criteria.deadline, criteria.window_start) if moved and criteria else None,
-        as_of=claim.as_of,
-        scale=scale,
-    )
-    for found in check.problems:
-        if found.loc == ("confidence",) and quote != claim.quote:
-            problems.append(
-                Problem.at("quote", f"the quote no longer holds the source's words: {found.message}")
-            )
-        elif len(found.loc) > 1 and found.loc[0] == "resolution":
+    # The rules between fields, as the claims file applies them. A claim recorded under
+    # older rules may break some already; only the problems this edit brings are its own.
+    current = Criteria.of(claim)
+    before = _check(claim, None, current, scale)
+    after = _check(claim, quote if quote != claim.quote else None, criteria if moved else current, scale)
+    for found in after:
+        if found in before:
+            continue
+        if found.loc == ("confidence",):  # the words are the claim's; it is the new quote that lacks them
+            problems.append(Problem.at("quote", found.message))
+        elif len(found.loc) > 1:
             problems.append(Problem.at(found.field, f"{found.field} {found.message}"))
+        else:
+            problems.append(Problem.at(found.field, found.message))
     if problems:
         raise InvalidInput(problems, f"claim {key!r}")
 
@@ -161,6 +156,23 @@ def edit_claim(
         claim.updated_at = now
         session.flush()
     return Edited(tuple(changed), version)
+
+
+def _check(
+    claim: Claim, quote: str | None, criteria: Criteria | None, scale: EstimativeScale
+) -> list[ClaimProblem]:
+    """`rules.check_claim` on the claim with `quote` (None: not checked against the words) and `criteria`."""
+    return check_claim(
+        kind=claim.kind,
+        made_on=claim.made_on,
+        probability=None if claim.confidence else claim.probability,
+        confidence=claim.confidence,
+        unstated=claim.kind == ClaimKind.PREDICTION and claim.probability is None and not claim.confidence,
+        quote=quote or None,
+        resolution=(criteria.deadline, criteria.window_start) if criteria is not None else None,
+        as_of=claim.as_of,
+        scale=scale,
+    ).problems
 
 
 def _edit_in_place(
