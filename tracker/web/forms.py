@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -112,11 +113,18 @@ def problems_of(
     return found
 
 
-DATE_PROBLEM = "Give a date as YYYY-MM-DD."
+class Day(DateField):
+    """A date, optional; one that does not parse says how to write it."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("give the date as YYYY-MM-DD, such as 2027-03-01") from None
 
 
-def _date(label: str) -> DateField:
-    return DateField(label, validators=[Optional()])
+def _date(label: str) -> Day:
+    return Day(label, validators=[Optional()])
 
 
 class ClaimEditForm(FlaskForm):
@@ -148,8 +156,15 @@ class ClaimForm(ClaimEditForm):
     """A new claim, field for field the claims file's entry; `action` "check" validates without saving."""
 
     key = StringField("Id", validators=[Length(max=200)])
-    kind = RadioField("Kind", choices=[], validate_choice=False)
-    source = SelectField("Source", choices=[], validate_choice=False)
+    kind = RadioField(
+        "Kind",
+        choices=[],
+        validate_choice=False,
+        validators=[DataRequired(message="choose the kind of claim")],
+    )
+    source = SelectField(
+        "Source", choices=[], validate_choice=False, validators=[DataRequired(message="choose the source")]
+    )
     made_on = _date("Made on: the day it was said")
     confidence = StringField("The source's words of likelihood", validators=[Length(max=200)])
     probability = StringField("Or a number the source gave, 0 to 1", validators=[Length(max=20)])
