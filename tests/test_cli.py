@@ -538,6 +538,36 @@ def test_ids_too_long_for_the_column_get_a_line_of_their_own(seeded: Tracker) ->
     assert lines[at + 1].split() == ["pred", "2027-01-31", "0.5", "open"]
 
 
+def test_claims_show_says_why_the_criteria_changed_and_who_changed_them(seeded: Tracker) -> None:
+    from sqlalchemy.orm import Session
+
+    from tracker.db import make_engine
+
+    engine = make_engine(seeded.db_url)
+    try:
+        with Session(engine) as session, session.begin():
+            claim = services.get_claim(session, "kim-tones-down")
+            assert claim.criteria is not None and claim.deadline is not None
+            services.revise_criteria(
+                session,
+                claim,
+                claim.criteria,
+                claim.deadline + dt.timedelta(days=30),
+                None,
+                claim.timezone,
+                dt.datetime.fromisoformat(NOW),
+                reason="The source gave a month more.",
+                by=services.get_reviewer(session, "ann"),
+            )
+    finally:
+        engine.dispose()
+    detail = seeded.json("claims", "show", "kim-tones-down", "--now", NOW)
+    first, second = detail["criteria_versions"]
+    assert (first["reason"], first["recorded_by"]) == (None, None)
+    assert (second["reason"], second["recorded_by"]) == ("The source gave a month more.", "ann")
+    assert "Why (ann): The source gave a month more." in seeded.run("claims", "show", "kim-tones-down").stdout
+
+
 def test_unknown_filters_are_user_errors(seeded: Tracker) -> None:
     assert "(did you mean 'sino'?)" in seeded.error("claims", "list", "--source", "sinno")
 

@@ -73,6 +73,8 @@ def claim_detail(claim: Claim, now: dt.datetime, default_timezone: str) -> dict[
                 "window_start": v.window_start,
                 "timezone": v.timezone,
                 "recorded_at": v.recorded_at,
+                "reason": v.reason,
+                "recorded_by": v.recorded_by.handle if v.recorded_by else None,
             }
             for v in claim.criteria_versions
         ],
@@ -172,6 +174,9 @@ def claim_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
                 f"  v{v.version}  recorded {v.recorded_at:%Y-%m-%d %H:%M}Z  deadline {date(v.deadline)}"
             )
             out.append(wrap(v.criteria, "      "))
+            if v.reason:
+                by = f" ({v.recorded_by.handle})" if v.recorded_by else ""
+                out.append(wrap(f"Why{by}: {v.reason}", "      "))
     if claim.resolutions:
         out.append("\nVerdict history (latest is current):")
         for r in claim.resolutions:
