@@ -339,3 +339,34 @@ def test_reviewers_see_no_edit_link_and_editors_do(web: Flask, tracker_app: App,
     assert soup(signed_in(web, scene.editor).get(path)).select_one(f"a[href='{path}/edit']") is not None
     assert soup(signed_in(web, scene.assigned).get("/")).select_one(f"a[href='{NEW}']") is None
     assert soup(signed_in(web, scene.editor).get("/")).select_one(f"a[href='{NEW}']") is not None
+
+
+def test_control_characters_and_overlong_text_are_problems_not_server_errors(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
+    """The claims file's text rules (tracker.textrules): what PostgreSQL would refuse never reaches it."""
+    scene = seed(tracker_app, now)
+    eve = signed_in(web, scene.editor)
+    hostile = claim_fields(
+        scene,
+        statement="It rains\x00.",
+        title="T" * 1001,
+        confidence="very likely\x1b",
+        quote="Line one.\r\nIt will very likely rain.",  # a browser's line end is fine
+    )
+    response = send(eve, NEW, hostile)
+    assert response.status_code == 400
+    page = soup(response)
+    beside = {p["id"].removesuffix("-problem"): p.get_text() for p in page.select(".field-problem")}
+    assert sorted(beside) == ["confidence", "statement", "title"]
+    assert "U+0000" in beside["statement"] and "limit is 1,000" in beside["title"]
+    assert count(tracker_app, Claim) == 4
+
+    fields = edit_form(eve, scene.soon)
+    response = send(
+        eve,
+        f"/claims/{scene.soon}/edit",
+        {**fields, "quote": "Quote\x00", "url": "https://x.org/" + "a" * 2000},
+    )
+    assert response.status_code == 400
+    assert {p["id"] for p in soup(response).select(".field-problem")} == {"quote-problem", "url-problem"}

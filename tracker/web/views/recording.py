@@ -20,7 +20,7 @@ from tracker.estimative import Reading, read_words
 from tracker.models import Claim, ClaimKind, Reviewer, Source
 from tracker.services.deadlines import local_today
 from tracker.web.claims import Changes, changes_since, lock_claim, version_of
-from tracker.web.forms import ClaimEditForm, ClaimForm, Problems, problems_of, words
+from tracker.web.forms import ClaimEditForm, ClaimForm, Problems, given, problems_of, words
 from tracker.web.rebuild import rebuild_source
 from tracker.web.rendering import page
 from tracker.web.security import editor_required, login_required
@@ -50,30 +50,20 @@ def _kinds_with(group: str) -> str:
     return " ".join(k.value for k in ClaimKind if group in groups_of(k.value))
 
 
-def _text(value: str | None) -> str:
-    """A textarea's text as stored: browsers send CRLF line ends."""
-    return (value or "").replace("\r\n", "\n").strip()
-
-
-def _optional(value: str | None) -> str | None:
-    return _text(value) or None
-
-
 def _appearance(form: ClaimEditForm) -> dict[str, Any] | None:
-    url = _text(form.url.data)
+    url = given(form, "url")
     if not url:
         return None
     return {
         "url": url,
-        "title": _optional(form.title.data),
-        "author": _optional(form.author.data),
+        "title": given(form, "title"),
+        "author": given(form, "author"),
         "published": form.published.data,
     }
 
 
 def _number(text: str | None) -> tuple[float | None, str | None]:
     """A probability typed as 0.7 (or 70%): the number, or the problem."""
-    text = (text or "").strip()
     if not text:
         return None, None
     try:
@@ -82,18 +72,27 @@ def _number(text: str | None) -> tuple[float | None, str | None]:
         return None, f"{text!r} is not a number: give one from 0 to 1, such as 0.7"
 
 
+# A field the form refused reaches the service as missing; the service's complaint about a
+# field that stands in for it (no words, so no probability) says nothing new.
+FOLLOW_ON = {"confidence": ("probability",)}
+
+
 def _merge(form: ClaimEditForm, error: TrackerError | None, extra: Problems) -> Problems:
     """The service's problems and WTForms', by field; where WTForms could not read a field (a
     date that is not one), its problem replaces the service's ("required", as it got none)."""
     problems = problems_of(form, error, RENAMED)
-    problems.update(problems_of(form))
+    refused = problems_of(form)
+    for name in refused:
+        for follower in FOLLOW_ON.get(name, ()):
+            problems.pop(follower, None)
+    problems.update(refused)
     problems.update(extra)
     return problems
 
 
 def _reading(form: ClaimForm) -> Reading | None:
-    typed = (form.confidence.data or "").strip()
-    return read_words(state().app.scale, typed[:MAX_WORDS]) if typed else None
+    typed = given(form, "confidence")
+    return read_words(state().app.scale, typed) if typed else None
 
 
 def _choices(form: ClaimEditForm) -> None:
@@ -138,7 +137,7 @@ def new() -> Response | BaseResponse:
     kind = form.kind.data or ""
     groups = groups_of(kind)
     scored = "likelihood" in groups
-    probability, bad_number = _number(form.probability.data) if scored else (None, None)
+    probability, bad_number = _number(given(form, "probability")) if scored else (None, None)
     session = db()
     savepoint = session.begin_nested()
     error: TrackerError | None = None
@@ -146,23 +145,23 @@ def new() -> Response | BaseResponse:
     try:
         claim = services.add_claim(
             session,
-            key=(form.key.data or "").strip(),
+            key=given(form, "key") or "",
             kind=kind,
             source_slug=form.source.data or "",
-            statement=_text(form.statement.data),
-            quote=_text(form.quote.data),
+            statement=given(form, "statement") or "",
+            quote=given(form, "quote") or "",
             made_on=form.made_on.data,
             probability=probability,
-            confidence=_optional(form.confidence.data) if scored else None,
+            confidence=given(form, "confidence") if scored else None,
             unstated=bool(form.unstated.data) and scored,
-            probability_basis=_optional(form.probability_basis.data) if scored else None,
-            criteria=_optional(form.criteria.data) if "criteria" in groups else None,
+            probability_basis=given(form, "probability_basis") if scored else None,
+            criteria=given(form, "criteria") if "criteria" in groups else None,
             deadline=form.deadline.data if "criteria" in groups else None,
             window_start=form.window_start.data if "criteria" in groups else None,
-            timezone=_optional(form.timezone.data) if "criteria" in groups else None,
+            timezone=given(form, "timezone") if "criteria" in groups else None,
             as_of=form.as_of.data if "as_of" in groups else None,
             appearance=_appearance(form),
-            tags=words(form.tags.data),
+            tags=words(given(form, "tags")),
             reviewer_handles=list(form.reviewers.data or []),
             scale=state().app.scale,
             now=now(),
@@ -228,7 +227,7 @@ def _criteria(form: ClaimEditForm, claim: Claim) -> services.Criteria | None:
     if claim.criteria is None:
         return None
     return services.Criteria(
-        _text(form.criteria.data), form.deadline.data, form.window_start.data, _optional(form.timezone.data)
+        given(form, "criteria") or "", form.deadline.data, form.window_start.data, given(form, "timezone")
     )
 
 
@@ -256,13 +255,13 @@ def save(key: str) -> Response | BaseResponse:
         edited = services.edit_claim(
             session,
             key,
-            statement=_text(form.statement.data),
-            quote=_text(form.quote.data),
-            tags=words(form.tags.data),
+            statement=given(form, "statement") or "",
+            quote=given(form, "quote") or "",
+            tags=words(given(form, "tags")),
             reviewer_handles=list(form.reviewers.data or []),
             appearance=_appearance(form),
             criteria=_criteria(form, claim),
-            reason=_optional(form.reason.data),
+            reason=given(form, "reason"),
             by=who.handle,
             scale=state().app.scale,
             now=now(),
