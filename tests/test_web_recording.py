@@ -143,8 +143,20 @@ def test_every_problem_at_once_each_beside_its_field(web: Flask, tracker_app: Ap
     }
     # The date that did not parse says so, rather than that it is missing.
     assert "required" not in page.select_one("#made_on-problem").get_text()
-    summary_links = {a["href"] for a in page.select(".problem-summary a")}
-    assert "#reviewers-" + scene.assigned in summary_links and "#key" in summary_links
+    # The summary reads down the form, and its links lead to the fields.
+    summary_links = [a["href"] for a in page.select(".problem-summary a")]
+    assert summary_links == [
+        "#key",
+        "#source",
+        "#statement",
+        "#made_on",
+        "#confidence",  # not on the scale, and not in the quote
+        "#confidence",
+        "#timezone",
+        "#url",
+        "#tags",
+        "#reviewers-" + scene.assigned,
+    ]
 
 
 def test_the_source_words_must_be_in_the_quote_and_a_number_needs_its_basis(

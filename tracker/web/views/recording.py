@@ -72,6 +72,17 @@ def _number(text: str | None) -> tuple[float | None, str | None]:
         return None, f"{text!r} is not a number: give one from 0 to 1, such as 0.7"
 
 
+# The fields in the order the pages show them, so that the summary of problems reads down the form.
+ARTICLE = ("url", "title", "author", "published")
+ADD_ORDER = (
+    *("", "kind", "key", "source", "statement", "quote", "made_on"),
+    *("confidence", "probability", "probability_basis", "unstated"),
+    *("criteria", "deadline", "window_start", "timezone", "as_of", *ARTICLE, "tags", "reviewers"),
+)
+EDIT_ORDER = (
+    *("", "statement", "quote", "criteria", "deadline", "window_start", "timezone", "reason"),
+    *(*ARTICLE, "tags", "reviewers"),
+)
 # A field the form refused reaches the service as missing; the service's complaint about a
 # field that stands in for it (no words, so no probability) says nothing new.
 FOLLOW_ON = {"confidence": ("probability",)}
@@ -87,7 +98,9 @@ def _merge(form: ClaimEditForm, error: TrackerError | None, extra: Problems) -> 
             problems.pop(follower, None)
     problems.update(refused)
     problems.update(extra)
-    return problems
+    order = ADD_ORDER if isinstance(form, ClaimForm) else EDIT_ORDER
+    place = {name: i for i, name in enumerate(order)}
+    return dict(sorted(problems.items(), key=lambda item: place.get(item[0], len(order))))
 
 
 def _reading(form: ClaimForm) -> Reading | None:
