@@ -16,7 +16,10 @@ from flask import Flask
 from support.web import ORIGIN, login, post, seed, signed_in, soup, text, tracker_app, web
 
 from tracker.app import App
+from tracker.errors import InvalidInput, Problem, TrackerError
 from tracker.services import get_claim
+from tracker.web.forms import UnresolveForm, problems_of, sentence
+from tracker.web.views.claims import UNRESOLVE_FIELDS
 
 __all__ = ["tracker_app", "web"]
 
@@ -151,3 +154,21 @@ def test_pages_write_dates_as_the_scorecards_do(web: Flask, tracker_app: App, no
     for path in ("/", f"/claims/{scene.overdue}", f"/claims/{scene.resolved}", "/status"):
         assert ISO_DATE.findall(text(client.get(path))) == [], path
     assert ISO_DATE.fullmatch(str(claim_page.select_one("#resolved_on")["value"]))
+
+
+def test_a_services_problems_go_to_the_forms_fields(web: Flask) -> None:
+    with web.test_request_context("/", method="POST", data={"reason": "", "version": "1"}):
+        form = UnresolveForm()
+        error = InvalidInput(
+            [Problem.at("note", "un-resolving needs a note saying why"), Problem.at("by", "no reviewer 'x'")]
+        )
+        # The service's "note" is the form's "reason"; a field the form lacks is the form's own.
+        assert problems_of(form, error, UNRESOLVE_FIELDS) == {
+            "reason": ["Un-resolving needs a note saying why."],
+            "": ["No reviewer 'x'."],
+        }
+        assert problems_of(form, TrackerError("claim 'x' is not resolved")) == {
+            "": ["Claim 'x' is not resolved."]
+        }
+    assert sentence("resolved_on 2020-01-01 is before made_on") == "resolved_on 2020-01-01 is before made_on."
+    assert sentence("Say why.") == "Say why."

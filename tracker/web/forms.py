@@ -82,11 +82,16 @@ class AssignForm(FlaskForm):
 
 
 def sentence(message: str) -> str:
-    """A problem's message as it reads beside a field: with a capital and a full stop."""
+    """A problem's message as it reads beside a field: with a capital and a full stop.
+
+    A message that starts with a name (a field's, such as resolved_on) keeps it as written.
+    """
     message = message.strip()
     if not message:
         return message
-    return message[0].upper() + message[1:] + ("" if message.endswith((".", "?", "!")) else ".")
+    if "_" not in message.split(" ", 1)[0]:
+        message = message[0].upper() + message[1:]
+    return message + ("" if message.endswith((".", "?", "!")) else ".")
 
 
 def problems_of(
