@@ -111,8 +111,7 @@ def _reading(form: ClaimForm) -> Reading | None:
 def _choices(form: ClaimEditForm) -> None:
     session = db()
     form.reviewers.choices = [
-        (r.handle, f"{r.name} ({r.handle})")
-        for r in session.scalars(select(Reviewer).order_by(Reviewer.handle))
+        (r.handle, r.name) for r in session.scalars(select(Reviewer).order_by(Reviewer.handle))
     ]
     if isinstance(form, ClaimForm):
         form.kind.choices = [(k.value, k.value) for k in ClaimKind]
