@@ -84,6 +84,7 @@ def test_an_editor_adds_a_claim_fixes_its_one_mistake_and_moves_its_deadline(
         reason = eve.get_by_label("Why change the criteria or the deadline?")
         expect(reason).to_have_attribute("aria-invalid", "true")
         assert eve.get_by_label("Deadline", exact=True).input_value() == "2027-03-31"
+        shoot(eve, shots, "edit-problem")
         reason.fill("The source said the whole of March.")
         eve.get_by_role("button", name="Save the changes").click()
         eve.wait_for_url(f"{base}/claims/rain-in-march")
@@ -91,7 +92,7 @@ def test_an_editor_adds_a_claim_fixes_its_one_mistake_and_moves_its_deadline(
         expect(change.locator("del")).to_have_text("[removed] 1 Mar 2027")
         expect(change.locator("ins")).to_have_text("[added] 31 Mar 2027")
         meta = " ".join(change.locator(".change-meta").inner_text().split())
-        assert "by Eve (eve)" in meta and "The source said the whole of March." in meta
+        assert "by Eve on" in meta and "The source said the whole of March." in meta
         shoot(eve, shots, "claim-diff")
 
         # axe-core needs its script injected, which the app's CSP would (rightly) refuse.
@@ -107,5 +108,50 @@ def test_an_editor_adds_a_claim_fixes_its_one_mistake_and_moves_its_deadline(
     # The refused forms (400), which Chromium logs as failed loads, are expected.
     assert [p for p in problems if not p.endswith("status of 400 (BAD REQUEST)")] == []
     assert sorted(p.name for p in shots.iterdir()) == sorted(
-        f"{name}-{width}.png" for name in ("add-problem", "claim-diff") for width in (1280, 390)
+        f"{name}-{width}.png"
+        for name in ("add-problem", "edit-problem", "claim-diff")
+        for width in (1280, 390)
     )
+
+
+def test_hostile_text_on_the_add_and_edit_forms_and_in_a_diff(
+    browser: Any, tracker_app: App, now: dt.datetime, tmp_path: Path
+) -> None:
+    """Script, event attributes, right-to-left overrides and very long strings in every field the
+    forms and the diff show: nothing runs, nothing errs, overrides turn only their own text, the
+    layout holds at 1280 and 390 px (the hostile browser test's checks, on these pages)."""
+    from test_web_browser_hostile import _check, _hostile_scene
+    from test_web_hostile import HOSTILE, LONG
+
+    overdue, _ = _hostile_scene(tracker_app, now)
+    problems: list[str] = []
+    with served(create_app(tracker_app, clock=lambda: now)) as base:
+        page = watch(browser.new_context().new_page(), problems)
+        sign_in(page, base, "eve")
+        page.goto(f"{base}/new-claim")
+        assert HOSTILE in page.locator("fieldset.reviewers").inner_text()
+        _check(page, "add form", tmp_path)
+        page.get_by_label("Testable statement").fill(HOSTILE + LONG)
+        page.get_by_label("The source's words of likelihood").fill(HOSTILE[:200])
+        page.get_by_role("button", name="Save the claim").click()
+        assert page.locator("#confidence-problem").is_visible()
+        _check(page, "refused add form", tmp_path)
+
+        page.goto(f"{base}/claims/{overdue}/edit")
+        assert page.get_by_label("Resolution criteria").input_value() == HOSTILE + LONG
+        _check(page, "edit form", tmp_path)
+        page.get_by_label("Resolution criteria").fill("More. " + HOSTILE + LONG)
+        page.get_by_label("Deadline", exact=True).fill("2027-03-01")
+        page.get_by_label("Why change the criteria or the deadline?").fill(HOSTILE + LONG)
+        page.get_by_role("button", name="Save the changes").click()
+        # Its tags and article were stored past the rules (by the scene): kept as they are, refused.
+        assert page.locator("#tags-problem").is_visible() and page.locator("#url-problem").is_visible()
+        _check(page, "refused edit form", tmp_path)
+        page.get_by_label("Tags, separated by commas or spaces").fill("fixed")
+        page.get_by_label("Article URL").fill("https://example.org/fixed")
+        page.get_by_role("button", name="Save the changes").click()
+        page.wait_for_url(f"{base}/claims/{overdue}")
+        assert page.locator(".criteria-change ins").first.text_content() == "[added] More. "
+        assert page.locator("a[href^='javascript']").count() == 0
+        _check(page, "claim page with a diff", tmp_path)
+    assert [p for p in problems if not p.endswith("status of 400 (BAD REQUEST)")] == []
