@@ -16,19 +16,28 @@ def test_a_changed_word_and_an_added_one() -> None:
     old = "Resolves true if the rate is lower on 31 March."
     new = "Resolves true if the policy rate is lower on 30 June."
     assert word_diff(old, new) == [
-        Part("same", "Resolves true if the "),
-        Part("ins", "policy "),
-        Part("same", "rate is lower on "),
+        Part("same", "Resolves true if the"),
+        Part("ins", " policy"),
+        Part("same", " rate is lower on "),
         Part("del", "31 March."),
         Part("ins", "30 June."),
     ]
 
 
-def test_a_word_that_only_gained_a_space_is_the_same_word() -> None:
+def test_words_added_at_the_end_and_words_taken_out() -> None:
     assert word_diff("on 31 March.", "on 31 March. More words") == [
-        Part("same", "on 31 March. "),
-        Part("ins", "More words"),
+        Part("same", "on 31 March."),
+        Part("ins", " More words"),
     ]
+    # Taken out, the word keeps its space: the old text reads "rain in March 2027", not "March2027".
+    assert word_diff("rain in March 2027", "rain in March") == [
+        Part("same", "rain in March"),
+        Part("del", " 2027"),
+    ]
+
+
+def test_rewrapped_lines_are_the_same_words() -> None:
+    assert word_diff("one two\nthree", "one two three") == [Part("same", "one two three")]
 
 
 def test_nothing_changed_and_everything_changed() -> None:

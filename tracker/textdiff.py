@@ -10,7 +10,7 @@ import difflib
 import re
 from typing import Literal, NamedTuple
 
-_TOKENS = re.compile(r"\S+\s*|\s+")  # a word with the spaces after it
+_TOKENS = re.compile(r"\s+|\S+")
 
 
 class Part(NamedTuple):
@@ -20,28 +20,47 @@ class Part(NamedTuple):
     text: str
 
 
+def _key(token: str) -> str:
+    # Spaces and line breaks between words compare alike: a rewrapped text has the same words.
+    return " " if token.isspace() else token
+
+
 def word_diff(old: str, new: str) -> list[Part]:
-    """`old` changed into `new`, as runs of words (the spaces between them kept), adjacent runs merged."""
+    """`old` changed into `new`, as runs of words; the shared runs are written as in `new`.
+
+    The runs that stay and the runs put in make up `new` exactly; the runs that stay and
+    the runs taken out have the words of `old`. The spaces between two changed words go
+    with the change, so that "31 March" replaced by "30 June" is one change, not two.
+    """
     before, after = _TOKENS.findall(old), _TOKENS.findall(new)
-    parts: list[Part] = []
-
-    def add(op: Literal["same", "del", "ins"], tokens: list[str]) -> None:
-        text = "".join(tokens)
-        if not text:
-            return
-        if parts and parts[-1].op == op:
-            parts[-1] = Part(op, parts[-1].text + text)
-        else:
-            parts.append(Part(op, text))
-
-    # Words are compared without their spaces: a word that only gained a space after it is the same.
-    words_before = [t.rstrip() or t for t in before]
-    words_after = [t.rstrip() or t for t in after]
-    matcher = difflib.SequenceMatcher(a=words_before, b=words_after, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    matcher = difflib.SequenceMatcher(a=[_key(t) for t in before], b=[_key(t) for t in after], autojunk=False)
+    # Hunks: ["same", text] or ["change", removed, added].
+    hunks: list[list[str]] = []
+    opcodes = matcher.get_opcodes()
+    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         if tag == "equal":
-            add("same", after[j1:j2])
+            text = "".join(after[j1:j2])
+            between_changes = hunks and hunks[-1][0] == "change" and index + 1 < len(opcodes)
+            if text.isspace() and between_changes:
+                change = hunks[-1]
+                change[1] += "".join(before[i1:i2]) if change[1] else ""
+                change[2] += text
+            else:
+                hunks.append(["same", text])
+            continue
+        removed, added = "".join(before[i1:i2]), "".join(after[j1:j2])
+        if hunks and hunks[-1][0] == "change":
+            hunks[-1][1] += removed
+            hunks[-1][2] += added
         else:
-            add("del", before[i1:i2])
-            add("ins", after[j1:j2])
+            hunks.append(["change", removed, added])
+    parts: list[Part] = []
+    for hunk in hunks:
+        if hunk[0] == "same":
+            parts.append(Part("same", hunk[1]))
+            continue
+        if hunk[1]:
+            parts.append(Part("del", hunk[1]))
+        if hunk[2]:
+            parts.append(Part("ins", hunk[2]))
     return parts
