@@ -248,3 +248,20 @@ def test_missing_folder_is_one_line(tracker: Tracker, tmp_path: Path) -> None:
     out = tmp_path / "nowhere" / "deadlines.ics"
     result = tracker.run("calendar", "--out", str(out), code=1)
     assert result.stderr == f"tracker: error: {out}: folder {out.parent} does not exist\n"
+
+
+def test_an_open_promise_has_an_event_with_its_own_verdicts(tracker: Tracker, tmp_path: Path) -> None:
+    tracker.run(
+        "claims", "add", "--id", "no-freeze", "--kind", "promise", "--source", "sino",
+        "--statement", "We will not accept a freeze-for-freeze agreement.", "--quote", "We would not accept it.",
+        "--made-on", "2017-11-15", "--criteria", "BROKEN if drills stop.", "--deadline", "2027-03-31",
+        "--reviewer", "ann", "--now", NOW,
+    )  # fmt: skip
+    event = events(calendar(tracker, tmp_path / "all.ics"))["no-freeze-deadline@tracker"]
+    description = " ".join(text(event, "description").split())
+    assert "Promise: kept, compromise or broken" in description and "Forecast" not in description
+    assert "where VERDICT is one of kept, compromise, broken." in description
+    predicted = events(calendar(tracker, tmp_path / "again.ics"))["kim-tones-down-deadline@tracker"]
+    assert "one of true, false, ambiguous, annulled (ambiguous and annulled need no URL)." in " ".join(
+        text(predicted, "description").split()
+    )

@@ -294,7 +294,7 @@ def test_every_problem_is_reported_at_once(
         "claims.yaml:41: claims[3].outcome.verdict: verdict 'mostly-true' is not on the prediction scale: "
         "true, false, ambiguous, annulled",
         "claims.yaml:42: claims[4].id: id 'Four Score' may hold only lowercase letters",
-        "claims.yaml:44: claims[4].kind: 'guess' is not one of: 'prediction' or 'fact'",
+        "claims.yaml:44: claims[4].kind: 'guess' is not one of: 'prediction', 'fact' or 'promise'",
         "claims.yaml:42: claims[4].statement: required field is missing",
     ]:
         assert expected in text, f"missing {expected!r} in:\n{text}"
@@ -449,6 +449,13 @@ def test_the_project_claims_file_is_valid(
     with session_factory() as session:
         kinds = dict(session.execute(select(Claim.kind, func.count()).group_by(Claim.kind)).all())
         assert kinds.get("prediction", 0) > 0 and kinds.get("fact", 0) > 0
+        # Trump's "we would not accept a so-called freeze-for-freeze agreement" is a promise, broken.
+        promise = session.scalars(select(Claim).where(Claim.kind == "promise")).one()
+        assert (promise.key, promise.verdict, promise.probability, promise.scored) == (
+            "us-will-not-accept-freeze-for-freeze", "broken", None, False,
+        )  # fmt: skip
+        assert promise.criteria is not None and promise.criteria.startswith("BROKEN if")
+        assert "KEPT otherwise" in promise.criteria and "COMPROMISE if" in promise.criteria
         open_predictions = session.scalars(
             select(Claim).where(Claim.status == "open", Claim.kind == "prediction")
         ).all()
@@ -580,4 +587,140 @@ claims:
         "claims.yaml:31: claims[2].probability: probability: unstated is for predictions; "
         "a fact is never scored",
         "claims.yaml:39: claims[3].probability_basis: probability_basis is for a bare probability (a number)",
+    ]
+
+
+PROMISES = """
+claims:
+  - id: no-freeze
+    source: sino
+    kind: promise
+    statement: The US will not accept a freeze-for-freeze agreement.
+    quote: We would not accept a so-called freeze-for-freeze agreement.
+    made_on: 2017-11-15
+    resolution: {criteria: BROKEN if drills stop for a test freeze; KEPT otherwise., deadline: 2021-01-20}
+    reviewers: [ann]
+    progress:
+      - {status: in-the-works, rated_on: 2018-03-01, by: ann, evidence: ['https://example.org/talks'], note: Talks.}
+      - {status: stalled, rated_on: 2018-05-01, by: bo, evidence: ['https://example.org/stall']}
+  - id: kept-one
+    source: analyst
+    kind: promise
+    statement: I will publish the data.
+    quote: I will publish the data.
+    made_on: 2017-11-16
+    resolution: {criteria: KEPT if published., deadline: 2018-12-31}
+    progress:
+      - {status: in-the-works, rated_on: 2018-02-01, evidence: ['https://example.org/draft']}
+    outcome: {verdict: Kept, resolved_on: 2018-06-01, by: bo, evidence: ['https://example.org/data']}
+"""
+
+
+def _history(session: Session, key: str) -> list[tuple[str | None, str | None, str]]:
+    claim = session.scalars(select(Claim).where(Claim.key == key)).one()
+    return [(r.verdict, r.progress, r.resolved_on.isoformat()) for r in claim.resolutions]
+
+
+def test_promises_import_with_their_progress_and_round_trip(
+    run_import: Any, session_factory: Any, write_file: WriteFile
+) -> None:
+    report = run_import(write_file("claims.yaml", HEAD + PROMISES))
+    assert (report.created, report.new_resolutions) == (2, 4)
+    with session_factory() as session:
+        open_one = session.scalars(select(Claim).where(Claim.key == "no-freeze")).one()
+        assert (open_one.kind, open_one.status, open_one.verdict, open_one.progress) == (
+            "promise", "open", None, "stalled",
+        )  # fmt: skip
+        assert (open_one.probability, open_one.scored, open_one.criteria_versions[0].version) == (
+            None,
+            False,
+            1,
+        )
+        assert _history(session, "no-freeze") == [
+            (None, "in-the-works", "2018-03-01"), (None, "stalled", "2018-05-01"),
+        ]  # fmt: skip
+        # Progress came first, while it was open; the verdict (any case on input) last.
+        assert _history(session, "kept-one") == [
+            (None, "in-the-works", "2018-02-01"),
+            ("kept", None, "2018-06-01"),
+        ]
+        exported = export_claims(session)
+    assert "kind: promise" in exported and "probability" not in exported
+    assert exported.count("status: in-the-works") == 2 and "rated_on: 2018-05-01" in exported
+    again = run_import(write_file("exported.yaml", exported))
+    assert not again.changed and again.unchanged == 2
+    with session_factory() as session:
+        assert export_claims(session) == exported
+
+
+def test_a_new_progress_entry_in_the_file_is_appended_once(
+    run_import: Any, session_factory: Any, write_file: WriteFile
+) -> None:
+    run_import(write_file("claims.yaml", HEAD + PROMISES))
+    more = (HEAD + PROMISES).replace(
+        "      - {status: stalled, rated_on: 2018-05-01, by: bo, evidence: ['https://example.org/stall']}\n",
+        "      - {status: stalled, rated_on: 2018-05-01, by: bo, evidence: ['https://example.org/stall']}\n"
+        "      - {status: in-the-works, rated_on: 2018-09-01, by: bo, evidence: ['https://example.org/resumed']}\n",
+    )
+    report = run_import(write_file("claims.yaml", more))
+    assert (report.updated, report.unchanged, report.new_resolutions) == (1, 1, 1)
+    assert not run_import(write_file("claims.yaml", more)).changed
+    with session_factory() as session:
+        assert session.scalars(select(Claim.progress).where(Claim.key == "no-freeze")).one() == "in-the-works"
+        assert [h[1] for h in _history(session, "no-freeze")] == ["in-the-works", "stalled", "in-the-works"]
+    # An entry left out of the file is history all the same: nothing is deleted.
+    run_import(write_file("claims.yaml", HEAD + PROMISES))
+    with session_factory() as session:
+        assert len(_history(session, "no-freeze")) == 3
+
+
+def test_promise_rules_are_reported_at_their_lines(run_import: Any, write_file: WriteFile) -> None:
+    text = (
+        HEAD
+        + """
+claims:
+  - id: a
+    source: sino
+    kind: promise
+    statement: s
+    quote: We will surely do it.
+    made_on: 2017-11-16
+    probability: 0.9
+    confidence: surely
+    resolution: {criteria: c, deadline: 2018-01-31}
+    progress:
+      - {status: done, rated_on: 2017-12-01, evidence: ['https://example.org/a']}
+      - {status: stalled, rated_on: 2017-12-01}
+      - {status: stalled, rated_on: 2018-03-01, by: zed, evidence: ['https://example.org/b']}
+    outcome: {verdict: 'true', resolved_on: 2018-02-01, evidence: ['https://example.org/c']}
+  - id: b
+    source: sino
+    kind: prediction
+    statement: s
+    quote: q
+    made_on: 2017-11-16
+    probability: unstated
+    resolution: {criteria: c, deadline: 2018-01-31}
+    progress:
+      - {status: stalled, rated_on: 2017-12-01, evidence: ['https://example.org/d']}
+  - id: c
+    source: sino
+    kind: promise
+    statement: s
+    quote: q
+    made_on: 2017-11-16
+    as_of: 2017-11-16
+"""
+    )
+    assert problems_of(run_import, write_file("claims.yaml", text)) == [
+        "claims.yaml:15: claims[0].probability: a promise has no probability: it is kept, compromise or broken, never scored",
+        "claims.yaml:16: claims[0].confidence: a promise has no confidence: it is kept, compromise or broken, never scored",
+        "claims.yaml:19: claims[0].progress[0].status: progress 'done' is not one of in-the-works, stalled",
+        "claims.yaml:20: claims[0].progress[1].evidence: progress 'stalled' needs evidence: at least one URL",
+        "claims.yaml:21: claims[0].progress[2].by: reviewer 'zed' is not defined; define it under reviewers:",
+        "claims.yaml:21: claims[0].progress[2].rated_on: 2018-03-01 is after the outcome (2018-02-01): progress is for an open promise",
+        "claims.yaml:22: claims[0].outcome.verdict: verdict 'true' is not on the promise scale: kept, compromise, broken",
+        "claims.yaml:32: claims[1].progress[0].status: progress is for promises; a prediction has none",
+        "claims.yaml:33: claims[2].resolution: a promise needs resolution: {criteria, deadline}",
+        "claims.yaml:39: claims[2].as_of: as_of is for facts; a promise has resolution.deadline",
     ]

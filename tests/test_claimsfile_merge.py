@@ -150,6 +150,58 @@ def test_a_new_claim_is_one_new_entry(tracker: Tracker, project_file: tuple[Path
     assert (report["updated"], report["created"], report["unchanged"]) == (0, 0, len(data["claims"]) + 1)
 
 
+def test_a_promise_and_its_progress_export_over_the_project_file(
+    tracker: Tracker, project_file: tuple[Path, str, str]
+) -> None:
+    """A new promise is one appended entry; later progress changes only that entry's progress list."""
+    path, original, at = project_file
+    data = yaml.safe_load(original)
+    source = data["sources"][0]["slug"]
+    handle = data["reviewers"][0]["handle"]
+    tracker.run(
+        "claims", "add", "--id", "zz-export-test-promise", "--kind", "promise", "--source", source,
+        "--statement", "The outlet will publish its sources.", "--quote", "We will publish our sources.",
+        "--made-on", "2017-11-16", "--criteria", "KEPT if the sources are published by the deadline.",
+        "--deadline", "2030-01-01", "--reviewer", handle, "--no-interactive", "--now", at,
+    )  # fmt: skip
+    tracker.run(
+        "progress", "zz-export-test-promise", "in the works", "--evidence", "https://example.org/p1",
+        "--note", "A draft list is out.", "--by", handle, "--on", "2018-01-01", "--now", at,
+    )  # fmt: skip
+    tracker.run("export", str(path))
+    first = path.read_text(encoding="utf-8")
+    changed = diff(original, first)
+    assert hunks(original, first) == 1 and all(line.startswith("+") for line in changed), changed
+    (entry,) = yaml.safe_load(textwrap.dedent("\n".join(line[1:] for line in changed)))
+    assert entry["kind"] == "promise" and "probability" not in entry
+    assert entry["progress"] == [
+        {
+            "status": "in-the-works",
+            "rated_on": dt.date(2018, 1, 1),
+            "by": handle,
+            "evidence": ["https://example.org/p1"],
+            "note": "A draft list is out.",
+        }
+    ]
+
+    tracker.run(
+        "progress", "zz-export-test-promise", "stalled", "--evidence", "https://example.org/p2",
+        "--by", handle, "--on", "2019-01-01", "--now", at,
+    )  # fmt: skip
+    tracker.run("export", str(path))
+    second = path.read_text(encoding="utf-8")
+    assert all(line.startswith("+") for line in diff(first, second)), diff(first, second)
+    assert [p["status"] for p in yaml.safe_load(second)["claims"][-1]["progress"]] == [
+        "in-the-works",
+        "stalled",
+    ]
+    assert yaml.safe_load(second)["claims"][:-1] == data["claims"]
+    report = tracker.json("import", str(path), "--now", at)
+    assert (report["updated"], report["created"], report["new_resolutions"]) == (0, 0, 0)
+    tracker.run("export", str(path))
+    assert path.read_text(encoding="utf-8") == second
+
+
 # --- a small file written by hand ---------------------------------------------------------------------
 
 HANDWRITTEN = r"""

@@ -406,7 +406,7 @@ def test_claims_add_checks_each_answer_as_it_is_typed(seeded: Tracker) -> None:
     for problem in (
         "Error: claim 'kim-tones-down' already exists",
         "Error: id 'Xi Visits' may hold only lowercase letters",
-        "Error: 'guess' is not one of 'prediction', 'fact'.",
+        "Error: 'guess' is not one of 'prediction', 'fact', 'promise'.",
         "(did you mean 'sino'?)",
         "Error: contains a control character (U+001B) at position 9",
         "Error: an answer is required",
@@ -677,6 +677,100 @@ def test_unresolve_reopens(seeded: Tracker) -> None:
 def test_resolve_rejections(seeded: Tracker, args: list[str], expected: str) -> None:
     assert expected in seeded.error("resolve", "kim-tones-down", *args, "--by", "ann", "--now", NOW)
     assert seeded.json("claims", "show", "kim-tones-down")["resolutions"] == []
+
+
+# --- promises ---------------------------------------------------------------------------------------
+
+
+def add_promise(t: Tracker, key: str = "no-freeze", *extra: str) -> None:
+    t.run(
+        "claims", "add", "--id", key, "--kind", "promise", "--source", "sino",
+        "--statement", "The US will not accept a freeze-for-freeze agreement.",
+        "--quote", "We would not accept a so-called freeze-for-freeze agreement.",
+        "--made-on", "2017-11-15", "--criteria", "BROKEN if drills stop for a test freeze; KEPT otherwise.",
+        "--deadline", "2021-01-20", "--reviewer", "ann", "--now", NOW, *extra,
+    )  # fmt: skip
+
+
+def test_claims_add_prompts_a_promise_for_criteria_but_never_a_probability(seeded: Tracker) -> None:
+    answers = ["promise", "sino", "We will publish.", "We will publish.", "KEPT if published.", "2018-12-31"]
+    result = seeded.run(
+        "claims", "add", "--id", "publish", "--made-on", "2017-11-17", "--interactive", "--now", NOW,
+        input="\n".join([*answers, "", "", ""]) + "\n",
+    )  # fmt: skip
+    assert "Deadline" in result.stdout and "Probability" not in result.stdout
+    claim = seeded.json("claims", "show", "publish")
+    assert (claim["kind"], claim["probability"], claim["scored"], claim["deadline"]) == (
+        "promise", None, False, "2018-12-31",
+    )  # fmt: skip
+    error = seeded.error(
+        "claims", "add", "--id", "p2", "--kind", "promise", "--source", "sino", "--statement", "s",
+        "--quote", "q", "--made-on", "2017-11-17", "--criteria", "c", "--deadline", "2018-01-01",
+        "--probability", "0.9", "--now", NOW,
+    )  # fmt: skip
+    assert error.endswith("a promise has no probability: it is kept, compromise or broken, never scored")
+
+
+def test_a_promise_is_listed_shown_and_progresses_until_its_verdict(seeded: Tracker) -> None:
+    add_promise(seeded)
+    assert listed(seeded, "--kind", "promise") == ["no-freeze"]
+    out = seeded.run(
+        "progress", "no-freeze", "In The Works", "--evidence", EVIDENCE, "--note", "Talks.",
+        "--by", "ann", "--on", "2018-03-01", "--now", NOW,
+    ).stdout  # fmt: skip
+    assert out == "recorded progress on no-freeze: in-the-works\n"
+    entry = seeded.json(
+        "progress",
+        "no-freeze",
+        "stalled",
+        "--evidence",
+        EVIDENCE,
+        "--by",
+        "bo",
+        "--on",
+        "2018-05-01",
+        "--now",
+        NOW,
+    )
+    assert (entry["verdict"], entry["progress"], entry["by"]) == (None, "stalled", "bo")
+    table = seeded.run("claims", "list", "--kind", "promise", "--now", NOW).stdout
+    assert "prom" in table and "overdue, stalled" in table
+    assert seeded.json("claims", "list", "--kind", "promise", "--now", NOW)[0]["progress"] == "stalled"
+    resolved = seeded.json(
+        "resolve", "no-freeze", "--verdict", "Broken", "--evidence", EVIDENCE, "--by", "ann", "--now", NOW
+    )
+    assert resolved["verdict"] == "broken"
+    detail = seeded.json("claims", "show", "no-freeze", "--now", NOW)
+    assert [(r["verdict"], r["progress"]) for r in detail["resolutions"]] == [
+        (None, "in-the-works"), (None, "stalled"), ("broken", None),
+    ]  # fmt: skip
+    assert (detail["status"], detail["overdue"], detail["scored"]) == ("resolved", False, False)
+    text = seeded.run("claims", "show", "no-freeze").stdout
+    assert "in-the-works  by ann" in text and "stalled  by bo" in text and "broken  by ann" in text
+    assert "Criteria v1" in text and "Probability" not in text
+    assert "is for an open promise" in seeded.error(
+        "progress", "no-freeze", "stalled", "--evidence", EVIDENCE, "--by", "ann", "--now", NOW
+    )
+    seeded.run("unresolve", "no-freeze", "--by", "bo", "--note", "Wrong article.", "--now", NOW)
+    assert seeded.json("claims", "show", "no-freeze")["verdict"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["resolve", "no-freeze", "--verdict", "kep"], "'kep' is not a verdict (did you mean 'kept'?)"),
+        (["resolve", "no-freeze", "--verdict", "true", "--evidence", EVIDENCE], "not on the promise scale"),
+        (["resolve", "no-freeze", "--verdict", "compromise"], "verdict 'compromise' needs evidence"),
+        (["progress", "no-freeze", "stalld"], "'stalld' is not a progress status (did you mean 'stalled'?)"),
+        (["progress", "no-freeze", "stalled"], "progress 'stalled' needs evidence"),
+        (["progress", "kim-tones-down", "stalled", "--evidence", EVIDENCE], "progress is for promises"),
+    ],
+)
+def test_promise_rejections(seeded: Tracker, args: list[str], expected: str) -> None:
+    add_promise(seeded)
+    code = 2 if "is not a" in expected else 1
+    assert expected in seeded.error(*args, "--by", "ann", "--now", NOW, code=code)
+    assert seeded.json("claims", "show", "no-freeze")["resolutions"] == []
 
 
 # --- scale ----------------------------------------------------------------------------------------

@@ -67,6 +67,21 @@ def test_downgrade_and_upgrade_take_relative_revisions(tracker: Tracker) -> None
     assert "No such option: --yess" in tracker.error("db", "downgrade", "--yess", code=2)
 
 
+def test_downgrade_below_promises_is_refused_in_one_line_while_one_is_stored(tracker: Tracker) -> None:
+    tracker.run("sources", "add", "gov", "--name", "The Governor", "--kind", "person")
+    tracker.run(
+        "claims", "add", "--id", "bridge", "--kind", "promise", "--source", "gov", "--statement", "s",
+        "--quote", "We will open the bridge.", "--made-on", "2020-01-01", "--criteria", "KEPT if it opens.",
+        "--deadline", "2021-12-31", "--now", "2026-11-23T12:00:00+00:00",
+    )  # fmt: skip
+    error = tracker.error("db", "downgrade", "0007_editor_role", "--yes")
+    assert error.endswith(
+        "1 promise claim(s) are stored and the schema before 0009_promises has no place for them; "
+        "export them (tracker export), delete them, then downgrade"
+    )
+    assert tracker.json("db", "current")["revision"] == head_revision()
+
+
 @pytest.fixture
 def silent_server() -> Iterator[int]:
     """A port on 127.0.0.1 that accepts connections and never says a word."""

@@ -11,6 +11,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -301,6 +302,77 @@ def test_the_recorded_late_migration_adds_its_columns_and_keeps_claims_both_ways
         engine.dispose()
 
 
+def _promise(engine: Engine) -> None:
+    """A promise with its progress and its verdict, as the services leave one."""
+    with Session(engine) as session, session.begin():
+        source = session.scalars(select(Source).where(Source.slug == "pundit")).one()
+        reviewer = session.scalars(select(Reviewer).where(Reviewer.handle == "rev")).one()
+        claim = Claim(
+            key="no-freeze",
+            kind="promise",
+            statement="We will not accept a freeze-for-freeze agreement.",
+            quote="We would not accept it.",
+            made_on=dt.date(2026, 11, 1),
+            source=source,
+            criteria="BROKEN if drills stop for a test freeze.",
+            deadline=dt.date(2027, 3, 31),
+            status="resolved",
+            verdict="broken",
+            progress="stalled",
+        )
+        session.add(claim)
+        session.flush()
+        for progress, verdict in (("in-the-works", None), ("stalled", None), (None, "broken")):
+            session.add(
+                Resolution(
+                    claim=claim,
+                    verdict=verdict,
+                    progress=progress,
+                    evidence=["https://example.org/drills"],
+                    reviewer=reviewer,
+                    resolved_on=dt.date(2027, 1, 1),
+                )
+            )
+
+
+def test_the_promises_migration_steps_down_and_up_and_refuses_to_drop_promises(empty_db_url: str) -> None:
+    """0008 adds promises and progress; going down it refuses while a promise is stored."""
+    engine = make_engine(empty_db_url)
+    below = ScriptDirectory.from_config(alembic_config()).get_revision("0009_promises").down_revision
+    try:
+        upgrade(engine)
+        _fill(engine)
+        _promise(engine)
+        with pytest.raises(CommandError, match=r"1 promise claim\(s\) are stored"):
+            downgrade(engine, str(below))
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT verdict, progress FROM resolutions ORDER BY id")).all()
+        assert rows == [("true", None), (None, "in-the-works"), (None, "stalled"), ("broken", None)]
+
+        # Without promises it steps down, and the old checks come back with the old kinds.
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM claims WHERE kind = 'promise'"))
+        downgrade(engine, str(below))
+        assert current_revision(engine) == below
+        for table in ("claims", "resolutions"):
+            assert "progress" not in {c["name"] for c in inspect(engine).get_columns(table)}
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM claims")).scalar() == 1
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text("UPDATE claims SET kind = 'promise', verdict = NULL"))
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text("UPDATE resolutions SET verdict = 'kept'"))
+
+        upgrade(engine)
+        _check(engine)
+        _promise(engine)  # the new kind, verdicts and progress are accepted again
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text("UPDATE resolutions SET progress = 'stalled' WHERE verdict IS NOT NULL"))
+    finally:
+        engine.dispose()
+
+
 def test_the_editor_role_migration_allows_editors_and_demotes_them_going_down(empty_db_url: str) -> None:
     """0007 lets a reviewer be an editor; below it, editors become reviewers, and nobody is lost."""
     engine = make_engine(empty_db_url)
@@ -327,7 +399,7 @@ def test_the_editor_role_migration_allows_editors_and_demotes_them_going_down(em
 def test_the_criteria_reason_migration_adds_reason_and_author_and_keeps_versions_both_ways(
     empty_db_url: str,
 ) -> None:
-    """0008 records why and by whom criteria changed; going down drops both, keeping every version."""
+    """0010 records why and by whom criteria changed; going down drops both, keeping every version."""
     engine = make_engine(empty_db_url)
     try:
         upgrade(engine)
@@ -346,7 +418,7 @@ def test_the_criteria_reason_migration_adds_reason_and_author_and_keeps_versions
                 )
             )
         below = (
-            ScriptDirectory.from_config(alembic_config()).get_revision("0008_criteria_reason").down_revision
+            ScriptDirectory.from_config(alembic_config()).get_revision("0010_criteria_reason").down_revision
         )
         downgrade(engine, str(below))
         columns = {c["name"] for c in inspect(engine).get_columns("criteria_versions")}

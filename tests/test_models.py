@@ -10,7 +10,19 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tracker.models import Claim, ClaimTag, CriteriaVersion, Resolution, Reviewer, Source
+from tracker import scoring
+from tracker.models import (
+    PROGRESS_STATUSES,
+    VERDICT_SCALES,
+    Claim,
+    ClaimKind,
+    ClaimTag,
+    CriteriaVersion,
+    Resolution,
+    Reviewer,
+    Source,
+)
+from tracker.scoring import PROMISE_VERDICTS
 
 MakeClaim = Callable[..., Claim]
 MakeSource = Callable[..., Source]
@@ -25,6 +37,7 @@ MakeReviewer = Callable[..., Reviewer]
         ("probability", -0.1),
         ("kind", "opinion"),
         ("status", "closed"),
+        ("progress", "done"),
     ],
 )
 def test_claim_checks_reject_bad_values(make_claim: MakeClaim, column: str, value: object) -> None:
@@ -36,6 +49,8 @@ def test_claim_checks_accept_every_verdict_and_the_probability_bounds(make_claim
     make_claim(kind="fact", probability=None, status="resolved", verdict="mostly-true")
     make_claim(probability=0.0, status="resolved", verdict="annulled")
     make_claim(probability=1.0)
+    make_claim(kind="promise", probability=None, confidence=None, status="resolved", verdict="compromise")
+    make_claim(kind="promise", probability=None, confidence=None, progress="stalled")
 
 
 def test_source_kind_is_checked(make_source: MakeSource) -> None:
@@ -53,6 +68,30 @@ def test_resolution_verdict_is_checked(session: Session, make_claim: MakeClaim) 
     session.add(Resolution(claim=claim, verdict="bogus", resolved_on=dt.date(2027, 2, 1)))
     with pytest.raises(IntegrityError):
         session.flush()
+
+
+@pytest.mark.parametrize(
+    ("verdict", "progress"), [(None, "done"), ("kept", "stalled")], ids=["unknown", "with-a-verdict"]
+)
+def test_resolution_progress_is_checked(
+    session: Session, make_claim: MakeClaim, verdict: str | None, progress: str
+) -> None:
+    """A history entry is a progress status or a verdict, never both."""
+    claim = make_claim(kind="promise", probability=None, confidence=None)
+    session.add(Resolution(claim=claim, verdict=verdict, progress=progress, resolved_on=dt.date(2027, 2, 1)))
+    with pytest.raises(IntegrityError):
+        session.flush()
+
+
+def test_a_progress_entry_is_accepted(session: Session, make_claim: MakeClaim) -> None:
+    claim = make_claim(kind="promise", probability=None, confidence=None)
+    session.add(Resolution(claim=claim, progress="in-the-works", resolved_on=dt.date(2027, 2, 1)))
+    session.flush()
+
+
+def test_the_scoring_core_spells_the_promise_scales_as_the_model_does() -> None:
+    assert VERDICT_SCALES[ClaimKind.PROMISE] == PROMISE_VERDICTS
+    assert PROGRESS_STATUSES == scoring.PROGRESS_STATUSES
 
 
 def test_foreign_keys_are_enforced(session: Session, make_source: MakeSource) -> None:
@@ -159,7 +198,13 @@ def test_deleting_a_claim_cascades_to_its_rows(session: Session, make_claim: Mak
 
 @pytest.mark.parametrize(
     ("kind", "probability", "scored"),
-    [("prediction", 0.7, True), ("prediction", 0.0, True), ("prediction", None, False), ("fact", 0.7, False)],
+    [
+        ("prediction", 0.7, True),
+        ("prediction", 0.0, True),
+        ("prediction", None, False),
+        ("fact", 0.7, False),
+        ("promise", None, False),
+    ],
 )
 def test_claim_scored(kind: str, probability: float | None, scored: bool) -> None:
     assert Claim(kind=kind, probability=probability).scored is scored

@@ -179,3 +179,14 @@ def test_the_wrap_filters_give_what_textwrap_gives(text: str) -> None:
 def test_filling_matches_textwrap_on_any_text(words: list[str], width: int) -> None:
     text = " ".join(words)
     assert filters.fill(text, width, "   ", "  ") == textwrap_fill(text, width, "   ", "  ")
+
+
+def test_a_promise_is_explained_on_its_own_meter() -> None:
+    only_promises = render(TEMPLATES, digest(claim(claim_kind="promise")), "<digest-2.ann@tracker>")
+    for part in (only_promises.text, BeautifulSoup(only_promises.html, "html.parser").get_text()):
+        flat = " ".join(part.split())
+        assert "VERDICT is kept, compromise or broken" in flat
+        assert "tracker progress ID in-the-works" in flat
+        assert "Replace VERDICT with true or false" not in flat
+    both = render(TEMPLATES, digest(claim(), claim(key="no-freeze", claim_kind="promise")), "<d@tracker>")
+    assert "Replace VERDICT with true or false" in both.text and "kept, compromise or broken" in both.text

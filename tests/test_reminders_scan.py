@@ -31,6 +31,10 @@ def world(engine: Engine, session_factory: sessionmaker[Session], db_url: str, t
     w.claim("nobody", deadline=dt.date(2027, 1, 20))
     w.claim("done", "r0", deadline=dt.date(2027, 1, 20), status="resolved", verdict="true")
     w.claim("a-fact", "r1", kind="fact", deadline=None, criteria=None, probability=None, confidence=None)
+    # A promise has a deadline as a prediction does, and is reminded the same way.
+    w.claim(
+        "a-promise", "r3", kind="promise", deadline=dt.date(2027, 1, 31), probability=None, confidence=None
+    )
     return w
 
 
@@ -57,3 +61,11 @@ def test_the_scan_agrees_with_the_policy(world: World, days: int) -> None:
         with world.begin() as session:
             found = sorted(store.scan_due(session, world.settings, now))
         assert found == by_the_policy(world, now), now
+
+
+def test_an_open_promise_is_reminded_like_a_prediction(world: World) -> None:
+    now = at("2027-02-01 12:00")
+    with world.begin() as session:
+        promise_id = session.scalars(select(Claim.id).where(Claim.key == "a-promise")).one()
+        found = store.scan_due(session, world.settings, now)
+    assert any(due.claim_id == promise_id for due in found), found

@@ -223,8 +223,7 @@ def scores_of(session_factory: sessionmaker[Session], slugs: list[str]) -> Any:
     with session_factory() as session:
         ids = [s.id for s in load_sources(session) if s.slug in slugs]
         claims = [c for _, found in iter_claims_by_source(session, ids) for c in found]
-    predictions, facts = split_scored(claims)
-    return score_source(predictions, facts, today=NOW.date())
+    return score_source(*split_scored(claims), today=NOW.date())
 
 
 @pytest.fixture

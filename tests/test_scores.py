@@ -23,7 +23,7 @@ from tracker.claimsfile import import_claims
 from tracker.cli.output import WIDTH, text_width
 from tracker.config import Settings
 from tracker.scorecards.summary import summarise_source, summarise_sources, summary_json
-from tracker.scoring import ScoredFact, ScoredPrediction, SourceScores, rank_key, score_source
+from tracker.scoring import ScoredFact, ScoredPrediction, SourceScores, TalliedPromise, rank_key, score_source
 
 IMPORTED_AT = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
 NOW = "2026-11-23T12:00:00+00:00"
@@ -113,6 +113,41 @@ claims:
     statement: F3 is so.
     quote: F3.
     made_on: 2026-03-01
+  - id: m1
+    source: sino
+    kind: promise
+    statement: We will publish M1.
+    quote: We will publish M1.
+    made_on: 2026-01-05
+    resolution: {criteria: KEPT if published., deadline: 2026-06-30}
+    progress:
+      - {status: in-the-works, rated_on: 2026-03-01, by: jkim, evidence: ['https://example.org/m1a']}
+    outcome: {verdict: kept, resolved_on: 2026-07-01, by: jkim, evidence: ['https://example.org/m1']}
+  - id: m2
+    source: analyst
+    kind: promise
+    statement: I will publish M2.
+    quote: I will publish M2.
+    made_on: 2026-02-01
+    resolution: {criteria: KEPT if published., deadline: 2027-06-30}
+    progress:
+      - {status: in-the-works, rated_on: 2026-03-01, by: jkim, evidence: ['https://example.org/m2a']}
+      - {status: stalled, rated_on: 2026-05-01, by: jkim, evidence: ['https://example.org/m2b']}
+  - id: m3
+    source: pundit
+    kind: promise
+    statement: I will publish M3.
+    quote: I will publish M3.
+    made_on: 2026-03-01
+    resolution: {criteria: KEPT if published., deadline: 2026-10-31}
+  - id: m4
+    source: pundit
+    kind: promise
+    statement: I will publish M4.
+    quote: I will publish M4.
+    made_on: 2026-03-01
+    resolution: {criteria: KEPT if published., deadline: 2026-10-31}
+    outcome: {verdict: broken, resolved_on: 2026-11-01, by: jkim, evidence: ['https://example.org/m4']}
 """
 
 d = dt.date
@@ -134,6 +169,13 @@ PUNDIT_P = [
     ScoredPrediction("p6", 0.6, None, d(2026, 3, 1), d(2026, 11, 10), recorded_late=True),
 ]
 PUNDIT_F = [ScoredFact("f3", None, d(2026, 3, 1))]
+# The promises: tallied, never scored. m3 is open and overdue; m2 stalled (its latest progress).
+SINO_M = [TalliedPromise("m1", "kept", "in-the-works", d(2026, 1, 5), d(2026, 6, 30))]
+ANALYST_M = [TalliedPromise("m2", None, "stalled", d(2026, 2, 1), d(2027, 6, 30))]
+PUNDIT_M = [
+    TalliedPromise("m3", None, None, d(2026, 3, 1), d(2026, 10, 31)),
+    TalliedPromise("m4", "broken", None, d(2026, 3, 1), d(2026, 10, 31)),
+]
 
 
 def expected_figures(scores: SourceScores) -> dict[str, Any]:
@@ -157,14 +199,20 @@ def expected_figures(scores: SourceScores) -> dict[str, Any]:
         "decomposition": dataclasses.asdict(p.decomposition) if p.decomposition else None,
         "status": counts,
         "facts": facts,
+        "promises": dataclasses.asdict(scores.promises),
         "min_sample": p.min_sample,
         "predictions_too_few": p.too_few,
         "too_few": scores.too_few,
     }
 
 
-def pure(predictions: list[ScoredPrediction], facts: list[ScoredFact], **options: Any) -> dict[str, Any]:
-    return expected_figures(score_source(predictions, facts, today=TODAY, **options))
+def pure(
+    predictions: list[ScoredPrediction],
+    facts: list[ScoredFact],
+    promises: list[TalliedPromise] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    return expected_figures(score_source(predictions, facts, promises or [], today=TODAY, **options))
 
 
 def fits(text: str) -> None:
@@ -201,9 +249,9 @@ def test_summaries_equal_the_pure_scores(seeded: sessionmaker[Session]) -> None:
     with seeded() as session:
         found = {s.source.slug: s for s in summarise_sources(session, today=TODAY)}
     assert list(found) == ["analyst", "pundit", "sino"]
-    assert found["sino"].scores == score_source(SINO_P, SINO_F, today=TODAY)
-    assert found["analyst"].scores == score_source(ANALYST_P, ANALYST_F, today=TODAY)
-    assert found["pundit"].scores == score_source(PUNDIT_P, PUNDIT_F, today=TODAY)
+    assert found["sino"].scores == score_source(SINO_P, SINO_F, SINO_M, today=TODAY)
+    assert found["analyst"].scores == score_source(ANALYST_P, ANALYST_F, ANALYST_M, today=TODAY)
+    assert found["pundit"].scores == score_source(PUNDIT_P, PUNDIT_F, PUNDIT_M, today=TODAY)
 
 
 def test_an_outlet_is_aggregated_with_its_members(seeded: sessionmaker[Session]) -> None:
@@ -211,7 +259,9 @@ def test_an_outlet_is_aggregated_with_its_members(seeded: sessionmaker[Session])
         found = {s.source.slug: s for s in summarise_sources(session, today=TODAY)}
     sino = found["sino"]
     assert sino.members == ("analyst",)
-    assert sino.including_members == score_source(SINO_P + ANALYST_P, SINO_F + ANALYST_F, today=TODAY)
+    assert sino.including_members == score_source(
+        SINO_P + ANALYST_P, SINO_F + ANALYST_F, SINO_M + ANALYST_M, today=TODAY
+    )
     assert found["analyst"].member_of == "sino" and found["analyst"].including_members is None
     assert found["pundit"].member_of is None and found["pundit"].including_members is None
 
@@ -220,9 +270,9 @@ def test_one_source_with_its_members(seeded: sessionmaker[Session]) -> None:
     with seeded() as session:
         sino = summarise_source(session, "sino", today=TODAY, min_sample=1)
         analyst = summarise_source(session, "analyst", today=TODAY)
-    assert sino.scores == score_source(SINO_P, SINO_F, today=TODAY, min_sample=1)
+    assert sino.scores == score_source(SINO_P, SINO_F, SINO_M, today=TODAY, min_sample=1)
     assert sino.including_members == score_source(
-        SINO_P + ANALYST_P, SINO_F + ANALYST_F, today=TODAY, min_sample=1
+        SINO_P + ANALYST_P, SINO_F + ANALYST_F, SINO_M + ANALYST_M, today=TODAY, min_sample=1
     )
     assert analyst.member_of == "sino" and analyst.members == ()
 
@@ -238,7 +288,7 @@ def test_families_are_kept_together_across_chunks(
     with seeded() as session:
         found = {s.source.slug: s for s in summarise_sources(session, today=TODAY)}
     assert found["sino"].including_members == score_source(
-        SINO_P + ANALYST_P, SINO_F + ANALYST_F, today=TODAY
+        SINO_P + ANALYST_P, SINO_F + ANALYST_F, SINO_M + ANALYST_M, today=TODAY
     )
 
 
@@ -259,8 +309,8 @@ def test_scores_json_equals_the_pure_functions(tracker: Tracker) -> None:
         "kind": "outlet",
         "member_of": None,
         "members": ["analyst"],
-        **pure(SINO_P, SINO_F),
-        "including_members": pure(SINO_P + ANALYST_P, SINO_F + ANALYST_F),
+        **pure(SINO_P, SINO_F, SINO_M),
+        "including_members": pure(SINO_P + ANALYST_P, SINO_F + ANALYST_F, SINO_M + ANALYST_M),
     }
     assert got["analyst"] == {
         "slug": "analyst",
@@ -268,7 +318,7 @@ def test_scores_json_equals_the_pure_functions(tracker: Tracker) -> None:
         "kind": "person",
         "member_of": "sino",
         "members": [],
-        **pure(ANALYST_P, ANALYST_F),
+        **pure(ANALYST_P, ANALYST_F, ANALYST_M),
     }
     assert got["pundit"] == {
         "slug": "pundit",
@@ -276,7 +326,7 @@ def test_scores_json_equals_the_pure_functions(tracker: Tracker) -> None:
         "kind": "person",
         "member_of": None,
         "members": [],
-        **pure(PUNDIT_P, PUNDIT_F),
+        **pure(PUNDIT_P, PUNDIT_F, PUNDIT_M),
     }
 
 
@@ -304,9 +354,38 @@ def test_scores_json_spot_checks(tracker: Tracker) -> None:
     assert pundit["brier"] is None and pundit["calibration"] == [] and pundit["decomposition"] is None
 
 
+def test_promises_are_tallied_and_never_change_a_score(tracker: Tracker) -> None:
+    """The database holds promises; every figure but the tally is what the core makes without them."""
+    got = by_slug(tracker.json("scores", "--now", NOW))
+    records = {
+        "sino": (SINO_P, SINO_F, SINO_M),
+        "analyst": (ANALYST_P, ANALYST_F, ANALYST_M),
+        "pundit": (PUNDIT_P, PUNDIT_F, PUNDIT_M),
+    }
+    for slug, (predictions, facts, promises) in records.items():
+        figures = {k: v for k, v in got[slug].items() if k in pure([], [])}
+        without = pure(predictions, facts)  # no promises at all
+        assert {k: v for k, v in figures.items() if k != "promises"} == {
+            k: v for k, v in without.items() if k != "promises"
+        }
+        assert got[slug]["promises"]["total"] == len(promises) > 0
+    assert got["pundit"]["promises"] == {
+        "total": 2, "kept": 0, "compromise": 0, "broken": 1,
+        "in_the_works": 0, "stalled": 0, "not_yet_rated": 1, "overdue": 1,
+    }  # fmt: skip
+    # An outlet's tally counts its people's promises, as its other figures do.
+    assert got["sino"]["including_members"]["promises"]["stalled"] == 1
+    assert got["sino"]["promises"]["kept"] == 1 and got["sino"]["promises"]["stalled"] == 0
+
+
+def test_score_text_shows_the_promise_tally(tracker: Tracker) -> None:
+    text = tracker.run("score", "pundit", "--now", NOW).stdout
+    assert "Promises (tallied, never scored): 2: kept 0, compromise 0, broken 1" in " ".join(text.split())
+
+
 def test_scores_options_reach_the_core(tracker: Tracker) -> None:
     got = by_slug(tracker.json("scores", "--now", NOW, "--min-sample", "2", "--binning", "decile"))
-    assert got["sino"] == {**got["sino"], **pure(SINO_P, SINO_F, min_sample=2, binning="decile")}
+    assert got["sino"] == {**got["sino"], **pure(SINO_P, SINO_F, SINO_M, min_sample=2, binning="decile")}
     assert got["sino"]["predictions_too_few"] is False
     assert [b["lower"] for b in got["sino"]["calibration"]] == [0.6, 0.8]
     # Overdue is counted at --now: before P6's deadline it is merely open.
@@ -336,8 +415,8 @@ def test_unresolving_recomputes_the_figures(tracker: Tracker, seeded: sessionmak
         )
     after = tracker.json("score", "sino", "--now", NOW)
     reopened = [dataclasses.replace(SINO_P[0], verdict=None, resolved_on=None), SINO_P[1]]
-    assert after == {**after, **pure(reopened, SINO_F)}
-    assert after["including_members"] == pure(reopened + ANALYST_P, SINO_F + ANALYST_F)
+    assert after == {**after, **pure(reopened, SINO_F, SINO_M)}
+    assert after["including_members"] == pure(reopened + ANALYST_P, SINO_F + ANALYST_F, SINO_M + ANALYST_M)
     assert (before["n_scored"], after["n_scored"]) == (2, 1)
     assert after["brier"] == 0.675**2 and after["status"]["open"] == 1
 

@@ -631,3 +631,119 @@ def test_deadline_passed_is_end_of_day_in_the_timezone() -> None:
     assert services.deadline_passed(deadline, "Asia/Seoul", seoul_midnight)
     assert not services.deadline_passed(deadline, "Asia/Seoul", seoul_midnight - dt.timedelta(seconds=1))
     assert not services.deadline_passed(deadline, "UTC", seoul_midnight)
+
+
+# --- promises ---------------------------------------------------------------------------------------
+
+
+def promise(session: Session, now: dt.datetime, **overrides: Any) -> Claim:
+    fields: dict[str, Any] = {
+        "key": "no-freeze",
+        "kind": "promise",
+        "confidence": None,
+        "statement": "The US will not accept a freeze-for-freeze agreement.",
+        "quote": "We would not accept a so-called freeze-for-freeze agreement.",
+        "criteria": "BROKEN if drills are suspended for a test freeze; KEPT otherwise.",
+        "reviewer_handles": ["alice"],
+    }
+    fields.update(overrides)
+    return add(session, now, **fields)
+
+
+def test_a_promise_has_criteria_and_a_deadline_and_is_never_scored(
+    session: Session, now: dt.datetime, outlet: Source, alice: Reviewer
+) -> None:
+    claim = promise(session, now)
+    assert (claim.kind, claim.probability, claim.confidence, claim.scored) == ("promise", None, None, False)
+    assert [v.version for v in claim.criteria_versions] == [1] and claim.deadline == DEADLINE
+
+
+def test_a_promise_takes_no_probability_and_needs_criteria(
+    session: Session, now: dt.datetime, outlet: Source, alice: Reviewer
+) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        promise(session, now, probability=0.9)
+    assert one_line(exc).endswith(
+        ": a promise has no probability: it is kept, compromise or broken, never scored"
+    )
+    with pytest.raises(InvalidInput) as exc:
+        promise(session, now, confidence="we believe")
+    assert "a promise has no confidence" in one_line(exc)
+    with pytest.raises(InvalidInput) as exc:
+        promise(session, now, criteria=None, deadline=None)
+    assert "a promise needs resolution" in one_line(exc)
+
+
+def test_progress_is_history_and_leaves_the_promise_open(
+    session: Session, now: dt.datetime, outlet: Source, alice: Reviewer
+) -> None:
+    claim = promise(session, now)
+    first = services.record_progress(
+        session, "no-freeze", "in-the-works", EVIDENCE, " Talks. ", "alice", dt.date(2018, 3, 1), now
+    )
+    assert (first.verdict, first.progress, first.note, first.resolved_on) == (
+        None, "in-the-works", "Talks.", dt.date(2018, 3, 1),
+    )  # fmt: skip
+    assert (claim.status, claim.verdict, claim.progress) == ("open", None, "in-the-works")
+    services.record_progress(
+        session, "no-freeze", "stalled", EVIDENCE, None, "alice", dt.date(2018, 6, 1), now
+    )
+    # A status recorded late for an earlier day does not replace the newer one.
+    services.record_progress(
+        session, "no-freeze", "in-the-works", EVIDENCE, None, "alice", dt.date(2018, 4, 1), now
+    )
+    assert claim.progress == "stalled"
+    services.resolve(session, "no-freeze", "broken", EVIDENCE, None, "alice", dt.date(2018, 6, 19), now)
+    assert (claim.status, claim.verdict) == ("resolved", "broken")
+    session.expire_all()
+    history = session.scalars(select(Resolution).order_by(Resolution.id)).all()
+    assert [(r.verdict, r.progress) for r in history] == [
+        (None, "in-the-works"), (None, "stalled"), (None, "in-the-works"), ("broken", None),
+    ]  # fmt: skip
+
+
+def test_progress_rejections(
+    session: Session, now: dt.datetime, make_claim: MakeClaim, outlet: Source, alice: Reviewer
+) -> None:
+    make_claim(key="c1", made_on=MADE_ON)
+    promise(session, now)
+
+    def problem(key: str, status: str, evidence: list[str] = EVIDENCE, day: dt.date | None = None) -> str:
+        with pytest.raises(InvalidInput) as exc:
+            services.record_progress(session, key, status, evidence, None, "alice", day, now)
+        return one_line(exc)
+
+    assert "progress is for promises; a prediction has none" in problem("c1", "in-the-works")
+    assert "progress 'done' is not one of in-the-works, stalled" in problem("no-freeze", "done")
+    assert "progress 'stalled' needs evidence" in problem("no-freeze", "stalled", [])
+    assert "before made_on" in problem("no-freeze", "stalled", day=dt.date(2017, 1, 1))
+    services.resolve(session, "no-freeze", "kept", EVIDENCE, None, "alice", None, now)
+    assert "progress is for an open promise; this one is kept" in problem("no-freeze", "stalled")
+
+
+def test_promise_verdicts_are_on_their_own_scale(
+    session: Session, now: dt.datetime, make_claim: MakeClaim, outlet: Source, alice: Reviewer
+) -> None:
+    make_claim(key="c1", made_on=MADE_ON)
+    promise(session, now)
+    with pytest.raises(InvalidInput) as exc:
+        services.resolve(session, "no-freeze", "true", EVIDENCE, None, "alice", None, now)
+    assert "verdict 'true' is not on the promise scale: kept, compromise, broken" in one_line(exc)
+    with pytest.raises(InvalidInput) as exc:
+        services.resolve(session, "c1", "kept", EVIDENCE, None, "alice", None, now)
+    assert "not on the prediction scale" in one_line(exc)
+    with pytest.raises(InvalidInput) as exc:
+        services.resolve(session, "no-freeze", "compromise", [], None, "alice", None, now)
+    assert "verdict 'compromise' needs evidence" in one_line(exc)
+    # Un-resolving works as for any claim.
+    services.resolve(session, "no-freeze", "compromise", EVIDENCE, None, "alice", None, now)
+    services.unresolve(session, "no-freeze", "alice", "Misread.", now)
+    assert services.get_claim(session, "no-freeze").verdict is None
+
+
+def test_open_promises_are_listed_overdue_and_reminded_like_predictions(
+    session: Session, now: dt.datetime, outlet: Source, alice: Reviewer
+) -> None:
+    promise(session, now)
+    assert [c.key for c in services.list_claims(session, kind="promise")] == ["no-freeze"]
+    assert [c.key for c in services.list_claims(session, status="overdue", now=now)] == ["no-freeze"]

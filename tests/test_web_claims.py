@@ -7,7 +7,9 @@ import datetime as dt
 from flask import Flask
 from support.web import ORIGIN, seed, signed_in, soup, text, tracker_app, web
 
+from tracker import services
 from tracker.app import App
+from tracker.estimative import EstimativeScale
 from tracker.services import get_claim
 
 __all__ = ["tracker_app", "web"]
@@ -230,3 +232,61 @@ def test_an_admin_assigns_and_unassigns_from_the_claim_page(
 
 def _maybe_form(client, path: str, selector: str):  # type: ignore[no-untyped-def]
     return soup(client.get(path)).select_one(selector)
+
+
+def test_an_open_promise_offers_its_meter_and_progress_each_explained(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
+    scene = seed(tracker_app, now)
+    with tracker_app.begin() as session:
+        services.add_claim(
+            session,
+            key="no-freeze",
+            kind="promise",
+            source_slug=scene.source,
+            statement="We will not accept a freeze-for-freeze agreement.",
+            quote="We would not accept a so-called freeze-for-freeze agreement.",
+            made_on=now.date() - dt.timedelta(days=30),
+            criteria="BROKEN if drills stop for a test freeze; KEPT otherwise.",
+            deadline=now.date() + dt.timedelta(days=30),
+            reviewer_handles=[scene.assigned],
+            scale=EstimativeScale(),
+            now=now,
+        )
+    client = signed_in(web, scene.assigned)
+    path = "/claims/no-freeze"
+    page = soup(client.get(path))
+    helps = {
+        str(i["value"]): page.select_one(f"#{i['aria-describedby']}").get_text(" ", strip=True)
+        for i in page.select("#resolve input[name=verdict]")
+    }
+    assert list(helps) == ["kept", "compromise", "broken", "in-the-works", "stalled"]
+    assert all(
+        text.endswith("Needs evidence.") and len(text) > len("Needs evidence.") for text in helps.values()
+    )
+    assert helps["stalled"].startswith("Progress, not a verdict")
+    hidden = _form(client, path, "#resolve form")
+    response = client.post(
+        f"{path}/resolve",
+        data={**hidden, "verdict": "in-the-works", "evidence": "https://example.org/talks", "note": "Talks."},
+        headers={"Origin": ORIGIN},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with tracker_app.begin() as session:
+        claim = get_claim(session, "no-freeze")
+        assert (claim.verdict, claim.status, claim.progress) == (None, "open", "in-the-works")
+    assert (
+        "in-the-works"
+        in soup(client.get(path)).select_one("#verdicts-heading").find_parent("section").get_text()
+    )
+    hidden = _form(client, path, "#resolve form")
+    response = client.post(
+        f"{path}/resolve",
+        data={**hidden, "verdict": "broken", "evidence": "https://example.org/drills"},
+        headers={"Origin": ORIGIN},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with tracker_app.begin() as session:
+        assert get_claim(session, "no-freeze").verdict == "broken"
+    # Resolved, it is no longer offered progress (the form returns only after a re-open).
+    assert soup(client.get(path)).select_one("#resolve") is None

@@ -382,3 +382,27 @@ def test_control_characters_and_overlong_text_are_problems_not_server_errors(
     )
     assert response.status_code == 400
     assert {p["id"] for p in soup(response).select(".field-problem")} == {"quote-problem", "url-problem"}
+
+
+def test_a_promise_is_recorded_with_criteria_and_a_deadline_and_no_probability(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
+    scene = seed(tracker_app, now)
+    eve = signed_in(web, scene.editor)
+    page = soup(eve.get(NEW))
+    assert "promise" in page.select_one("fieldset.criteria-fields")["data-kinds"].split()
+    assert "promise" not in page.select_one("fieldset.likelihood")["data-kinds"].split()
+    # Words of likelihood typed before the kind was changed are not asked of a promise: ignored.
+    promise = claim_fields(
+        scene, kind="promise", key="build-a-bridge", statement="The mayor builds a bridge."
+    )
+    assert send(eve, NEW, promise).status_code == 302
+    with tracker_app.begin() as session:
+        claim = services.get_claim(session, "build-a-bridge")
+        assert (claim.kind, claim.probability, claim.confidence, claim.deadline) == (
+            "promise",
+            None,
+            None,
+            dt.date(2027, 3, 1),
+        )
+        assert [v.version for v in claim.criteria_versions] == [1]

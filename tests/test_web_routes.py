@@ -96,6 +96,8 @@ TABLE = [
     Row("/static/scorecards.css", "GET", "/static/scorecards.css", (200, 200, 200, 200, 200)),
     Row("/static/<path:filename>", "GET", "/static/web.css", (200, 200, 200, 200, 200)),
     Row("/calendar/<token>.ics", "GET", "/calendar/nobody.ics", (404, 404, 404, 404, 404)),
+    Row("/audit", "GET", "/audit", (302, 403, 403, 403, 200)),
+    Row("/audit.csv", "GET", "/audit.csv", (302, 403, 403, 403, 200)),
 ]
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.audit import ENABLED
 from tracker.config import Settings, load_settings
 from tracker.db import (
     make_engine,
@@ -58,8 +59,8 @@ class App:
 
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
-        """Sessions bound to the engine; one per command."""
-        return make_session_factory(self.engine)
+        """Sessions bound to the engine; one per command (their writes audited unless `audit.enabled` is off)."""
+        return make_session_factory(self.engine, {ENABLED: self.settings.audit.enabled})
 
     @cached_property
     def scale(self) -> EstimativeScale:

@@ -122,7 +122,16 @@ class WebSettings(_Group):
     threads: int = Field(default=8, gt=0, description="Request threads of the waitress server.")
 
 
-GROUPS = ("smtp", "slack", "reminders", "report", "web")
+class AuditSettings(_Group):
+    """The audit log of every write ([audit], TRACKER_AUDIT_*)."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Record every write in the audit log; off only to measure what the log costs.",
+    )
+
+
+GROUPS = ("smtp", "slack", "reminders", "report", "web", "audit")
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
 
@@ -179,6 +188,7 @@ class Settings(BaseModel):
     reminders: ReminderSettings = Field(default_factory=ReminderSettings, description="Reminder policy.")
     report: ReportSettings = Field(default_factory=ReportSettings, description="Periodic report settings.")
     web: WebSettings = Field(default_factory=WebSettings, description="Web app settings.")
+    audit: AuditSettings = Field(default_factory=AuditSettings, description="Audit log settings.")
 
     @field_validator("estimative_phrases")
     @classmethod

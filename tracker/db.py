@@ -142,9 +142,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Any]:
-    """A session factory; each unit of work opens `with factory.begin() as session:`."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Any]:
+    """A session factory; each unit of work opens `with factory.begin() as session:`.
+
+    `info` is copied into each session's `Session.info` (the audit log's switch).
+    """
+    return sessionmaker(bind=engine, expire_on_commit=False, info=dict(info or {}))
 
 
 # --- units of work ----------------------------------------------------------------------------------

@@ -19,18 +19,26 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker import __version__
-from tracker.models import Claim, ClaimKind, ClaimStatus, CriteriaVersion, PredictionVerdict, Reviewer
+from tracker.models import (
+    DEADLINE_KINDS,
+    VERDICT_SCALES,
+    Claim,
+    ClaimKind,
+    ClaimStatus,
+    CriteriaVersion,
+    Reviewer,
+)
+from tracker.rules import VERDICTS_WITHOUT_EVIDENCE
 from tracker.services import get_reviewer
 from tracker.textrules import printable
 
 PRODID = f"-//tracker//tracker {__version__}//EN"
 SUMMARY_WIDTH = 100
-VERDICTS = ", ".join(v.value for v in PredictionVerdict)
 
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
-    """What one calendar event shows about one open prediction."""
+    """What one calendar event shows about one open prediction or promise."""
 
     key: str
     statement: str
@@ -50,6 +58,7 @@ class Deadline:
     reviewers: tuple[str, ...]
     version: int  # the criteria version: 1 until the criteria or deadline are revised
     revised_at: dt.datetime | None
+    kind: str = ClaimKind.PREDICTION.value
 
     @property
     def uid(self) -> str:
@@ -68,7 +77,7 @@ class Deadline:
 def open_deadlines(
     session: Session, *, reviewer: str | None = None, default_timezone: str = "UTC"
 ) -> list[Deadline]:
-    """The deadlines of open predictions (assigned to `reviewer`, if given), soonest first."""
+    """The deadlines of open predictions and promises (assigned to `reviewer`, if given), soonest first."""
     latest = (
         select(
             CriteriaVersion.claim_id,
@@ -82,7 +91,7 @@ def open_deadlines(
         select(Claim, latest.c.version, latest.c.revised_at)
         .outerjoin(latest, latest.c.claim_id == Claim.id)
         .where(
-            Claim.kind == ClaimKind.PREDICTION.value,
+            Claim.kind.in_(DEADLINE_KINDS),
             Claim.status == ClaimStatus.OPEN.value,
             Claim.deadline.is_not(None),
         )
@@ -120,6 +129,7 @@ def open_deadlines(
                 reviewers=tuple(r.handle for r in claim.reviewers),
                 version=version or 1,
                 revised_at=revised_at,
+                kind=claim.kind,
             )
         )
     return deadlines
@@ -151,7 +161,10 @@ def description(item: Deadline, by: str | None = None) -> str:
         lines.append(f"Window: it counts from {item.window_start.isoformat()}.")
     lines += [
         f'Source: {item.source}, on {item.made_on.isoformat()}: "{item.quote}"',
-        f"Forecast: {_forecast(item)}",
+        # A promise is kept or broken, never forecast.
+        "Promise: kept, compromise or broken"
+        if item.kind == ClaimKind.PROMISE
+        else f"Forecast: {_forecast(item)}",
     ]
     if item.article_url:
         title = f"{item.article_title} " if item.article_title else ""
@@ -159,11 +172,14 @@ def description(item: Deadline, by: str | None = None) -> str:
     lines.append(f"Reviewers: {', '.join(item.reviewers) or 'none assigned'}")
     if item.tags:
         lines.append(f"Tags: {', '.join(item.tags)}")
+    scale = VERDICT_SCALES[ClaimKind(item.kind)]
+    free = [v for v in scale if v in VERDICTS_WITHOUT_EVIDENCE]
+    without_url = f" ({' and '.join(free)} need no URL)" if free else ""
     lines += [
         "",
         "Resolve it with:",
         f"tracker resolve {item.key} --verdict VERDICT --evidence URL --by {by or 'HANDLE'}",
-        f"where VERDICT is one of {VERDICTS} (ambiguous and annulled need no URL).",
+        f"where VERDICT is one of {', '.join(scale)}{without_url}.",
     ]
     return "\n".join(lines)
 

@@ -45,6 +45,7 @@ class SourceKind(enum.StrEnum):
 class ClaimKind(enum.StrEnum):
     PREDICTION = "prediction"
     FACT = "fact"
+    PROMISE = "promise"  # a commitment about the speaker's own future conduct: never scored
 
 
 class ClaimStatus(enum.StrEnum):
@@ -74,13 +75,31 @@ class FactVerdict(enum.StrEnum):
     UNVERIFIABLE = "unverifiable"
 
 
+class PromiseVerdict(enum.StrEnum):
+    """PolitiFact's promise meter: what became of a promise once it can be rated."""
+
+    KEPT = "kept"
+    COMPROMISE = "compromise"  # partly kept, or kept in a weaker form
+    BROKEN = "broken"
+
+
+class PromiseProgress(enum.StrEnum):
+    """Where an open promise stands: recorded in its history beside the verdicts, not a verdict."""
+
+    IN_THE_WORKS = "in-the-works"
+    STALLED = "stalled"
+
+
 VERDICT_SCALES: dict[ClaimKind, tuple[str, ...]] = {
     ClaimKind.PREDICTION: tuple(v.value for v in PredictionVerdict),
     ClaimKind.FACT: tuple(v.value for v in FactVerdict),
+    ClaimKind.PROMISE: tuple(v.value for v in PromiseVerdict),
 }
-ALL_VERDICTS: tuple[str, ...] = tuple(
-    dict.fromkeys(VERDICT_SCALES[ClaimKind.PREDICTION] + VERDICT_SCALES[ClaimKind.FACT])
-)
+ALL_VERDICTS: tuple[str, ...] = tuple(dict.fromkeys(v for scale in VERDICT_SCALES.values() for v in scale))
+PROGRESS_STATUSES: tuple[str, ...] = tuple(p.value for p in PromiseProgress)
+
+# Kinds judged against resolution criteria by a deadline (and so reminded): a fact has as_of instead.
+DEADLINE_KINDS: tuple[str, ...] = (ClaimKind.PREDICTION.value, ClaimKind.PROMISE.value)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -161,7 +180,7 @@ class ClaimTag(Base):
 
 
 class Claim(Base):
-    """A testable prediction or a checkable factual claim, as its source stated it."""
+    """A testable prediction, a checkable factual claim or a promise, as its source stated it."""
 
     __tablename__ = "claims"
     __table_args__ = (
@@ -169,6 +188,7 @@ class Claim(Base):
         CheckConstraint(_in("status", tuple(ClaimStatus)), name="status"),
         CheckConstraint(f"verdict IS NULL OR {_in('verdict', ALL_VERDICTS)}", name="verdict"),
         CheckConstraint("probability IS NULL OR (probability >= 0 AND probability <= 1)", name="probability"),
+        CheckConstraint(f"progress IS NULL OR {_in('progress', PROGRESS_STATUSES)}", name="progress"),
         Index("ix_claims_status_deadline", "status", "deadline"),
     )
 
@@ -199,6 +219,9 @@ class Claim(Base):
     as_of: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default=ClaimStatus.OPEN.value)
     verdict: Mapped[str | None] = mapped_column(String(20))
+    # A promise's latest progress status (in-the-works, stalled) from its history, cached like
+    # the verdict; it describes the promise only while it is open (NULL: not yet rated).
+    progress: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -242,6 +265,16 @@ def recorded_late(flag: bool, versions: Iterable[Any], deadline: dt.date | None)
     return first is not None and deadline is not None and first.date() > deadline
 
 
+def current_progress(entries: Iterable[tuple[dt.date, str]]) -> str | None:
+    """A promise's progress now: of its (date, status) progress entries, in the order they
+    were recorded, the one of the latest date (the later recorded when two share it)."""
+    best: tuple[dt.date, str] | None = None
+    for day, status in entries:
+        if best is None or day >= best[0]:
+            best = (day, status)
+    return best[1] if best else None
+
+
 class CriteriaVersion(Base):
     """One recorded version of a claim's resolution criteria and deadline (append-only)."""
 
@@ -268,14 +301,26 @@ class CriteriaVersion(Base):
 
 
 class Resolution(Base):
-    """One entry in a claim's verdict history (append-only; verdict NULL means un-resolved)."""
+    """One entry in a claim's verdict history (append-only).
+
+    An entry is a verdict (`verdict` set), an un-resolve (`verdict` and `progress` NULL)
+    or, for an open promise, a progress status (`progress` set, `verdict` NULL: the claim
+    stays open). Progress lives in the same history so that it reads in order with the
+    verdicts, with the same date, evidence, note and reviewer.
+    """
 
     __tablename__ = "resolutions"
-    __table_args__ = (CheckConstraint(f"verdict IS NULL OR {_in('verdict', ALL_VERDICTS)}", name="verdict"),)
+    __table_args__ = (
+        CheckConstraint(f"verdict IS NULL OR {_in('verdict', ALL_VERDICTS)}", name="verdict"),
+        CheckConstraint(
+            f"progress IS NULL OR (verdict IS NULL AND {_in('progress', PROGRESS_STATUSES)})", name="progress"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
     verdict: Mapped[str | None] = mapped_column(String(20))
+    progress: Mapped[str | None] = mapped_column(String(20))
     evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
     note: Mapped[str | None] = mapped_column(Text)
     reviewer_id: Mapped[int | None] = mapped_column(
@@ -459,4 +504,7 @@ class JobRun(Base):
 
 
 # The web accounts' tables join the one metadata (migrations, drift checks) from their own module.
-import tracker.accounts.models  # noqa: E402, F401
+import tracker.accounts.models  # noqa: E402
+
+# The audit log's table, and the listener that records writes to the models above.
+import tracker.audit  # noqa: E402, F401

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker import textrules
 from tracker.estimative import EstimativeScale, UnknownPhrase
-from tracker.models import VERDICT_SCALES, ClaimKind, ReviewerRole, SourceKind
+from tracker.models import PROGRESS_STATUSES, VERDICT_SCALES, ClaimKind, ReviewerRole, SourceKind
 
 # Keys, slugs and handles appear in URLs, file names and shell commands; the same
 # patterns as the claims file, so that whatever the CLI adds exports and re-imports.
@@ -51,7 +51,7 @@ def check_text(value: str | None, what: str) -> str | None:
 
 
 def check_kind(kind: str) -> str | None:
-    """A claim kind: prediction or fact."""
+    """A claim kind: prediction, fact or promise."""
     if kind not in tuple(ClaimKind):
         return f"kind {kind!r} is not one of {', '.join(ClaimKind)}"
     return None
@@ -112,14 +112,26 @@ def check_verdict(kind: str, verdict: str) -> str | None:
     return None
 
 
-def check_evidence(verdict: str, evidence: list[str]) -> str | None:
-    """Evidence URLs are well formed, and present unless the verdict admits none."""
+def check_progress(kind: str, status: str) -> str | None:
+    """A progress status (in-the-works, stalled), which only a promise has."""
+    if kind != ClaimKind.PROMISE:
+        return f"progress is for promises; a {kind} has none"
+    if status not in PROGRESS_STATUSES:
+        return f"progress {status!r} is not one of {', '.join(PROGRESS_STATUSES)}"
+    return None
+
+
+def check_evidence(verdict: str, evidence: list[str], what: str = "verdict") -> str | None:
+    """Evidence URLs are well formed, and present unless the verdict admits none.
+
+    A promise's progress status (`what` "progress") needs evidence as a verdict does.
+    """
     for url in evidence:
         problem = check_url(url)
         if problem:
             return f"evidence {problem}"
     if not evidence and verdict not in VERDICTS_WITHOUT_EVIDENCE:
-        return f"verdict {verdict!r} needs evidence: at least one URL"
+        return f"{what} {verdict!r} needs evidence: at least one URL"
     return None
 
 
@@ -217,6 +229,19 @@ def check_claim(
     and a prediction may say `probability: unstated`.
     """
     problems: list[ClaimProblem] = []
+    if kind == ClaimKind.PROMISE.value:
+        # A commitment about the speaker's own conduct is kept or broken, not forecast: none
+        # of the likelihood fields apply, so each one given is a problem and no more is checked.
+        given = {
+            "probability": probability is not None or unstated,
+            "confidence": confidence is not None,
+            "probability_basis": probability_basis is not None,
+        }
+        for field in (f for f, present in given.items() if present):
+            message = f"a promise has no {field}: it is kept, compromise or broken, never scored"
+            problems.append(ClaimProblem((field,), message))
+        probability = confidence = probability_basis = None
+        unstated = False
     if probability is not None and (problem := check_probability(probability)):
         problems.append(ClaimProblem(("probability",), problem))
     if probability is not None and confidence is not None:
@@ -239,15 +264,14 @@ def check_claim(
         elif not bare and probability_basis is not None:
             message = "probability_basis is for a bare probability (a number)"
             problems.append(ClaimProblem(("probability_basis",), message))
-    if kind == ClaimKind.PREDICTION.value:
+    if kind in (ClaimKind.PREDICTION.value, ClaimKind.PROMISE.value):
         if resolution is None:
             problems.append(
-                ClaimProblem(("resolution",), "a prediction needs resolution: {criteria, deadline}")
+                ClaimProblem(("resolution",), f"a {kind} needs resolution: {{criteria, deadline}}")
             )
         if as_of is not None:
-            problems.append(
-                ClaimProblem(("as_of",), "as_of is for facts; a prediction has resolution.deadline")
-            )
+            problems.append(ClaimProblem(("as_of",), f"as_of is for facts; a {kind} has resolution.deadline"))
+    if kind == ClaimKind.PREDICTION.value:
         if probability is None and confidence is None and not unstated:
             message = "a prediction needs probability (0..1) or confidence (the source's words)"
             if file_rules:

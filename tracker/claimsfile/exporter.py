@@ -96,18 +96,21 @@ def _claims(session: Session) -> Iterator[dict[str, Any]]:
             )
         ):
             reviewers[claim_id].append(handles[reviewer_id])
-        latest: dict[int, Resolution] = {
-            r.claim_id: r
-            for r in session.scalars(
-                select(Resolution).where(Resolution.claim_id.in_(ids)).order_by(Resolution.id)
-            )
-        }
+        latest: dict[int, Resolution] = {}
+        progress: dict[int, list[Resolution]] = defaultdict(list)
+        for r in session.scalars(
+            select(Resolution).where(Resolution.claim_id.in_(ids)).order_by(Resolution.id)
+        ):
+            if r.progress is None:
+                latest[r.claim_id] = r
+            else:
+                progress[r.claim_id].append(r)
         appearance_ids = {c.appearance_id for c in claims if c.appearance_id}
         articles = {
             a.id: a for a in session.scalars(select(Appearance).where(Appearance.id.in_(appearance_ids)))
         }
         for claim in claims:
-            yield _claim_entry(claim, sources, tags, reviewers, latest, articles, handles)
+            yield _claim_entry(claim, sources, tags, reviewers, latest, progress, articles, handles)
 
 
 def _claim_entry(
@@ -116,6 +119,7 @@ def _claim_entry(
     tags: dict[int, list[str]],
     reviewers: dict[int, list[str]],
     latest: dict[int, Resolution],
+    progress: dict[int, list[Resolution]],
     articles: dict[int, Appearance],
     handles: dict[int, str],
 ) -> dict[str, Any]:
@@ -168,6 +172,18 @@ def _claim_entry(
             "as_of": claim.as_of,
             "reviewers": sorted(reviewers.get(claim.id, [])),
             "tags": tags.get(claim.id, []),
+            "progress": [
+                _drop_empty(
+                    {
+                        "status": p.progress,
+                        "rated_on": p.resolved_on,
+                        "by": handles.get(p.reviewer_id) if p.reviewer_id else None,
+                        "evidence": list(p.evidence or []),
+                        "note": p.note,
+                    }
+                )
+                for p in progress.get(claim.id, [])
+            ],
             "outcome": outcome,
         }
     )

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.audit import Interface, current, enabled
+from tracker.audit.recording import Rows
 from tracker.claimsfile.reader import ClaimsFileReader, Entry
 from tracker.claimsfile.schema import (
     AppearanceIn,
@@ -49,7 +51,10 @@ class _Import:
         self.scale = EstimativeScale.with_overrides(settings.estimative_phrases)
         self.now = now
         self.report = ImportReport()
-        self.writer = ClaimWriter(session.connection(), now, self.report)
+        connection = session.connection()
+        # Core statements pass the ORM's listener by: the writer records its own entries.
+        rows = Rows(connection, current().through(Interface.IMPORT)) if enabled(session) else None
+        self.writer = ClaimWriter(connection, now, self.report, rows)
         self.reviewers: dict[str, tuple[ReviewerIn | None, int]] = {}
         self.sources: dict[str, tuple[SourceIn | None, int]] = {}
         self.claim_lines: dict[str, int] = {}
@@ -184,6 +189,10 @@ class _Import:
         ):
             where = line_of(raw, ("outcome", "by"), line)
             self._undefined(where, f"{prefix}.outcome.by", "reviewer", claim.outcome.by, self.reviewers)
+        for i, entry in enumerate(claim.progress or ()):
+            if entry.by is not None and entry.by not in self.reviewers:
+                where = line_of(raw, ("progress", i, "by"), line)
+                self._undefined(where, f"{prefix}.progress[{i}].by", "reviewer", entry.by, self.reviewers)
 
     def _check_article(self, article: AppearanceIn, raw: Any, prefix: str, line: int) -> None:
         # One article, one description: two claims must not disagree about its title or date.

@@ -65,11 +65,13 @@ KEY_ORDER: dict[Path, tuple[str, ...]] = {
         "as_of",
         "reviewers",
         "tags",
+        "progress",
         "outcome",
     ),
     ("claims", "appeared_in"): ("url", "title", "author", "published"),
     ("claims", "resolution"): ("criteria", "deadline", "window_start", "timezone"),
     ("claims", "outcome"): ("verdict", "resolved_on", "by", "evidence", "note"),
+    ("claims", "progress"): ("status", "rated_on", "by", "evidence", "note"),
 }
 
 # The database keeps these as sets (the importer dedupes them), so their order is the file's.
@@ -334,8 +336,10 @@ class _Merger:
             present = {_text(v) for v in items}
             items.extend(self._new(v, template, path) for v in want if _text(v) not in present)
             return
-        # Ordered (evidence): keep the items that stay, in the database's order.
-        matcher = difflib.SequenceMatcher(None, [_text(v) for v in items], [_text(v) for v in want], False)
+        # Ordered (evidence, progress): keep the items that stay, in the database's order.
+        matcher = difflib.SequenceMatcher(
+            None, [_meaning(v) for v in items], [_meaning(v) for v in want], False
+        )
         for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
             if tag == "equal":
                 continue
@@ -509,6 +513,16 @@ def _text(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value).strip()
+
+
+def _meaning(value: Any) -> Any:
+    """A hashable form of a list item that is alike for alike values (a progress entry's
+    mapping, with its dates as text and empty fields left out, or a scalar's text)."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _meaning(v)) for k, v in value.items() if not _empty(v)))
+    if isinstance(value, list):
+        return tuple(_meaning(v) for v in value)
+    return _text(value)
 
 
 def _equal(found: Any, wanted: Any, path: Path) -> bool:

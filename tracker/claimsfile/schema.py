@@ -177,10 +177,20 @@ class OutcomeIn(_Strict):
     note: Text | None = None
 
 
+class ProgressIn(_Strict):
+    """One progress status of an open promise (in-the-works, stalled), kept in its history."""
+
+    status: Annotated[str, BeforeValidator(_verdict_text)]
+    rated_on: Date
+    by: Handle | None = None
+    evidence: list[Url] = []
+    note: Text | None = None
+
+
 class ClaimIn(_Strict):
     id: Key
     source: Slug
-    kind: Literal["prediction", "fact"]
+    kind: Literal["prediction", "fact", "promise"]
     statement: Text
     quote: Text
     appeared_in: AppearanceIn | None = None
@@ -194,6 +204,8 @@ class ClaimIn(_Strict):
     as_of: Date | None = None
     reviewers: list[Handle] = []
     tags: list[Tag] = []
+    # A promise's progress while it was open, oldest first (append-only, like outcomes).
+    progress: list[ProgressIn] = []
     outcome: OutcomeIn | None = None
     recorded_after_outcome: bool = False
 
@@ -367,7 +379,35 @@ class EntryChecker:
                 bad(("outcome", too_early.field), too_early.message)
             if problem := rules.check_not_future(outcome.resolved_on, "resolved_on", now):
                 bad(("outcome", "resolved_on"), problem)
+        for index, entry in enumerate(claim.progress or ()):
+            self._check_progress(claim, entry, ("progress", index), bad, now)
         return check.probability
+
+    def _check_progress(
+        self,
+        claim: ClaimIn,
+        entry: ProgressIn,
+        loc: tuple[str | int, ...],
+        bad: Callable[[tuple[str | int, ...], str], None],
+        now: dt.datetime,
+    ) -> None:
+        """One progress entry: a promise's, on its scale, with evidence, dated while it was open."""
+        if problem := rules.check_progress(claim.kind, entry.status):
+            bad((*loc, "status"), problem)
+            return
+        if problem := rules.check_evidence(entry.status, list(entry.evidence), "progress"):
+            bad((*loc, "evidence"), problem)
+        if too_early := rules.resolved_on_problem(claim.made_on, entry.rated_on):
+            bad((*loc, "rated_on"), too_early.message)
+        if problem := rules.check_not_future(entry.rated_on, "rated_on", now):
+            bad((*loc, "rated_on"), problem)
+        outcome = claim.outcome
+        if outcome is not None and entry.rated_on > outcome.resolved_on:
+            message = (
+                f"{entry.rated_on} is after the outcome ({outcome.resolved_on}): "
+                "progress is for an open promise"
+            )
+            bad((*loc, "rated_on"), message)
 
 
 @functools.cache

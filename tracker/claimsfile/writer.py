@@ -3,7 +3,10 @@
 Claims go in batches through Core executemany statements rather than one ORM object
 at a time: an import of 100k claims must stay close to the speed of a bare insert.
 The rules are the model's: criteria changes append a CriteriaVersion, outcome changes
-append a Resolution, and nothing in either history is rewritten.
+append a Resolution, a promise's progress entries not yet recorded append one each, and
+nothing in either history is rewritten. No ORM event sees these statements, so the
+writer records its own audit entries (given `audit` rows), the same ones the ORM
+listener records for the same changes.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
+from tracker.audit.recording import CLAIM_FIELDS, CRITERIA_FIELDS, REVIEWER_FIELDS, SOURCE_FIELDS, Rows
 from tracker.claimsfile.schema import ClaimRecord, ReviewerIn, SourceIn
 from tracker.models import (
     Appearance,
@@ -28,6 +32,7 @@ from tracker.models import (
     Source,
     bump_revisions,
     claim_reviewers,
+    current_progress,
 )
 
 claims_t = cast(Table, Claim.__table__)
@@ -93,15 +98,30 @@ def _differs(row: Any, values: dict[str, Any], columns: Iterable[str]) -> bool:
     return any(getattr(row, c) != values[c] for c in columns)
 
 
+def _ordered(values: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    return {name: values[name] for name in fields}
+
+
+def _diff(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields of `new` whose value differs from `old`'s: as they were, and as they become."""
+    changed = [name for name, value in new.items() if old.get(name) != value]
+    return {name: old.get(name) for name in changed}, {name: new[name] for name in changed}
+
+
 class ClaimWriter:
     """Upserts reviewers, sources and batches of claims on one connection."""
 
-    def __init__(self, connection: Connection, now: dt.datetime, report: ImportReport) -> None:
+    def __init__(
+        self, connection: Connection, now: dt.datetime, report: ImportReport, audit: Rows | None = None
+    ) -> None:
         self.conn = connection
         self.now = now
         self.report = report
+        self.audit = audit
         self.source_ids: dict[str, int] = {}
+        self.slugs: dict[int, str] = {}
         self.reviewer_ids: dict[str, int] = {}
+        self.handles: dict[int, str] = {}
         # Sources whose scorecards this import changes; see `finish`.
         self.touched_sources: set[int] = set()
 
@@ -118,8 +138,15 @@ class ClaimWriter:
             row = existing.get(reviewer.handle)
             if row is None:
                 new.append({"handle": reviewer.handle, "created_at": self.now, **values})
+                if self.audit is not None:
+                    after = {"handle": reviewer.handle, "subscribed": False, **values}
+                    self.audit.add(
+                        "reviewer.create", "reviewer", reviewer.handle, None, _ordered(after, REVIEWER_FIELDS)
+                    )
             elif _differs(row, values, fields):
                 changed.append({"b_id": row.id, **values})
+                if self.audit is not None:
+                    self.audit.changed(Reviewer, reviewer.handle, *_diff(row._asdict(), values))
         if new:
             self.conn.execute(insert(reviewers_t), new)
         if changed:
@@ -130,6 +157,8 @@ class ClaimWriter:
         self.report.reviewers_created += len(new)
         self.report.reviewers_updated += len(changed)
         self.reviewer_ids = dict(self.conn.execute(select(reviewers_t.c.handle, reviewers_t.c.id)).all())
+        self.handles = {rid: handle for handle, rid in self.reviewer_ids.items()}
+        self._write_audit()
 
     def write_sources(self, sources: Sequence[SourceIn]) -> None:
         """Insert new sources and update changed ones; member_of is linked afterwards."""
@@ -149,6 +178,7 @@ class ClaimWriter:
         if changed:
             self.conn.execute(update(sources_t).where(sources_t.c.id == bindparam("b_id")), changed)
         self.source_ids = dict(self.conn.execute(select(sources_t.c.slug, sources_t.c.id)).all())
+        self.slugs = {sid: slug for slug, sid in self.source_ids.items()}
 
         # Link people to their outlets now that every source has an id.
         parents = {
@@ -165,6 +195,33 @@ class ClaimWriter:
         relinked = {r["b_id"] for r in relinks} - {self.source_ids[s] for s in new_slugs}
         self.report.sources_created += len(new)
         self.report.sources_updated += len({r["b_id"] for r in changed} | relinked)
+        if self.audit is not None:
+            self._audit_sources(sources, existing, new_slugs, parents)
+
+    def _audit_sources(
+        self,
+        sources: Sequence[SourceIn],
+        existing: dict[str, Any],
+        new: set[str],
+        parents: dict[str, int | None],
+    ) -> None:
+        assert self.audit is not None
+        for source in sources:
+            values = {f: getattr(source, f) for f in ("name", "kind", "url", "notes")}
+            values["parent"] = source.member_of
+            if source.slug in new:
+                after = _ordered({"slug": source.slug, **values}, SOURCE_FIELDS)
+                self.audit.add("source.create", "source", source.slug, None, after)
+                continue
+            parent_id = parents.get(source.slug)
+            old = {
+                **existing[source.slug]._asdict(),
+                "parent": self.slugs.get(parent_id) if parent_id else None,
+            }
+            before, after = _diff(old, values)
+            if after:
+                self.audit.changed(Source, source.slug, before, after)
+        self._write_audit()
 
     # -- claims --------------------------------------------------------------------------
 
@@ -182,6 +239,39 @@ class ClaimWriter:
             self._insert_new(new_records, appearance_ids)
         if old_records:
             self._update_existing(old_records, existing, appearance_ids)
+        self._write_audit()
+
+    # -- the audit log -------------------------------------------------------------------
+
+    def _write_audit(self) -> None:
+        if self.audit is not None:
+            self.audit.write()
+
+    def _claim_view(self, values: dict[str, Any], urls: dict[int, str]) -> dict[str, Any]:
+        """Claim columns as the audit log names them: the source by slug, the article by url."""
+        view = dict(values)
+        if "source_id" in view:
+            view["source"] = self.slugs.get(view.pop("source_id"))
+        if "appearance_id" in view:
+            appearance_id = view.pop("appearance_id")
+            view["appearance"] = urls.get(appearance_id) if appearance_id is not None else None
+        return {name: view[name] for name in CLAIM_FIELDS if name in view}
+
+    def _history_entries(self, key: str, versions: Sequence[Row], resolutions: Sequence[Row]) -> None:
+        """criteria.add and verdict.add entries for the history rows one claim gains."""
+        assert self.audit is not None
+        for version in versions:
+            self.audit.add("criteria.add", "claim", key, None, {c: version[c] for c in CRITERIA_FIELDS})
+        for outcome in resolutions:
+            reviewer = self.handles.get(outcome["reviewer_id"]) if outcome["reviewer_id"] else None
+            after = {c: outcome.get(c) for c in ("verdict", "progress", "evidence", "note")}
+            self.audit.add(
+                "verdict.add",
+                "claim",
+                key,
+                None,
+                {**after, "reviewer": reviewer, "resolved_on": outcome["resolved_on"]},
+            )
 
     def _write_appearances(self, batch: Sequence[ClaimRecord]) -> dict[str, int]:
         wanted: dict[str, dict[str, Any]] = {}
@@ -261,7 +351,24 @@ class ClaimWriter:
             "reviewer_id": self.reviewer_ids[outcome.by] if outcome.by else None,
             "resolved_on": outcome.resolved_on,
             "recorded_at": self.now,
+            "progress": None,
         }
+
+    def _progress_rows(self, claim_id: int, record: ClaimRecord) -> list[dict[str, Any]]:
+        """The file's progress entries as history rows, in the file's order."""
+        return [
+            {
+                "claim_id": claim_id,
+                "verdict": None,
+                "progress": entry.status,
+                "evidence": list(entry.evidence),
+                "note": entry.note,
+                "reviewer_id": self.reviewer_ids[entry.by] if entry.by else None,
+                "resolved_on": entry.rated_on,
+                "recorded_at": self.now,
+            }
+            for entry in record.entry.progress
+        ]
 
     def _insert_new(self, records: Sequence[ClaimRecord], appearance_ids: dict[str, int]) -> None:
         rows = []
@@ -273,6 +380,7 @@ class ClaimWriter:
                     **self._columns(record, appearance_ids),
                     "status": ClaimStatus.RESOLVED.value if outcome else ClaimStatus.OPEN.value,
                     "verdict": outcome.verdict if outcome else None,
+                    "progress": current_progress((p.rated_on, p.status) for p in record.entry.progress),
                     "created_at": self.now,
                     "updated_at": self.now,
                 }
@@ -292,11 +400,24 @@ class ClaimWriter:
                 {"claim_id": claim_id, "reviewer_id": self.reviewer_ids[h]}
                 for h in dict.fromkeys(claim.reviewers)
             )
-            if row["criteria"] is not None:
-                versions.append(self._version_row(claim_id, 1, row))
+            version_rows = [self._version_row(claim_id, 1, row)] if row["criteria"] is not None else []
             outcome_row = self._outcome_row(claim_id, record)
-            if outcome_row is not None:
-                resolutions.append(outcome_row)
+            # Progress came while the promise was open, so before its outcome in the history.
+            outcome_rows = self._progress_rows(claim_id, record)
+            outcome_rows += [outcome_row] if outcome_row is not None else []
+            versions.extend(version_rows)
+            resolutions.extend(outcome_rows)
+            if self.audit is not None:
+                urls = (
+                    {appearance_ids[claim.appeared_in.url]: claim.appeared_in.url}
+                    if claim.appeared_in
+                    else {}
+                )
+                after = self._claim_view(row, urls)
+                after["tags"] = sorted(dict.fromkeys(claim.tags))
+                after["reviewers"] = sorted(dict.fromkeys(claim.reviewers))
+                self.audit.add("claim.create", "claim", claim.id, None, after)
+                self._history_entries(claim.id, version_rows, outcome_rows)
         self._insert_children(tags, assignments, versions, resolutions)
         self.touched_sources.update(row["source_id"] for row in rows)
         self.report.created += len(records)
@@ -350,12 +471,15 @@ class ClaimWriter:
                 .order_by(versions_t.c.claim_id, versions_t.c.version)
             ).all()
         )
-        latest_outcome: dict[int, Any] = {
-            row.claim_id: row
-            for row in self.conn.execute(
-                select(resolutions_t).where(resolutions_t.c.claim_id.in_(ids)).order_by(resolutions_t.c.id)
-            )
-        }
+        latest_outcome: dict[int, Any] = {}
+        progress_now: dict[int, list[Any]] = defaultdict(list)
+        for history_row in self.conn.execute(
+            select(resolutions_t).where(resolutions_t.c.claim_id.in_(ids)).order_by(resolutions_t.c.id)
+        ):
+            if history_row.progress is None:
+                latest_outcome[history_row.claim_id] = history_row
+            else:
+                progress_now[history_row.claim_id].append(history_row)
 
         updates: list[Row] = []
         tags_add: list[Row] = []
@@ -364,9 +488,11 @@ class ClaimWriter:
         assign_drop: list[tuple[int, int]] = []
         versions: list[Row] = []
         resolutions: list[Row] = []
+        urls = self._appearance_urls(records, existing, appearance_ids) if self.audit is not None else {}
         for record in records:
             row = existing[record.entry.id]
             claim_id = row.id
+            versions_before, resolutions_before = len(versions), len(resolutions)
             columns = self._columns(record, appearance_ids)
             touched = False
             change: dict[str, Any] = {}
@@ -389,6 +515,16 @@ class ClaimWriter:
             assign_drop.extend((claim_id, r) for r in reviewers_now[claim_id] - wanted_reviewers)
             touched = wanted_tags != tags_now[claim_id] or wanted_reviewers != reviewers_now[claim_id]
 
+            # Progress entries are matched by what they say: those not yet recorded are appended.
+            recorded = [_progress_key(p) for p in progress_now[claim_id]]
+            new_progress = [
+                p for p in self._progress_rows(claim_id, record) if _progress_key(p) not in recorded
+            ]
+            if new_progress:
+                resolutions.extend(new_progress)
+                entries = [(p.resolved_on, p.progress) for p in progress_now[claim_id]]
+                entries += [(p["resolved_on"], p["progress"]) for p in new_progress]
+                change["progress"] = current_progress(entries)
             outcome_row = self._outcome_row(claim_id, record)
             if outcome_row is not None and not _same_outcome(latest_outcome.get(claim_id), outcome_row):
                 resolutions.append(outcome_row)
@@ -400,6 +536,23 @@ class ClaimWriter:
                 self.report.updated += 1
             else:
                 self.report.unchanged += 1
+            if self.audit is not None and (change or touched):
+                key = record.entry.id
+                self._audit_update(key, row, change, urls)
+                # Tags and reviewers are part of the claim, but each change is an entry of its own.
+                for tag in sorted(wanted_tags - tags_now[claim_id]):
+                    self.audit.add("tag.add", "claim", key, None, {"tag": tag})
+                for tag in sorted(tags_now[claim_id] - wanted_tags):
+                    self.audit.add("tag.remove", "claim", key, {"tag": tag}, None)
+                for rid in sorted(wanted_reviewers - reviewers_now[claim_id]):
+                    self.audit.add("assignment.add", "claim", key, None, {"reviewer": self.handles[rid]})
+                for rid in sorted(reviewers_now[claim_id] - wanted_reviewers):
+                    self.audit.add("assignment.remove", "claim", key, {"reviewer": self.handles[rid]}, None)
+                self._history_entries(
+                    key,
+                    versions[versions_before:],
+                    resolutions[resolutions_before:],
+                )
 
         # executemany needs every row to carry the same keys; group updates by their shape.
         by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
@@ -417,10 +570,38 @@ class ClaimWriter:
             )
         self._insert_children(tags_add, assign_add, versions, resolutions)
 
+    def _appearance_urls(
+        self, records: Sequence[ClaimRecord], existing: dict[str, Any], appearance_ids: dict[str, int]
+    ) -> dict[int, str]:
+        """The url of every article these claims cite, now or before this import."""
+        urls = {aid: url for url, aid in appearance_ids.items()}
+        old = {existing[r.entry.id].appearance_id for r in records} - set(urls) - {None}
+        if old:
+            urls.update(
+                self.conn.execute(
+                    select(appearances_t.c.id, appearances_t.c.url).where(appearances_t.c.id.in_(old))
+                ).all()
+            )
+        return urls
+
+    def _audit_update(self, key: str, row: Any, change: dict[str, Any], urls: dict[int, str]) -> None:
+        """claim.update with the fields that differ (tags, reviewers and histories are entries of their own)."""
+        assert self.audit is not None
+        before, after = _diff(self._claim_view(row._asdict(), urls), self._claim_view(change, urls))
+        if after:
+            self.audit.changed(Claim, key, before, after)
+
     def finish(self) -> None:
         """Mark the scorecards of every source this import changed as stale."""
         bump_revisions(self.conn, self.touched_sources)
         self.touched_sources.clear()
+
+
+def _progress_key(entry: Any) -> tuple[Any, ...]:
+    """What a progress entry says (a history row or a row to insert), to tell whether it is recorded."""
+    get = entry.get if isinstance(entry, dict) else lambda c: getattr(entry, c)
+    fields = tuple(get(c) for c in ("progress", "resolved_on", "reviewer_id", "note"))
+    return (*fields, tuple(get("evidence") or ()))
 
 
 def _same_outcome(row: Any, wanted: dict[str, Any]) -> bool:

@@ -29,23 +29,25 @@ from tracker.cli.params import (
 from tracker.cli.render import claim_detail, claim_summary, claim_text, claims_table
 from tracker.errors import TrackerError
 from tracker.estimative import UnknownPhrase
-from tracker.models import Appearance, Claim, ClaimKind, ClaimTag, Reviewer, Source
+from tracker.models import DEADLINE_KINDS, Appearance, Claim, ClaimKind, ClaimTag, Reviewer, Source
 
 
 @click.group()
 def claims() -> None:
-    """Predictions and factual claims."""
+    """Predictions, factual claims and promises."""
 
 
 @claims.command("list")
 @click.option("--source", metavar="SLUG", help="Claims by this source or its members.")
 @click.option(
-    "--kind", type=click.Choice([k.value for k in ClaimKind]), help="Only predictions or only facts."
+    "--kind",
+    type=click.Choice([k.value for k in ClaimKind]),
+    help="Only predictions, only facts or only promises.",
 )
 @click.option(
     "--status",
     type=click.Choice(services.STATUS_FILTERS),
-    help="open, resolved, or overdue (open predictions past their deadline).",
+    help="open, resolved, or overdue (open predictions and promises past their deadline).",
 )
 @click.option(
     "--due-before",
@@ -123,7 +125,7 @@ PREDICTION_REQUIRED: list[tuple[str, str, str]] = [
 def missing_flags(values: dict[str, Any]) -> list[str]:
     """The flags `claims add` still needs, given the values so far."""
     needed = list(REQUIRED)
-    if values.get("kind") in (None, ClaimKind.PREDICTION):
+    if values.get("kind") in (None, *DEADLINE_KINDS):
         needed += PREDICTION_REQUIRED
     missing = [flag for name, flag, _ in needed if values.get(name) in (None, "")]
     if (
@@ -266,13 +268,18 @@ class Prompter:
         for name, _, text in REQUIRED:
             if values.get(name) in (None, ""):
                 values[name] = ask(text, value_proc=checks[name])
-        if values["kind"] == ClaimKind.PREDICTION:
+        if values["kind"] in DEADLINE_KINDS:
             if values.get("criteria") in (None, ""):
                 values["criteria"] = ask("Resolution criteria", value_proc=self._text(None, multiline=True))
             if values.get("deadline") is None:
                 check = self._deadline(values["made_on"], values.get("window_start"))
                 values["deadline"] = ask("Deadline (YYYY-MM-DD)", value_proc=check)
-            if values["probability"] is None and not values["confidence"]:
+            # A promise is kept or broken, never forecast: no probability to ask for.
+            if (
+                values["kind"] == ClaimKind.PREDICTION
+                and values["probability"] is None
+                and not values["confidence"]
+            ):
                 forecast = ask(
                     "Probability (0-1) or the source's words, e.g. 'very likely'", value_proc=self._forecast
                 )
@@ -342,8 +349,10 @@ class Prompter:
     metavar="WORDS",
     help="The source's words, mapped through `tracker scale`.",
 )
-@click.option("--criteria", type=LONG_TEXT, help="How a reviewer decides the outcome (predictions).")
-@click.option("--deadline", type=DATE, help="Last day the prediction can come true.")
+@click.option(
+    "--criteria", type=LONG_TEXT, help="How a reviewer decides the outcome (predictions, promises)."
+)
+@click.option("--deadline", type=DATE, help="Last day the prediction can come true, or the promise be kept.")
 @click.option("--window-start", type=DATE, help="First day that counts, when there is a window.")
 @click.option(
     "--timezone",
@@ -429,7 +438,7 @@ def revise(
     with app.begin() as session:
         claim = services.get_claim(session, claim_id, lock=True)
         if claim.criteria is None or claim.deadline is None:
-            raise TrackerError(f"claim {claim_id!r}: only predictions have resolution criteria")
+            raise TrackerError(f"claim {claim_id!r}: only predictions and promises have resolution criteria")
         entry = services.revise_criteria(
             session,
             claim,

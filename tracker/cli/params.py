@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from tracker import textrules
 from tracker.clock import utcnow
-from tracker.models import ALL_VERDICTS
+from tracker.models import ALL_VERDICTS, PROGRESS_STATUSES
 from tracker.services.lookup import did_you_mean
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -124,15 +124,21 @@ class EmailType(_TextBase):
 
 
 class VerdictType(_TextBase):
-    """A verdict word in any case, with '_' or a space for '-'; a typo gets the nearest word."""
+    """A verdict word in any case, with '_' or a space for '-'; a typo gets the nearest word.
 
-    name = "VERDICT"
+    The same for a promise's progress status (`PROGRESS`).
+    """
+
+    def __init__(self, words: tuple[str, ...] = ALL_VERDICTS, what: str = "verdict") -> None:
+        self.words = words
+        self.what = what
+        self.name = what.upper().replace(" ", "-")
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         word = textrules.normalise_verdict(str(value))
-        if word not in ALL_VERDICTS:
-            hint = did_you_mean(word, list(ALL_VERDICTS)) or f" (one of {', '.join(ALL_VERDICTS)})"
-            self.fail(f"{value!r} is not a verdict{hint}", param, ctx)
+        if word not in self.words:
+            hint = did_you_mean(word, list(self.words)) or f" (one of {', '.join(self.words)})"
+            self.fail(f"{value!r} is not a {self.what}{hint}", param, ctx)
         return word
 
 
@@ -143,6 +149,7 @@ TEXT = TextType()  # one line of free text, any length
 LONG_TEXT = TextType(multiline=True)  # statements, quotes, criteria, notes
 EMAIL = EmailType()
 VERDICT = VerdictType()
+PROGRESS = VerdictType(PROGRESS_STATUSES, "progress status")
 
 
 def json_option(func: F) -> F:

@@ -7,7 +7,7 @@ from typing import Any
 
 from tracker.cli.output import GAP, WIDTH, fields, one_line, pad, text_width, truncate, wrap
 from tracker.formatting import NONE, date
-from tracker.models import Claim, ClaimKind, Resolution
+from tracker.models import DEADLINE_KINDS, Claim, ClaimKind, ClaimStatus, Resolution
 from tracker.services.deadlines import is_overdue
 
 
@@ -24,15 +24,18 @@ def claim_summary(claim: Claim) -> dict[str, Any]:
         "deadline": claim.deadline,
         "status": claim.status,
         "verdict": claim.verdict,
+        # A promise's latest progress status (in-the-works, stalled); None for other kinds.
+        "progress": claim.progress,
         "tags": claim.tag_names,
         "reviewers": [r.handle for r in claim.reviewers],
     }
 
 
 def resolution_json(entry: Resolution) -> dict[str, Any]:
-    """One history entry; verdict None records an un-resolve."""
+    """One history entry: a verdict, a promise's progress status, or (both None) an un-resolve."""
     return {
         "verdict": entry.verdict,
+        "progress": entry.progress,
         "evidence": list(entry.evidence),
         "note": entry.note,
         "by": entry.reviewer.handle if entry.reviewer else None,
@@ -88,10 +91,23 @@ def probability_text(claim: Claim) -> str:
 
 
 def state_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
-    """The verdict when resolved, else open or overdue."""
+    """The verdict when resolved, else open or overdue (with an open promise's progress)."""
     if claim.verdict is not None:
         return claim.verdict
-    return "overdue" if is_overdue(claim, now, default_timezone) else claim.status
+    state = "overdue" if is_overdue(claim, now, default_timezone) else claim.status
+    return f"{state}, {claim.progress}" if claim.progress and claim.status == ClaimStatus.OPEN else state
+
+
+KIND_ABBREVIATIONS: dict[str, str] = {
+    ClaimKind.PREDICTION: "pred",
+    ClaimKind.FACT: "fact",
+    ClaimKind.PROMISE: "prom",
+}
+
+
+def history_word(entry: Resolution) -> str:
+    """What a history entry recorded: its verdict, a promise's progress, or an un-resolve."""
+    return entry.verdict or entry.progress or "un-resolved"
 
 
 def claims_table(claims: list[Claim], now: dt.datetime, default_timezone: str, width: int = WIDTH) -> str:
@@ -102,7 +118,7 @@ def claims_table(claims: list[Claim], now: dt.datetime, default_timezone: str, w
     """
     rows = [
         [
-            "pred" if c.kind == ClaimKind.PREDICTION else "fact",
+            KIND_ABBREVIATIONS.get(c.kind, c.kind),
             # ISO here, unlike `claims show`: a column splits on spaces, and it is the form
             # that --deadline and --now take.
             c.deadline.isoformat() if c.deadline else NONE,
@@ -146,20 +162,8 @@ def claim_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
     if claim.appearance:
         title = claim.appearance.title or "(untitled)"
         pairs.append(("Appeared in", f"{title} {claim.appearance.url}"))
-    if claim.kind == ClaimKind.PREDICTION:
-        words = f" from \u201c{claim.confidence}\u201d" if claim.confidence else ""
-        if claim.probability is not None:
-            chance = f"{claim.probability:g}"
-        else:
-            chance = "unscored" if claim.confidence else "none stated (recorded, not scored)"
-        pairs.append(("Probability", chance + words))
-        if claim.probability_basis:
-            pairs.append(("Basis", claim.probability_basis))
-        version = len(claim.criteria_versions)
-        pairs.append((f"Criteria v{version}", claim.criteria or NONE))
-        window = f"{date(claim.window_start)} to " if claim.window_start else ""
-        zone = claim.timezone or f"{default_timezone}, the default"
-        pairs.append(("Deadline", f"{window}{date(claim.deadline)} ({zone})"))
+    if claim.kind in DEADLINE_KINDS:
+        pairs += _forecast_pairs(claim, default_timezone)
     else:
         pairs.append(("As of", date(claim.as_of)))
     if claim.recorded_late:
@@ -181,8 +185,28 @@ def claim_text(claim: Claim, now: dt.datetime, default_timezone: str) -> str:
         out.append("\nVerdict history (latest is current):")
         for r in claim.resolutions:
             by = r.reviewer.handle if r.reviewer else "?"
-            out.append(f"  {date(r.resolved_on)}  {r.verdict or 'un-resolved'}  by {by}")
+            out.append(f"  {date(r.resolved_on)}  {history_word(r)}  by {by}")
             if r.note:
                 out.append(wrap(r.note, "      "))
             out.extend(f"      {url}" for url in r.evidence)
     return "\n".join(out)
+
+
+def _forecast_pairs(claim: Claim, default_timezone: str) -> list[tuple[str, str]]:
+    """The probability (a prediction's; a promise has none), criteria and deadline."""
+    pairs: list[tuple[str, str]] = []
+    if claim.kind == ClaimKind.PREDICTION:
+        words = f" from \u201c{claim.confidence}\u201d" if claim.confidence else ""
+        if claim.probability is not None:
+            chance = f"{claim.probability:g}"
+        else:
+            chance = "unscored" if claim.confidence else "none stated (recorded, not scored)"
+        pairs.append(("Probability", chance + words))
+        if claim.probability_basis:
+            pairs.append(("Basis", claim.probability_basis))
+    version = len(claim.criteria_versions)
+    pairs.append((f"Criteria v{version}", claim.criteria or NONE))
+    window = f"{date(claim.window_start)} to " if claim.window_start else ""
+    zone = claim.timezone or f"{default_timezone}, the default"
+    pairs.append(("Deadline", f"{window}{date(claim.deadline)} ({zone})"))
+    return pairs

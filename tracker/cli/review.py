@@ -1,4 +1,4 @@
-"""`tracker assign|unassign|resolve|unresolve`: the reviewers' side of a claim."""
+"""`tracker assign|unassign|resolve|unresolve|progress`: the reviewers' side of a claim."""
 
 from __future__ import annotations
 
@@ -8,13 +8,22 @@ from collections.abc import Callable
 import click
 from sqlalchemy.orm import Session
 
-from tracker import services
+from tracker import audit, services
 from tracker.app import App
 from tracker.cli.app import pass_app
 from tracker.cli.output import emit_json, info
-from tracker.cli.params import DATE, LONG_TEXT, VERDICT, TextType, json_option, now_option, resolve_now
+from tracker.cli.params import (
+    DATE,
+    LONG_TEXT,
+    PROGRESS,
+    VERDICT,
+    TextType,
+    json_option,
+    now_option,
+    resolve_now,
+)
 from tracker.cli.render import resolution_json
-from tracker.models import ALL_VERDICTS, Appearance
+from tracker.models import VERDICT_SCALES, Appearance
 
 
 def _assignment(
@@ -62,7 +71,9 @@ unassign = _assignment(
     "--verdict",
     required=True,
     type=VERDICT,
-    help=f"On the claim's scale: {', '.join(ALL_VERDICTS)} (any case; '_' or a space for '-').",
+    help="On the claim's scale: "
+    + "; ".join(f"{kind}: {', '.join(scale)}" for kind, scale in VERDICT_SCALES.items())
+    + " (any case; '_' or a space for '-').",
 )
 @click.option(
     "--evidence",
@@ -95,7 +106,7 @@ def resolve(
     as_json: bool,
 ) -> None:
     """Record a verdict on claim ID; earlier verdicts stay in its history."""
-    with app.begin() as session:
+    with audit.acting(audit.current().on_behalf_of(by_handle)), app.begin() as session:
         entry = services.resolve(
             session, claim_id, verdict, list(evidence), note, by_handle, resolved_on, resolve_now(now)
         )
@@ -117,10 +128,59 @@ def unresolve(
     app: App, claim_id: str, by_handle: str, note: str, now: dt.datetime | None, as_json: bool
 ) -> None:
     """Re-open claim ID; the withdrawn verdict stays in its history."""
-    with app.begin() as session:
+    with audit.acting(audit.current().on_behalf_of(by_handle)), app.begin() as session:
         entry = services.unresolve(session, claim_id, by_handle, note, resolve_now(now))
         data = {"key": claim_id, **resolution_json(entry)}
     if as_json:
         emit_json(data)
     else:
         click.echo(f"re-opened {claim_id}")
+
+
+@click.command()
+@click.argument("claim_id", metavar="ID")
+@click.argument("status", type=PROGRESS)
+@click.option(
+    "--evidence",
+    multiple=True,
+    type=TextType(Appearance.url),
+    metavar="URL",
+    help="Evidence URL (repeatable; at least one).",
+)
+@click.option("--note", type=LONG_TEXT, default=None, help="What was done, or why it is stalled.")
+@click.option("--by", "by_handle", required=True, metavar="HANDLE", help="The reviewer rating it.")
+@click.option(
+    "--on",
+    "rated_on",
+    type=DATE,
+    default=None,
+    help="Date the progress is rated at (default: the reviewer's today).",
+)
+@now_option
+@json_option
+@pass_app
+def progress(
+    app: App,
+    claim_id: str,
+    status: str,
+    evidence: tuple[str, ...],
+    note: str | None,
+    by_handle: str,
+    rated_on: dt.date | None,
+    now: dt.datetime | None,
+    as_json: bool,
+) -> None:
+    """Record the progress of open promise ID: STATUS is in-the-works or stalled.
+
+    The promise stays open; the status goes into its history beside the verdicts, and
+    the latest one shows on its scorecard until `tracker resolve` gives it a verdict.
+    """
+    with app.begin() as session:
+        entry = services.record_progress(
+            session, claim_id, status, list(evidence), note, by_handle, rated_on, resolve_now(now)
+        )
+        data = {"key": claim_id, **resolution_json(entry)}
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(f"recorded progress on {claim_id}: {status}")

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from tracker import __version__
+from tracker import __version__, audit
 from tracker.app import App
 from tracker.cli import calendar as calendar_cmd
 from tracker.cli import claims, dbcmds, files, people, review, scale, site
@@ -85,10 +85,12 @@ class TrackerGroup(click.Group):
 @click.version_option(__version__, prog_name="tracker")
 @click.pass_context
 def cli(ctx: click.Context, config_file: Path | None, database_url: str | None) -> None:
-    """Record predictions and checkable claims, resolve them with evidence, score sources."""
+    """Record predictions, checkable claims and promises, resolve them with evidence, score sources."""
     app = App(config_file=config_file, database_url=database_url)
     ctx.obj = app
     ctx.call_on_close(app.close)
+    # Every write of this command is recorded as the OS user's, through the command line.
+    ctx.with_resource(audit.acting(audit.Actor(audit.Interface.CLI, audit.os_user())))
 
 
 for command in (
@@ -103,6 +105,7 @@ for command in (
     review.unassign,
     review.resolve,
     review.unresolve,
+    review.progress,
     scale.scale,
     reminders_cmd.remind,
     reminders_cmd.reminders,

@@ -136,6 +136,18 @@ def _fact_lines(scores: SourceScores) -> list[str]:
     return lines
 
 
+def _promise_lines(scores: SourceScores) -> list[str]:
+    t = scores.promises
+    if not t.total:
+        return []
+    head = (
+        f"Promises (tallied, never scored): {t.total}: kept {t.kept}, compromise {t.compromise}, "
+        f"broken {t.broken}; open {t.open} (in the works {t.in_the_works}, stalled {t.stalled}, "
+        f"not yet rated {t.not_yet_rated}, overdue {t.overdue})"
+    )
+    return [wrap(head, "")]
+
+
 def score_text(summary: SourceSummary) -> str:
     """One source's figures, and with its members for an outlet, within 80 columns."""
     s = summary.source
@@ -144,12 +156,18 @@ def score_text(summary: SourceSummary) -> str:
         about.append(("member of", summary.member_of))
     if summary.members:
         about.append(("members", ", ".join(summary.members)))
-    blocks = [fields(about), *_prediction_lines(summary.scores), *_fact_lines(summary.scores)]
+    blocks = [
+        fields(about),
+        *_prediction_lines(summary.scores),
+        *_fact_lines(summary.scores),
+        *_promise_lines(summary.scores),
+    ]
     if summary.including_members is not None:
         blocks.append("")
         blocks.append(f"Including its members ({len(summary.members)}):")
         blocks.extend(_prediction_lines(summary.including_members))
         blocks.extend(_fact_lines(summary.including_members))
+        blocks.extend(_promise_lines(summary.including_members))
     blocks.extend(["", wrap(SELECTION_NOTE, "")])
     return "\n".join(blocks)
 

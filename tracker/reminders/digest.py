@@ -73,6 +73,7 @@ class DigestClaim:
     assigned: tuple[str, ...]  # handles of the claim's reviewers (shown on escalations)
     command: str
     link: str | None
+    claim_kind: str = "prediction"  # a promise's VERDICT is on the promise meter
 
     @property
     def escalated(self) -> bool:
@@ -110,6 +111,16 @@ class Digest:
     claims: tuple[DigestClaim, ...]
 
     @property
+    def has_promises(self) -> bool:
+        """Whether a claim is a promise, whose verdicts the digest then explains too."""
+        return any(c.claim_kind == "promise" for c in self.claims)
+
+    @property
+    def has_predictions(self) -> bool:
+        """Whether a claim is a prediction (or a fact), whose verdicts the digest explains."""
+        return any(c.claim_kind != "promise" for c in self.claims)
+
+    @property
     def overdue(self) -> int:
         """How many of the claims are past their deadline."""
         return sum(1 for c in self.claims if c.overdue)
@@ -137,6 +148,7 @@ def digest_claim(
     resolve_url: str | None,
     now: dt.datetime,
     sign: Callable[[str], str] | None = None,
+    claim_kind: str = "prediction",
 ) -> DigestClaim:
     """A DigestClaim, with the deadline's end and the days left worked out."""
     end = dt.datetime.combine(deadline + dt.timedelta(days=1), dt.time(0), tzinfo=zone(claim_timezone))
@@ -156,6 +168,7 @@ def digest_claim(
         assigned=tuple(assigned),
         command=resolve_command(key, reviewer_handle),
         link=resolve_link(resolve_url, key, reviewer_handle, sign),
+        claim_kind=claim_kind,
     )
 
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from tracker.accounts.links import link_signer
 from tracker.config import Settings
 from tracker.models import (
+    DEADLINE_KINDS,
     Appearance,
     Claim,
-    ClaimKind,
     ClaimStatus,
     Delivery,
     DeliveryStatus,
@@ -229,7 +229,7 @@ def load_outgoing_many(
             r
             for r in found
             if r.status == ClaimStatus.OPEN
-            and r.claim_kind == ClaimKind.PREDICTION
+            and r.claim_kind in DEADLINE_KINDS
             and r.claim_deadline == r.deadline
         ]
         for d, found in rows.items()
@@ -286,6 +286,7 @@ def _outgoing(
             article_url=r.url,
             article_title=r.title,
             kind=r.kind,
+            claim_kind=r.claim_kind,
             assigned=assigned.get(r.claim_id, []),
             resolve_url=settings.reminders.resolve_url,
             now=now,

@@ -29,7 +29,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from tracker.config import ReminderSettings
-from tracker.models import ClaimKind, ClaimStatus
+from tracker.models import DEADLINE_KINDS, ClaimStatus
 
 DEADLINE = "deadline"
 ESCALATION_PREFIX = "escalation-"
@@ -179,7 +179,7 @@ def due_reminders(
     now: dt.datetime,
 ) -> list[Due]:
     """The one latest due reminder per recipient of `claim`; none for facts or resolved claims."""
-    if claim.kind != ClaimKind.PREDICTION or claim.status != ClaimStatus.OPEN or claim.deadline is None:
+    if claim.kind not in DEADLINE_KINDS or claim.status != ClaimStatus.OPEN or claim.deadline is None:
         return []
     deadline = claim.deadline
     found: list[Due] = []

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from tracker.config import ReminderSettings, Settings
 from tracker.errors import TrackerError
 from tracker.models import (
+    DEADLINE_KINDS,
     Claim,
-    ClaimKind,
     ClaimStatus,
     Delivery,
     DeliveryStatus,
@@ -79,7 +79,7 @@ def cancel_stale(session: Session, claim_ids: Sequence[int] | None = None) -> in
     claim_still_due = exists().where(
         Claim.id == Reminder.claim_id,
         Claim.status == ClaimStatus.OPEN.value,
-        Claim.kind == ClaimKind.PREDICTION.value,
+        Claim.kind.in_(DEADLINE_KINDS),
         Claim.deadline == Reminder.deadline,
     )
     assigned = exists().where(
@@ -133,7 +133,7 @@ _IN_REACH = (
     .outerjoin(Reviewer, Reviewer.id == claim_reviewers.c.reviewer_id)
     .where(
         Claim.status == ClaimStatus.OPEN.value,
-        Claim.kind == ClaimKind.PREDICTION.value,
+        Claim.kind.in_(DEADLINE_KINDS),
         Claim.deadline <= bindparam("horizon"),
     )
 )
@@ -201,7 +201,7 @@ def _recorded(
         .join(Claim, Claim.id == Reminder.claim_id)
         .where(
             Claim.status == ClaimStatus.OPEN.value,
-            Claim.kind == ClaimKind.PREDICTION.value,
+            Claim.kind.in_(DEADLINE_KINDS),
             Claim.deadline <= policy.horizon(rules, now),
             Reminder.deadline == Claim.deadline,
             Reminder.due_at >= now - policy.lookback(rules),

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from tracker.models import Claim, ClaimKind, ClaimStatus, Resolution, Reviewer, Source
+from tracker.models import DEADLINE_KINDS, Claim, ClaimStatus, Resolution, Reviewer, Source
 from tracker.reports.snapshot import ScoreChange
 from tracker.rules import latest_date
 from tracker.services.deadlines import deadline_passed
@@ -71,7 +71,8 @@ class ClaimRef:
 
 @dataclass(frozen=True, slots=True)
 class NewResolution:
-    """One verdict recorded in the period; verdict None means the claim was re-opened."""
+    """One verdict recorded in the period; verdict None means the claim was re-opened, or
+    (with `progress`) a promise's progress was recorded."""
 
     claim: ClaimRef
     verdict: str | None
@@ -81,12 +82,14 @@ class NewResolution:
     reviewer_name: str | None
     resolved_on: dt.date
     recorded_at: dt.datetime
+    progress: str | None = None  # an open promise's progress status (verdict None)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready."""
         return {
             "claim": self.claim.to_json(),
             "verdict": self.verdict,
+            "progress": self.progress,
             "evidence": list(self.evidence),
             "note": self.note,
             "by": self.reviewer,
@@ -186,6 +189,7 @@ def new_resolutions(
             Reviewer.name.label("reviewer_name"),
             Resolution.resolved_on,
             Resolution.recorded_at,
+            Resolution.progress,
         )
         .join(Claim, Claim.id == Resolution.claim_id)
         .join(Source, Source.id == Claim.source_id)
@@ -204,6 +208,7 @@ def new_resolutions(
             reviewer_name=row.reviewer_name,
             resolved_on=row.resolved_on,
             recorded_at=row.recorded_at,
+            progress=row.progress,
         )
         for row in rows
     )
@@ -251,7 +256,7 @@ def newly_overdue(
         select(*_CLAIM_COLUMNS, Claim.timezone, Claim.created_at)
         .join(Source, Source.id == Claim.source_id)
         .where(
-            Claim.kind == ClaimKind.PREDICTION.value,
+            Claim.kind.in_(DEADLINE_KINDS),
             Claim.status == ClaimStatus.OPEN.value,
             Claim.deadline.is_not(None),
             Claim.deadline < latest_date(until),

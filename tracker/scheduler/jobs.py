@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.audit import SCHEDULER, Actor, Interface, acting
 from tracker.channels import Channel
 from tracker.clock import Clock
 from tracker.config import Settings
@@ -93,9 +95,13 @@ class Jobs:
     stop: Callable[[], bool] = _never
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
+    def _acting(self) -> AbstractContextManager[Actor]:
+        # Whatever a job writes is the scheduler's, stamped by its clock (it runs in its own thread).
+        return acting(Actor(Interface.SCHEDULER, SCHEDULER, clock=self.clock))
+
     def reminders(self) -> PassResult | None:
         """One reminder pass at the clock's time; None when stopping before it began."""
-        with self._lock:
+        with self._lock, self._acting():
             if self.stop():
                 return None
             return run_pass(
@@ -123,7 +129,7 @@ class Jobs:
         the outbox. The job then sends them at once; what it cannot send (a stop, a
         temporary failure) the reminder passes send, with retries, like any digest.
         """
-        with self._lock:
+        with self._lock, self._acting():
             if self.stop():
                 return None
             now = self.clock()

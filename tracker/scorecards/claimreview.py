@@ -1,10 +1,15 @@
 """schema.org ClaimReview for resolved claims, and the verdict-to-rating mapping it documents.
 
 Ratings run from 1 (worst) to 5 (best). Facts use the whole scale; predictions use
-its ends, because a prediction either came true or did not. Verdicts that say nothing
-about whether the source was right (ambiguous, annulled, unverifiable) carry no
-numeric rating: their `reviewRating` has the verdict in words (`alternateName`) only,
-so that no consumer averages them in as a middling score.
+its ends, because a prediction either came true or did not. Promises sit on the promise
+meter: kept 5, compromise 3 (partly kept: the middle), broken 1, with the meter word as
+`alternateName`. Verdicts that say nothing about whether the source was right
+(ambiguous, annulled, unverifiable) carry no numeric rating: their `reviewRating` has the
+verdict in words (`alternateName`) only, so that no consumer averages them in as a
+middling score.
+
+An open promise has no ClaimReview, whatever its progress: "in the works" or "stalled"
+is where it stands, not a review of whether it was kept, and a ClaimReview is a verdict.
 """
 
 from __future__ import annotations
@@ -17,7 +22,14 @@ from typing import Any
 
 from markupsafe import Markup
 
-from tracker.models import ClaimKind, FactVerdict, PredictionVerdict, SourceKind
+from tracker.models import (
+    ClaimKind,
+    FactVerdict,
+    PredictionVerdict,
+    PromiseProgress,
+    PromiseVerdict,
+    SourceKind,
+)
 from tracker.scorecards.data import ClaimRecord, SourceRecord
 
 BEST_RATING = 5
@@ -32,6 +44,9 @@ CLAIMREVIEW_RATINGS: Mapping[tuple[str, str], int] = MappingProxyType(
         (ClaimKind.FACT.value, FactVerdict.FALSE.value): 1,
         (ClaimKind.PREDICTION.value, PredictionVerdict.TRUE.value): 5,
         (ClaimKind.PREDICTION.value, PredictionVerdict.FALSE.value): 1,
+        (ClaimKind.PROMISE.value, PromiseVerdict.KEPT.value): 5,
+        (ClaimKind.PROMISE.value, PromiseVerdict.COMPROMISE.value): 3,
+        (ClaimKind.PROMISE.value, PromiseVerdict.BROKEN.value): 1,
     }
 )
 """(kind, verdict) -> ratingValue; verdicts absent here get no numeric rating."""
@@ -48,9 +63,30 @@ VERDICT_LABELS: Mapping[tuple[str, str], str] = MappingProxyType(
         (ClaimKind.PREDICTION.value, PredictionVerdict.FALSE.value): "Did not come true",
         (ClaimKind.PREDICTION.value, PredictionVerdict.AMBIGUOUS.value): "Ambiguous",
         (ClaimKind.PREDICTION.value, PredictionVerdict.ANNULLED.value): "Annulled (premise failed)",
+        (ClaimKind.PROMISE.value, PromiseVerdict.KEPT.value): "Promise kept",
+        (ClaimKind.PROMISE.value, PromiseVerdict.COMPROMISE.value): "Compromise",
+        (ClaimKind.PROMISE.value, PromiseVerdict.BROKEN.value): "Promise broken",
     }
 )
 """The verdicts in words, as pages, the feed and `alternateName` show them."""
+
+PROGRESS_LABELS: Mapping[str, str] = MappingProxyType(
+    {PromiseProgress.IN_THE_WORKS.value: "In the works", PromiseProgress.STALLED.value: "Stalled"}
+)
+"""An open promise's progress in words (the meter's words for where it stands)."""
+
+
+def progress_label(progress: str) -> str:
+    """An open promise's progress status in words."""
+    return PROGRESS_LABELS.get(progress, progress)
+
+
+def history_label(kind: str, verdict: str | None, progress: str | None) -> str:
+    """A verdict-history entry in words: its verdict, a promise's progress, or "Re-opened"."""
+    if verdict is not None:
+        return verdict_label(kind, verdict)
+    return "Re-opened" if progress is None else progress_label(progress)
+
 
 REVIEWING_ORGANISATION = "tracker"
 """The `author` of every ClaimReview: the organisation that reviews the claims."""

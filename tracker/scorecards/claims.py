@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from tracker.formatting import date
 from tracker.models import ClaimKind, FactVerdict, PredictionVerdict
-from tracker.scorecards.claimreview import ReviewWriter, verdict_label
+from tracker.scorecards.claimreview import ReviewWriter, history_label, progress_label, verdict_label
 from tracker.scorecards.data import ClaimRecord, HistoryEntry
 from tracker.scorecards.memo import Memo
 from tracker.scoring import says_yes
@@ -39,7 +39,7 @@ class HistoryView(NamedTuple):
     """One entry of a claim's verdict history, with its verdict in words."""
 
     entry: HistoryEntry
-    label: str  # "Re-opened" for an un-resolve
+    label: str  # "Re-opened" for an un-resolve; a promise's progress in words ("In the works")
     css: str
     reviewer: str
 
@@ -122,19 +122,21 @@ def _days_left(deadline: dt.date, today: dt.date) -> tuple[str, bool]:
     return f"overdue by {late} day{'s' if late != 1 else ''}", True
 
 
-def _history_verdict(key: tuple[str, str | None]) -> tuple[str, str]:
-    kind, verdict = key
-    return ("Re-opened" if verdict is None else verdict_label(kind, verdict)), verdict_css(verdict)
+def _history_verdict(key: tuple[str, str | None, str | None]) -> tuple[str, str]:
+    kind, verdict, progress = key
+    return history_label(kind, verdict, progress), verdict_css(verdict or progress)
 
 
-_HISTORY_VERDICTS: Memo[tuple[str, str | None], tuple[str, str]] = Memo(_history_verdict, limit=1_000)
+_HISTORY_VERDICTS: Memo[tuple[str, str | None, str | None], tuple[str, str]] = Memo(
+    _history_verdict, limit=1_000
+)
 
 
 def _history(claim: ClaimRecord) -> tuple[HistoryView, ...]:
     kind = claim.kind
     views = []
     for h in claim.history:
-        label, css = _HISTORY_VERDICTS[(kind, h.verdict)]
+        label, css = _HISTORY_VERDICTS[(kind, h.verdict, h.progress)]
         views.append(HistoryView(h, label, css, h.reviewer_name or h.reviewer or "unknown reviewer"))
     return tuple(views)
 
@@ -154,12 +156,16 @@ def claim_view(
     if verdict is None and deadline is not None:
         days_left, overdue = _days_left(deadline, today_in(claim.timezone))
     css, outcome = _OUTCOMES[(kind, claim.probability, verdict)]
+    label = verdict_label(kind, verdict)
+    if verdict is None and claim.progress is not None:
+        # An open promise shows where it stands on the meter, as its history does.
+        label, css = progress_label(claim.progress), verdict_css(claim.progress)
     return ClaimView(
         claim=claim,
         key=claim.key,
         anchor=anchor,
         verdict=verdict,
-        label=verdict_label(kind, verdict),
+        label=label,
         css=css,
         probability=_PROBABILITIES[(kind, claim.probability, claim.confidence)],
         days_left=days_left,

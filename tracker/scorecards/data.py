@@ -31,7 +31,7 @@ from tracker.models import (
     claim_reviewers,
     recorded_late,
 )
-from tracker.scoring import ScoredFact, ScoredPrediction
+from tracker.scoring import ScoredFact, ScoredPrediction, TalliedPromise
 
 SOURCES_PER_CHUNK = 200
 
@@ -60,7 +60,7 @@ class Article(NamedTuple):
 
 
 class HistoryEntry(NamedTuple):
-    """One entry of a claim's verdict history (verdict None: un-resolved)."""
+    """One entry of a claim's verdict history: a verdict, a promise's progress, or (both None) un-resolved."""
 
     verdict: str | None
     evidence: tuple[str, ...]
@@ -68,6 +68,7 @@ class HistoryEntry(NamedTuple):
     reviewer: str | None  # handle
     reviewer_name: str | None
     resolved_on: dt.date
+    progress: str | None = None
 
 
 class CriteriaEntry(NamedTuple):
@@ -109,6 +110,7 @@ class ClaimRecord(NamedTuple):
     criteria_history: tuple[CriteriaEntry, ...]
     probability_basis: str | None = None
     recorded_after_outcome: bool = False
+    progress: str | None = None  # an open promise's latest progress status
 
     @property
     def recorded_late(self) -> bool:
@@ -118,9 +120,10 @@ class ClaimRecord(NamedTuple):
     @property
     def latest(self) -> HistoryEntry | None:
         """The entry that gave the current verdict (None while the claim is open)."""
-        if self.verdict is None or not self.history:
+        if self.verdict is None:
             return None
-        return self.history[-1]
+        # A promise's progress entries are not verdicts; any recorded late come after it.
+        return next((h for h in reversed(self.history) if h.progress is None), None)
 
     @property
     def resolved_on(self) -> dt.date | None:
@@ -128,8 +131,8 @@ class ClaimRecord(NamedTuple):
         latest = self.latest
         return latest.resolved_on if latest else None
 
-    def scored(self) -> ScoredPrediction | ScoredFact:
-        """The record the scoring core reads."""
+    def scored(self) -> ScoredPrediction | ScoredFact | TalliedPromise:
+        """The record the scoring core reads (a promise's is tallied, never scored)."""
         if self.kind == ClaimKind.PREDICTION:
             return ScoredPrediction(
                 key=self.key,
@@ -141,6 +144,15 @@ class ClaimRecord(NamedTuple):
                 tags=self.tags,
                 recorded_late=self.recorded_late,
             )
+        if self.kind == ClaimKind.PROMISE:
+            return TalliedPromise(
+                key=self.key,
+                verdict=self.verdict,
+                progress=self.progress,
+                made_on=self.made_on,
+                deadline=self.deadline,
+                tags=self.tags,
+            )
         return ScoredFact(
             key=self.key,
             verdict=self.verdict,
@@ -150,17 +162,24 @@ class ClaimRecord(NamedTuple):
         )
 
 
-def split_scored(claims: Iterable[ClaimRecord]) -> tuple[list[ScoredPrediction], list[ScoredFact]]:
-    """The scoring core's predictions and facts for these claims."""
+Records = tuple[list[ScoredPrediction], list[ScoredFact], list[TalliedPromise]]
+"""A source's scoring records: its predictions, its facts and its promises (`split_scored`)."""
+
+
+def split_scored(claims: Iterable[ClaimRecord]) -> Records:
+    """The scoring core's predictions, facts and (tallied, never scored) promises for these claims."""
     predictions: list[ScoredPrediction] = []
     facts: list[ScoredFact] = []
+    promises: list[TalliedPromise] = []
     for claim in claims:
         scored = claim.scored()
         if isinstance(scored, ScoredPrediction):
             predictions.append(scored)
+        elif isinstance(scored, TalliedPromise):
+            promises.append(scored)
         else:
             facts.append(scored)
-    return predictions, facts
+    return predictions, facts, promises
 
 
 def load_sources(session: Session) -> list[SourceRecord]:
@@ -229,6 +248,7 @@ CLAIMS_OF_SOURCES = (
         _claims.verdict,
         _claims.probability_basis,
         _claims.recorded_after_outcome,
+        _claims.progress,
         _app.url,  # NULL: no appearance (url is NOT NULL in appearances)
         _app.title,
         _app.author,
@@ -262,6 +282,7 @@ HISTORY_OF_SOURCES = (
         _people.handle,
         _people.name,
         _res.resolved_on,
+        _res.progress,
     )
     .join(Claim.__table__, _claims.id == _res.claim_id)
     .outerjoin(Reviewer.__table__, _people.id == _res.reviewer_id)
@@ -310,11 +331,11 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
         reviewers[claim_id].append(handle)
 
     history: dict[int, list[HistoryEntry]] = defaultdict(list)
-    for claim_id, verdict, evidence, note, handle, name, resolved_on in session.execute(
+    for claim_id, verdict, evidence, note, handle, name, resolved_on, progress in session.execute(
         HISTORY_OF_SOURCES, ids
     ):
         history[claim_id].append(
-            HistoryEntry(verdict, tuple(evidence or ()), note, handle, name, resolved_on)
+            HistoryEntry(verdict, tuple(evidence or ()), note, handle, name, resolved_on, progress)
         )
 
     criteria: dict[int, list[CriteriaEntry]] = defaultdict(list)
@@ -327,10 +348,10 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
     records = []
     for row in claim_rows:
         claim_id = row[0]
-        url = row[18]
+        url = row[19]
         article = None
         if url is not None:
-            key = tuple(row[18:])
+            key = tuple(row[19:])
             article = articles.get(key)
             if article is None:
                 article = articles[key] = Article._make(key)
@@ -345,6 +366,7 @@ def _load_claims(session: Session, source_ids: Sequence[int]) -> list[ClaimRecor
                     tuple(criteria[claim_id]) if claim_id in criteria else none,
                     row[16],
                     bool(row[17]),
+                    row[18],
                 )
             )
         )

@@ -12,19 +12,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Container, Iterable, Sequence
 
-from tracker.scorecards.data import SourceRecord
+from tracker.scorecards.data import Records, SourceRecord
 from tracker.scorecards.manifest import digest
-from tracker.scoring import ScoredFact, ScoredPrediction
 
-Records = tuple[list[ScoredPrediction], list[ScoredFact]]
-"""A source's scoring records: its predictions and its facts (`split_scored`)."""
+__all__ = ["Family", "MemberRecords", "Records", "with_members"]
 
 
 def with_members(own: Records, members: Records | None) -> Records:
     """An outlet's records together with its people's (`members`, from `MemberRecords.take`)."""
     if members is None:
         return own
-    return [*own[0], *members[0]], [*own[1], *members[1]]
+    return [*own[0], *members[0]], [*own[1], *members[1]], [*own[2], *members[2]]
 
 
 class Family:
@@ -127,9 +125,9 @@ class MemberRecords:
             return
         held = self.pending.get(parent.id)
         if held is None:
-            held = self.pending[parent.id] = ([], [])
-        held[0].extend(records[0])
-        held[1].extend(records[1])
+            held = self.pending[parent.id] = ([], [], [])
+        for mine, theirs in zip(held, records, strict=True):
+            mine.extend(theirs)  # type: ignore[attr-defined]
 
     def take(self, outlet_id: int) -> Records | None:
         """The records of an outlet's people read so far (None: none), forgotten once taken."""

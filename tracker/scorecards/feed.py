@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 
 from tracker.formatting import date as day
-from tracker.scorecards.claimreview import verdict_label
+from tracker.scorecards.claimreview import history_label
 from tracker.scorecards.lookups import ResolutionEvent
 
 FEED_SIZE = 50
@@ -74,7 +74,7 @@ class FeedEntry:
 
 def feed_entry(event: ResolutionEvent, *, feed: str, site_url: str | None) -> FeedEntry:
     """The Atom entry for one verdict-history entry of the feed whose id is `feed`."""
-    label = "Re-opened" if event.verdict is None else verdict_label(event.kind, event.verdict)
+    label = history_label(event.kind, event.verdict, event.progress)
     note = f" {event.note}" if event.note else ""
     summary = f"{event.source_name}: {label.lower()}, as of {day(event.resolved_on)}.{note}"
     namespace = uuid.uuid5(uuid.NAMESPACE_URL, feed)

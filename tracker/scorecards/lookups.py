@@ -26,12 +26,13 @@ class ResolutionEvent:
     statement: str
     source_slug: str
     source_name: str
-    verdict: str | None  # None: the claim was re-opened
+    verdict: str | None  # None: the claim was re-opened, or (progress set) a promise's progress
     evidence: tuple[str, ...]
     note: str | None
     reviewer_name: str | None
     resolved_on: dt.date
     recorded_at: dt.datetime
+    progress: str | None = None  # an open promise's progress status
 
 
 def recent_resolutions(session: Session, limit: int = 50) -> list[ResolutionEvent]:
@@ -51,6 +52,7 @@ def recent_resolutions(session: Session, limit: int = 50) -> list[ResolutionEven
             Reviewer.name,
             Resolution.resolved_on,
             Resolution.recorded_at,
+            Resolution.progress,
         )
         .join(Claim, Claim.id == Resolution.claim_id)
         .join(Source, Source.id == Claim.source_id)
@@ -72,6 +74,7 @@ def recent_resolutions(session: Session, limit: int = 50) -> list[ResolutionEven
             reviewer_name=row[9],
             resolved_on=row[10],
             recorded_at=row[11],
+            progress=row[12],
         )
         for row in rows
     ]

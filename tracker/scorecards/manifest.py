@@ -25,7 +25,7 @@ from tracker.files import replace, write_temporary
 from tracker.scorecards.page import Summary
 
 MANIFEST_NAME = ".tracker-manifest.json"
-FORMAT = 4
+FORMAT = 5
 
 
 @dataclass(slots=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from tracker.formatting import DASH
-from tracker.models import ClaimKind, SourceKind
+from tracker.models import DEADLINE_KINDS, ClaimKind, PromiseProgress, PromiseVerdict, SourceKind
 from tracker.scorecards.charts import (
     Bar,
     CalibrationChart,
@@ -23,9 +23,9 @@ from tracker.scorecards.charts import (
     calibration_chart,
     timeline_chart,
 )
-from tracker.scorecards.claimreview import ReviewWriter, verdict_label
+from tracker.scorecards.claimreview import ReviewWriter, progress_label, verdict_label
 from tracker.scorecards.claims import ClaimView, claim_view, day
-from tracker.scorecards.data import ClaimRecord, SourceRecord, split_scored
+from tracker.scorecards.data import ClaimRecord, Records, SourceRecord, split_scored
 from tracker.scorecards.figures import (
     Figure,
     brier_terms,
@@ -40,8 +40,6 @@ from tracker.scorecards.figures import (
 from tracker.scoring import (
     FACT_VERDICTS,
     PREDICTION_VERDICTS,
-    ScoredFact,
-    ScoredPrediction,
     SourceScores,
     brier_over_time,
     fact_rank_key,
@@ -103,8 +101,12 @@ class Summary(NamedTuple):
     rated: int  # rated facts
     accuracy: float | None
     facts_too_few: bool
-    open: int
+    open: int  # open claims of every kind: predictions, facts and promises
     overdue: int
+    promises: int  # the promise tally (never scored, never ranked)
+    kept: int
+    compromise: int
+    broken: int
     rank: tuple[bool, float | None, int]  # tracker.scoring.rank_key, None for infinity
     fact_rank: tuple[bool, float | None, int]
 
@@ -128,6 +130,9 @@ class SourcePage:
     timeline: TimelineChart | None
     prediction_bars: tuple[Bar, ...]
     fact_bars: tuple[Bar, ...]
+    has_promises: bool
+    promise_bars: tuple[Bar, ...]  # the promise meter: kept ... not yet rated
+    promises: tuple[ClaimView, ...]  # the promises with a verdict, most recent first
     together_label: str
     comparison: tuple[Comparison, ...]
     open_claims: tuple[ClaimView, ...]
@@ -156,6 +161,23 @@ def _fact_bars(scores: SourceScores) -> tuple[Bar, ...]:
     return bars([*rows, ("open", "Not yet checked", scores.facts.open)])
 
 
+def promise_rows(scores: SourceScores) -> list[tuple[str, str, int]]:
+    """The promise meter as (key, label, count) rows: the verdicts, then where open ones stand."""
+    t = scores.promises
+    return [
+        (PromiseVerdict.KEPT.value, verdict_label(ClaimKind.PROMISE, PromiseVerdict.KEPT), t.kept),
+        (
+            PromiseVerdict.COMPROMISE.value,
+            verdict_label(ClaimKind.PROMISE, PromiseVerdict.COMPROMISE),
+            t.compromise,
+        ),
+        (PromiseVerdict.BROKEN.value, verdict_label(ClaimKind.PROMISE, PromiseVerdict.BROKEN), t.broken),
+        (PromiseProgress.IN_THE_WORKS.value, progress_label(PromiseProgress.IN_THE_WORKS), t.in_the_works),
+        (PromiseProgress.STALLED.value, progress_label(PromiseProgress.STALLED), t.stalled),
+        ("open", "Not yet rated", t.not_yet_rated),
+    ]
+
+
 def _comparison(alone: SourceScores, together: SourceScores) -> tuple[Comparison, ...]:
     a, t = alone.predictions, together.predictions
     fa, ft = alone.facts, together.facts
@@ -166,13 +188,19 @@ def _comparison(alone: SourceScores, together: SourceScores) -> tuple[Comparison
         Comparison("Log score", num(a.log_score), num(t.log_score)),
         Comparison("Rated facts", str(fa.rated), str(ft.rated)),
         Comparison("Fact accuracy index", pct(fa.accuracy), pct(ft.accuracy)),
+        Comparison("Promises kept / compromise / broken", _meter(alone), _meter(together)),
         Comparison("Open", _open(alone), _open(together)),
     )
 
 
+def _meter(scores: SourceScores) -> str:
+    t = scores.promises
+    return f"{t.kept} / {t.compromise} / {t.broken}"
+
+
 def _open(scores: SourceScores) -> str:
-    overdue = scores.predictions.counts.overdue
-    n = scores.predictions.counts.open + scores.facts.open
+    overdue = scores.predictions.counts.overdue + scores.promises.overdue
+    n = scores.predictions.counts.open + scores.facts.open + scores.promises.open
     return f"{n} ({overdue} overdue)" if overdue else str(n)
 
 
@@ -182,7 +210,7 @@ def summary_of(source: SourceRecord, claims: int, scores: SourceScores, pairs_br
     For an outlet with people the figures are theirs together (as its page's "with its
     people" table shows them), so its row never reads 0 open while a person is overdue.
     """
-    p, f = scores.predictions, scores.facts
+    p, f, t = scores.predictions, scores.facts, scores.promises
     brier_ci = mean_interval(pairs_brier)
     hit_ci = hit_interval(p)
     return Summary(
@@ -201,8 +229,12 @@ def summary_of(source: SourceRecord, claims: int, scores: SourceScores, pairs_br
         rated=f.rated,
         accuracy=f.accuracy,
         facts_too_few=f.too_few,
-        open=p.counts.open + f.open,
-        overdue=p.counts.overdue,
+        open=p.counts.open + f.open + t.open,
+        overdue=p.counts.overdue + t.overdue,
+        promises=t.total,
+        kept=t.kept,
+        compromise=t.compromise,
+        broken=t.broken,
         rank=_finite(rank_key(scores)),
         fact_rank=_finite(fact_rank_key(scores)),
     )
@@ -214,8 +246,8 @@ def source_page(
     *,
     parent: Link | None,
     members: Sequence[Link],
-    with_members: tuple[list[ScoredPrediction], list[ScoredFact]] | None,
-    records: tuple[list[ScoredPrediction], list[ScoredFact]] | None = None,
+    with_members: Records | None,
+    records: Records | None = None,
     today: dt.date,
     today_in: Callable[[str | None], dt.date],
     default_timezone: str,
@@ -230,15 +262,15 @@ def source_page(
     `records` are the claims' scoring records (`split_scored(claims)`), when the caller
     has made them already.
     """
-    predictions, facts = split_scored(claims) if records is None else records
+    predictions, facts, promises = split_scored(claims) if records is None else records
     review = ReviewWriter(source, site_url)
     views = [claim_view(claim, review, today_in=today_in) for claim in claims]
     timezones = {
         claim.timezone or default_timezone
         for claim in claims
-        if claim.verdict is None and claim.kind == ClaimKind.PREDICTION
+        if claim.verdict is None and claim.kind in DEADLINE_KINDS
     }
-    scores = score_source(predictions, facts, today=today)
+    scores = score_source(predictions, facts, promises, today=today)
     pairs = scored_pairs(predictions)
     terms = brier_terms(pairs)
 
@@ -250,15 +282,21 @@ def source_page(
         together = score_source(*with_members, today=today)
         together_pairs = scored_pairs(with_members[0])
         comparison = _comparison(scores, together)
-        if together.predictions.counts.open:
+        if together.predictions.counts.open or together.promises.open:
             # The row's overdue count is of today, where the build reads deadlines.
             timezones.add(default_timezone)
         people = "person" if len(members) == 1 else "people"
         together_label = f"With its {len(members)} {people}"
 
     open_claims = sorted((v for v in views if v.verdict is None), key=lambda v: (v.sort_deadline, v.key))
+    # Promises with a verdict have their own record beside the meter: they are never scored.
+    promise_views = sorted(
+        (v for v in views if v.verdict is not None and v.claim.kind == ClaimKind.PROMISE),
+        key=lambda v: (v.sort_resolved, v.key),
+        reverse=True,
+    )
     resolved = sorted(
-        (v for v in views if v.verdict is not None and not v.excluded),
+        (v for v in views if v.verdict is not None and not v.excluded and v.claim.kind != ClaimKind.PROMISE),
         key=lambda v: (v.sort_resolved, v.key),
         reverse=True,
     )
@@ -300,6 +338,9 @@ def source_page(
         timeline=timeline_chart(brier_over_time(predictions)),
         prediction_bars=_prediction_bars(scores) if predictions else (),
         fact_bars=_fact_bars(scores) if facts else (),
+        has_promises=bool(promises),
+        promise_bars=bars(promise_rows(scores)) if promises else (),
+        promises=tuple(promise_views),
         together_label=together_label,
         comparison=comparison,
         open_claims=tuple(open_claims),

@@ -23,6 +23,7 @@ from tracker.scoring import (
     CalibrationBin,
     Decomposition,
     FactScores,
+    PromiseTally,
     SourceScores,
     StatusCounts,
     score_source,
@@ -174,6 +175,20 @@ def _facts_json(f: FactScores) -> dict[str, Any]:
     }
 
 
+def promises_json(t: PromiseTally) -> dict[str, int]:
+    """The promise tally: counts only, never a score."""
+    return {
+        "total": t.total,
+        "kept": t.kept,
+        "compromise": t.compromise,
+        "broken": t.broken,
+        "in_the_works": t.in_the_works,
+        "stalled": t.stalled,
+        "not_yet_rated": t.not_yet_rated,
+        "overdue": t.overdue,
+    }
+
+
 def figures_json(scores: SourceScores) -> dict[str, Any]:
     """The figures as JSON-ready values, exactly as tracker.scoring computed them (floats unrounded)."""
     p = scores.predictions
@@ -191,6 +206,7 @@ def figures_json(scores: SourceScores) -> dict[str, Any]:
         "decomposition": _decomposition_json(p.decomposition),
         "status": _status_json(p.counts),
         "facts": _facts_json(scores.facts),
+        "promises": promises_json(scores.promises),
         "min_sample": p.min_sample,
         "predictions_too_few": p.too_few,
         "too_few": scores.too_few,

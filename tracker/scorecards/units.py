@@ -200,7 +200,7 @@ def render_unit(
             claims,
             parent=Link(parent.name, f"{parent.slug}.html") if parent and parent.id in plan.parents else None,
             members=[Link(m.name, f"{m.slug}.html") for m in members],
-            with_members=with_members(records or ([], []), gathered.take(sid)) if members else None,
+            with_members=with_members(records or ([], [], []), gathered.take(sid)) if members else None,
             records=records,
             today=out.today,
             today_in=out.today_in,

@@ -1,7 +1,8 @@
 """Scoring: pure functions from plain records to frozen figures. No database, no I/O.
 
-The caller maps claims to `ScoredPrediction` and `ScoredFact`, slices them as it
-likes (`slice_predictions`, `slice_facts`), and calls `score_source`. Every figure is
+The caller maps claims to `ScoredPrediction` and `ScoredFact` (and promises to
+`TalliedPromise`, which are tallied, never scored), slices them as it likes
+(`slice_predictions`, `slice_facts`), and calls `score_source`. Every figure is
 recomputed from the records each time, so un-resolving a claim (verdict None)
 changes the figures with no cache to invalidate.
 
@@ -46,6 +47,13 @@ from tracker.scoring.metrics import (
     skill_vs_chance,
 )
 from tracker.scoring.predictions import PredictionScores, StatusCounts, count_statuses, score_predictions
+from tracker.scoring.promises import (
+    PROGRESS_STATUSES,
+    PROMISE_VERDICTS,
+    PromiseTally,
+    TalliedPromise,
+    tally_promises,
+)
 from tracker.scoring.records import (
     FACT_VERDICTS,
     PREDICTION_VERDICTS,
@@ -72,6 +80,8 @@ __all__ = [
     "LOG_EPS",
     "MIN_SAMPLE",
     "PREDICTION_VERDICTS",
+    "PROGRESS_STATUSES",
+    "PROMISE_VERDICTS",
     "SELECTION_NOTE",
     "Z_95",
     "Binning",
@@ -82,10 +92,12 @@ __all__ = [
     "FactScores",
     "Pair",
     "PredictionScores",
+    "PromiseTally",
     "ScoredFact",
     "ScoredPrediction",
     "SourceScores",
     "StatusCounts",
+    "TalliedPromise",
     "VerdictShare",
     "accuracy_index",
     "base_rate",
@@ -111,5 +123,6 @@ __all__ = [
     "skill_vs_chance",
     "slice_facts",
     "slice_predictions",
+    "tally_promises",
     "wilson_interval",
 ]

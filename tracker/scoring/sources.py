@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tracker.scoring.calibration import BinningChoice
 from tracker.scoring.facts import FactScores, score_facts
 from tracker.scoring.metrics import MIN_SAMPLE
 from tracker.scoring.predictions import PredictionScores, score_predictions
+from tracker.scoring.promises import PromiseTally, TalliedPromise, tally_promises
 from tracker.scoring.records import ScoredFact, ScoredPrediction
 
 SELECTION_NOTE = (
@@ -21,10 +22,14 @@ SELECTION_NOTE = (
 
 @dataclass(frozen=True, slots=True)
 class SourceScores:
-    """Prediction and fact figures for one source, an outlet with its people, or any slice."""
+    """Prediction and fact figures for one source, an outlet with its people, or any slice.
+
+    `promises` is a tally beside them, never a score: nothing in it enters a figure or a rank.
+    """
 
     predictions: PredictionScores
     facts: FactScores
+    promises: PromiseTally = field(default_factory=PromiseTally)
 
     @property
     def too_few(self) -> bool:
@@ -35,15 +40,20 @@ class SourceScores:
 def score_source(
     predictions: Iterable[ScoredPrediction],
     facts: Iterable[ScoredFact],
+    promises: Iterable[TalliedPromise] = (),
     *,
     today: dt.date,
     min_sample: int = MIN_SAMPLE,
     binning: BinningChoice = "auto",
 ) -> SourceScores:
-    """Every figure for one source; to include an outlet's people, pass their records too."""
+    """Every figure for one source; to include an outlet's people, pass their records too.
+
+    Promises are only tallied (`tally_promises`): no prediction or fact figure reads them.
+    """
     return SourceScores(
         predictions=score_predictions(predictions, today=today, min_sample=min_sample, binning=binning),
         facts=score_facts(facts, min_sample=min_sample),
+        promises=tally_promises(promises, today=today),
     )
 
 

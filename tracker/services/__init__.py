@@ -39,7 +39,7 @@ from tracker.services.people import (
     list_sources,
     set_subscribed,
 )
-from tracker.services.resolutions import resolve, unresolve
+from tracker.services.resolutions import record_progress, resolve, unresolve
 
 __all__ = [
     "STATUS_FILTERS",
@@ -73,6 +73,7 @@ __all__ = [
     "list_reviewers",
     "list_sources",
     "local_today",
+    "record_progress",
     "resolve",
     "revise_criteria",
     "set_subscribed",

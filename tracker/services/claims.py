@@ -13,6 +13,7 @@ from tracker.db import lock_catalogue
 from tracker.errors import InvalidInput, NotFound, Problem, TrackerError
 from tracker.estimative import EstimativeScale
 from tracker.models import (
+    DEADLINE_KINDS,
     Appearance,
     Claim,
     ClaimKind,
@@ -121,10 +122,10 @@ def add_claim(
     )
     resolution = {"criteria": criteria, "deadline": deadline, "window_start": window_start}
     given = [name for name, value in resolution.items() if value is not None]
-    if kind == ClaimKind.PREDICTION and given:
+    if kind in DEADLINE_KINDS and given:
         problems += _problems(
             ("criteria", check_text(criteria, "criteria")),
-            ("deadline", "deadline is required for a prediction" if deadline is None else None),
+            ("deadline", f"deadline is required for a {kind}" if deadline is None else None),
         )
     check = check_claim(
         kind=kind if check_kind(kind) is None else None,
@@ -234,8 +235,8 @@ def revise_criteria(
 
     `reason` (why the goalposts moved) and `by` (who moved them) are kept on the version.
     """
-    if claim.kind != ClaimKind.PREDICTION:
-        raise TrackerError(f"claim {claim.key!r}: only predictions have resolution criteria")
+    if claim.kind not in DEADLINE_KINDS:
+        raise TrackerError(f"claim {claim.key!r}: only predictions and promises have resolution criteria")
     criteria = criteria.strip()
     problems = _problems(
         ("criteria", check_text(criteria, "criteria")),
@@ -327,7 +328,7 @@ def list_claims(
         # SQL narrows to candidates; the exact test depends on each claim's timezone.
         stmt = stmt.where(
             Claim.status == ClaimStatus.OPEN.value,
-            Claim.kind == ClaimKind.PREDICTION.value,
+            Claim.kind.in_(DEADLINE_KINDS),
             Claim.deadline < latest_date(now),
         )
     elif status is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from tracker.models import Claim, ClaimKind, ClaimStatus
+from tracker.models import DEADLINE_KINDS, Claim, ClaimStatus
 
 
 def deadline_passed(deadline: dt.date, timezone: str, now: dt.datetime) -> bool:
@@ -14,9 +14,9 @@ def deadline_passed(deadline: dt.date, timezone: str, now: dt.datetime) -> bool:
 
 
 def is_overdue(claim: Claim, now: dt.datetime, default_timezone: str = "UTC") -> bool:
-    """An open prediction whose deadline has passed where it is read."""
+    """An open prediction or promise whose deadline has passed where it is read."""
     return (
-        claim.kind == ClaimKind.PREDICTION
+        claim.kind in DEADLINE_KINDS
         and claim.status == ClaimStatus.OPEN
         and claim.deadline is not None
         and deadline_passed(claim.deadline, claim.timezone or default_timezone, now)

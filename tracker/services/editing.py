@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidInput, NotFound, Problem
 from tracker.estimative import EstimativeScale
-from tracker.models import Claim, ClaimKind, ClaimTag, CriteriaVersion, Reviewer
+from tracker.models import DEADLINE_KINDS, Claim, ClaimKind, ClaimTag, CriteriaVersion, Reviewer
 from tracker.rules import ClaimProblem, check_claim, check_tag, check_text, check_timezone
 from tracker.services.claims import appearance_problems, get_appearance, revise_criteria
 from tracker.services.lookup import get_claim, get_reviewer
@@ -102,7 +102,7 @@ def edit_claim(
     moved = criteria is not None and criteria != Criteria.of(claim)
     if moved:
         assert criteria is not None
-        if claim.kind != ClaimKind.PREDICTION:
+        if claim.kind not in DEADLINE_KINDS:
             problems.append(Problem.at("criteria", f"a {claim.kind} has no resolution criteria"))
         problems += [
             Problem.at(name, problem)

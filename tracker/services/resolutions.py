@@ -1,4 +1,8 @@
-"""Verdicts: an append-only history per claim, whose latest entry is the current verdict."""
+"""Verdicts: an append-only history per claim, whose latest entry is the current verdict.
+
+A promise's history also holds its progress statuses (in-the-works, stalled) while it is
+open: entries with no verdict that leave the claim open (see `Resolution`).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,20 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidInput, Problem, TrackerError
-from tracker.models import ClaimStatus, Resolution
-from tracker.rules import check_evidence, check_verdict, resolved_on_problem
+from tracker.models import Claim, ClaimStatus, Resolution, Reviewer, current_progress
+from tracker.rules import check_evidence, check_progress, check_verdict, resolved_on_problem
 from tracker.services.deadlines import local_today
 from tracker.services.lookup import get_claim, get_reviewer
+
+
+def _date_problems(claim: Claim, reviewer: Reviewer, day: dt.date, today: dt.date) -> list[Problem]:
+    problems: list[Problem] = []
+    if too_early := resolved_on_problem(claim.made_on, day):
+        problems.append(Problem.at("resolved_on", str(too_early)))
+    if day > today:
+        future = f"resolved_on {day} is in the future for {reviewer.handle} ({reviewer.timezone})"
+        problems.append(Problem.at("resolved_on", future))
+    return problems
 
 
 def resolve(
@@ -39,11 +53,7 @@ def resolve(
         problems.append(Problem.at("verdict", problem))
     elif problem := check_evidence(verdict, evidence):
         problems.append(Problem.at("evidence", problem))
-    if too_early := resolved_on_problem(claim.made_on, resolved_on):
-        problems.append(Problem.at("resolved_on", str(too_early)))
-    if resolved_on > today:
-        future = f"resolved_on {resolved_on} is in the future for {reviewer.handle} ({reviewer.timezone})"
-        problems.append(Problem.at("resolved_on", future))
+    problems += _date_problems(claim, reviewer, resolved_on, today)
     if problems:
         raise InvalidInput(problems, f"claim {claim_key!r}")
     entry = Resolution(
@@ -57,6 +67,55 @@ def resolve(
     )
     session.add(entry)
     claim.verdict, claim.status, claim.updated_at = verdict, ClaimStatus.RESOLVED.value, now
+    session.flush()
+    return entry
+
+
+def record_progress(
+    session: Session,
+    claim_key: str,
+    status: str,
+    evidence: Sequence[str],
+    note: str | None,
+    by_handle: str,
+    rated_on: dt.date | None,
+    now: dt.datetime,
+) -> Resolution:
+    """Append a progress status to an open promise's history; the promise stays open.
+
+    The claim's current progress becomes the latest-dated status (`current_progress`), so
+    a status recorded late for an earlier date does not replace a newer one.
+    """
+    claim = get_claim(session, claim_key, lock=True)
+    reviewer = get_reviewer(session, by_handle)
+    evidence = list(dict.fromkeys(url.strip() for url in evidence))
+    today = local_today(reviewer.timezone, now)
+    rated_on = rated_on or today
+    problems: list[Problem] = []
+    if problem := check_progress(claim.kind, status):
+        problems.append(Problem.at("progress", problem))
+    elif claim.verdict is not None:
+        message = f"progress is for an open promise; this one is {claim.verdict} (un-resolve it first)"
+        problems.append(Problem.at("progress", message))
+    elif problem := check_evidence(status, evidence, "progress"):
+        problems.append(Problem.at("evidence", problem))
+    problems += _date_problems(claim, reviewer, rated_on, today)
+    if problems:
+        raise InvalidInput(problems, f"claim {claim_key!r}")
+    entry = Resolution(
+        claim=claim,
+        verdict=None,
+        progress=status,
+        evidence=evidence,
+        note=(note or "").strip() or None,
+        reviewer=reviewer,
+        resolved_on=rated_on,
+        recorded_at=now,
+    )
+    session.add(entry)
+    history = [(r.resolved_on, r.progress) for r in claim.resolutions if r.progress is not None]
+    claim.progress = current_progress([*history, (rated_on, status)])
+    claim.updated_at = now
     session.flush()
     return entry
 

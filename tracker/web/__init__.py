@@ -21,7 +21,7 @@ from tracker.resources import resource_dir
 from tracker.web import errors, security
 from tracker.web.rebuild import Rebuilder, after_commit
 from tracker.web.state import WebState, finish
-from tracker.web.views import assign, auth, claims, queue, recording, site, status
+from tracker.web.views import assign, audit, auth, claims, queue, recording, site, status
 
 __all__ = ["create_app", "secret_key"]
 
@@ -82,7 +82,7 @@ def create_app(app: App, *, clock: Callable[[], dt.datetime] = utcnow, rebuild: 
     def _teardown(exc: BaseException | None) -> None:
         finish(ok=False)  # only when after_request did not run (an error): roll back
 
-    for blueprint in (auth.bp, queue.bp, claims.bp, recording.bp, assign.bp, status.bp, site.bp):
+    for blueprint in (auth.bp, queue.bp, claims.bp, recording.bp, assign.bp, status.bp, site.bp, audit.bp):
         flask_app.register_blueprint(blueprint)
     errors.register(flask_app)
     return flask_app

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, requ
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.wrappers import Response as BaseResponse
 
+from tracker import audit
 from tracker.accounts import throttle
 from tracker.accounts.keys import new_calendar_token
 from tracker.accounts.models import Credential
@@ -21,6 +22,7 @@ from tracker.web.forms import ButtonForm, LoginForm, PasswordForm, Problems, pro
 from tracker.web.rendering import page
 from tracker.web.security import login_required, safe_next, sign_in, sign_out
 from tracker.web.state import db, now, viewer
+from tracker.web.views.audit import web_actor
 
 bp = Blueprint("auth", __name__)
 SETUP_SALT = "tracker-setup"
@@ -48,21 +50,37 @@ def login() -> Response | BaseResponse:
         typed = form.login.data or ""
         refusal = throttle.refused(session, typed, _address(), moment)
         if refusal is not None:
+            _failed(typed, refused=True)
             problems[""] = [refusal.message(moment)]
         else:
             reviewer = find_reviewer(session, typed)
             cred = check_password(session, reviewer, form.password.data or "")
             if reviewer is not None and cred is not None:
                 throttle.record_success(session, typed, reviewer.handle)
+                actor = web_actor(reviewer.handle, reviewer.id)
+                audit.record(session, "login.success", "reviewer", reviewer.handle, _where(), actor=actor)
                 sign_in(reviewer, cred.session_epoch)
                 return redirect(safe_next(form.next.data))
             throttle.record_failure(session, typed, _address(), moment)
+            _failed(typed, refused=False)
             # Beside the first field: which of the two is wrong is not said, on purpose.
             problems["login"] = ["That handle or email and password do not match."]
     elif request.method == "POST":
         problems = problems_of(form)
     status = 400 if problems else 200
     return page("web/login.html", status=status, form=form, problems=problems, title="Sign in")
+
+
+def _where() -> dict[str, str]:
+    return {"address": _address()}
+
+
+def _failed(typed: str, *, refused: bool) -> None:
+    """Record a failed sign-in under the handle as typed (never the password); committed all the same."""
+    after = {**_where(), "refused": "too many failures" if refused else None}
+    audit.record(
+        db(), "login.failure", "reviewer", typed.strip()[:320], {k: v for k, v in after.items() if v}
+    )
 
 
 @bp.route("/logout", methods=["POST"])
@@ -93,7 +111,9 @@ def setup(token: str) -> Response | BaseResponse:
     form = PasswordForm()
     problems = _password_problems(form)
     if form.is_submitted() and not problems:
-        cred = set_password(session, reviewer.handle, form.password.data or "", now())
+        # Whoever holds the link acts as its reviewer (they are not signed in yet).
+        with audit.acting(web_actor(reviewer.handle, reviewer.id)):
+            cred = set_password(session, reviewer.handle, form.password.data or "", now())
         sign_in(reviewer, cred.session_epoch)
         flash("Your password is set, and you are signed in.")
         return redirect(url_for("queue.index"))

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from tracker import services
 from tracker.accounts.links import link_serializer
 from tracker.errors import NotFound, TrackerError
-from tracker.models import VERDICT_SCALES, Claim, ClaimKind, Reviewer
+from tracker.models import PROGRESS_STATUSES, VERDICT_SCALES, Claim, ClaimKind, Reviewer
 from tracker.rules import VERDICTS_WITHOUT_EVIDENCE
 from tracker.services.deadlines import local_today
 from tracker.web.claims import Changes, changes_since, lock_claim, public_page_state, reminders_of, version_of
@@ -39,6 +39,11 @@ EXPLAIN = {
     "half-true": "Partly accurate; leaves out important details or takes things out of context.",
     "mostly-false": "Contains an element of truth but ignores facts that would give a different impression.",
     "unverifiable": "The record cannot settle it either way.",
+    "kept": "The promise was kept, as the criteria define it.",
+    "compromise": "Partly kept, or kept in a weaker form than promised.",
+    "broken": "The promise was broken, or can no longer be kept.",
+    "in-the-works": "Progress, not a verdict: action is under way, and the promise stays open.",
+    "stalled": "Progress, not a verdict: nothing moves, or it is blocked; the promise stays open.",
 }
 
 
@@ -61,6 +66,8 @@ def _claim(key: str) -> Claim:
 def _forms(claim: Claim, who: Viewer) -> tuple[ResolveForm, UnresolveForm]:
     resolve, unresolve = ResolveForm(), UnresolveForm()
     scale = VERDICT_SCALES[ClaimKind(claim.kind)]
+    if claim.kind == ClaimKind.PROMISE and claim.verdict is None:
+        scale += PROGRESS_STATUSES  # an open promise's progress goes into the same history
     resolve.verdict.choices = [(v, v) for v in scale]
     if not resolve.is_submitted():
         resolve.resolved_on.data = local_today(who.timezone, now())
@@ -141,8 +148,9 @@ def resolve(key: str) -> Response | BaseResponse:
     claim, form, unresolve = checked
     session = db()
     evidence = [line.strip() for line in (form.evidence.data or "").splitlines() if line.strip()]
+    progress = form.verdict.data in PROGRESS_STATUSES
     try:
-        services.resolve(
+        (services.record_progress if progress else services.resolve)(
             session,
             key,
             form.verdict.data or "",
@@ -158,7 +166,8 @@ def resolve(key: str) -> Response | BaseResponse:
         form.version.data = version_of(claim)
         return _show(claim, form, unresolve, status=400, problems=problems_of(form, exc))
     rebuild_source(claim.source.slug)
-    flash(f"Resolved as {form.verdict.data}. The public scorecard is being rebuilt.")
+    done = "Recorded progress:" if progress else "Resolved as"
+    flash(f"{done} {form.verdict.data}. The public scorecard is being rebuilt.")
     return redirect(url_for("claims.show", key=key))
 
 

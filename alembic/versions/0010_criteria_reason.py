@@ -1,7 +1,7 @@
 """criteria_versions: why the criteria or deadline changed, and who changed them (issue 13)
 
-Revision ID: 0008_criteria_reason
-Revises: 0007_editor_role
+Revision ID: 0010_criteria_reason
+Revises: 0009_promises
 Create Date: 2026-12-02 09:30:00
 
 Versions recorded before this (the first version of every claim, and revisions from the
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_criteria_reason"
-down_revision: str | None = "0007_editor_role"
+revision: str = "0010_criteria_reason"
+down_revision: str | None = "0009_promises"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
