@@ -406,3 +406,36 @@ def test_a_promise_is_recorded_with_criteria_and_a_deadline_and_no_probability(
             dt.date(2027, 3, 1),
         )
         assert [v.version for v in claim.criteria_versions] == [1]
+
+
+def test_recording_and_editing_are_in_the_audit_log_as_the_editors_and_a_refused_form_leaves_nothing(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
+    from tracker.audit import AuditEntry
+
+    def recorded(key: str) -> list[tuple[str, str, str]]:
+        with tracker_app.begin(write=False) as session:
+            rows = session.scalars(
+                select(AuditEntry).where(AuditEntry.entity_key == key).order_by(AuditEntry.id)
+            )
+            return [(e.action, e.actor, e.interface) for e in rows]
+
+    scene = seed(tracker_app, now)
+    eve = signed_in(web, scene.editor)
+    assert send(eve, NEW, claim_fields(scene, action="check")).status_code == 200
+    assert send(eve, NEW, claim_fields(scene, deadline="2026-01-01")).status_code == 400
+    assert recorded("rain-in-march") == []
+    assert send(eve, NEW, claim_fields(scene)).status_code == 302
+    added = recorded("rain-in-march")
+    assert added == [("claim.create", scene.editor, "web"), ("criteria.add", scene.editor, "web")]
+    fields = edit_form(eve, "rain-in-march")
+    assert (
+        send(
+            eve, "/claims/rain-in-march/edit", {**fields, "deadline": "2027-04-01", "reason": "Later."}
+        ).status_code
+        == 302
+    )
+    assert recorded("rain-in-march")[len(added) :] == [
+        ("claim.update", scene.editor, "web"),
+        ("criteria.add", scene.editor, "web"),
+    ]
