@@ -28,9 +28,9 @@ from tracker.web.state import db, now, state, viewer
 
 bp = Blueprint("recording", __name__)
 
-# Which groups of the add form's fields each kind of claim has. A kind added to ClaimKind
-# is offered at once, with criteria and a deadline and without a probability (a promise is
-# kept or broken, not scored on a probability), until it is named here.
+# Which groups of the add form's fields each kind of claim has, from ClaimKind: a prediction is
+# asked how likely, a fact when it is judged; a promise (kept or broken, never scored on a
+# probability), and any kind added later until it is named here, has criteria and a deadline.
 SCORED_KINDS = frozenset({ClaimKind.PREDICTION.value})
 AS_OF_KINDS = frozenset({ClaimKind.FACT.value})
 # A service's name for a field, where the form's differs.
