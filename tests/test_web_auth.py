@@ -198,3 +198,32 @@ def test_a_hash_made_with_old_parameters_is_rehashed_at_sign_in(
         after = session.get(Credential, reviewer.id).password_hash
     assert after != before and not stronger.check_needs_rehash(after)
     assert login(web.test_client(), "ada").status_code == 302
+
+
+def test_the_password_is_checked_without_the_write_lock_and_a_change_meanwhile_wins(
+    tracker_app: App, now: dt.datetime
+) -> None:
+    from tracker.accounts.passwords import accept, check_password, set_password
+
+    reviewer = _reviewer(tracker_app, now)
+    # Another writer holds the write lock (SQLite: BEGIN IMMEDIATE) while the passwords are checked.
+    with tracker_app.begin(), tracker_app.session_factory() as reading:
+        checked = check_password(reading, reading.get(Reviewer, reviewer.id), PASSWORD)
+        wrong = check_password(reading, reading.get(Reviewer, reviewer.id), "not the password")
+        nobody = check_password(reading, None, PASSWORD)
+    assert checked.ok and not wrong.ok and not nobody.ok
+    with tracker_app.begin() as session:
+        assert accept(session, wrong) is None and accept(session, nobody) is None
+        set_password(session, "ada", "a brand new password", now)
+    with tracker_app.begin() as session:
+        # Checked against the old hash: the change made since ends that sign-in.
+        assert accept(session, checked) is None
+
+
+def test_passwords_use_a_bounded_argon2id_setting() -> None:
+    from argon2 import PasswordHasher
+
+    from tracker.accounts import passwords
+
+    assert passwords.HASHER.memory_cost <= 19 * 1024 and passwords.HASHER.type.name == "ID"
+    assert passwords.HASHER.check_needs_rehash(PasswordHasher().hash("made with argon2-cffi's default"))

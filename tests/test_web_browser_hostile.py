@@ -13,7 +13,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from support.browser import WIDTHS, browser, fits, sign_in, watch
 from support.web import seed, served, tracker_app
@@ -190,12 +189,6 @@ def test_hostile_text_in_chromium(browser: Any, tracker_app: App, now: dt.dateti
     assert [p for p in problems if not p.endswith(expected)] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the scorecard templates (templates/scorecards, not the app's) do not isolate user text yet: "
-    "an override in a confidence word, a statement or a criterion turns the text after it",
-)
 def test_an_override_on_a_scorecard_page_turns_only_its_own_text(
     browser: Any, tracker_app: App, now: dt.datetime
 ) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
+import pytest
 from flask import Flask
-from support.web import ORIGIN, seed, signed_in, soup, text, tracker_app, web
+from sqlalchemy import select
+from support.web import ORIGIN, _claim, seed, signed_in, soup, text, tracker_app, web
 
 from tracker import services
 from tracker.app import App
 from tracker.estimative import EstimativeScale
+from tracker.models import Source
 from tracker.services import get_claim
 
 __all__ = ["tracker_app", "web"]
@@ -234,6 +238,39 @@ def _maybe_form(client, path: str, selector: str):  # type: ignore[no-untyped-de
     return soup(client.get(path)).select_one(selector)
 
 
+def test_the_claim_page_sees_a_rebuilt_site_after_reading_the_old_one(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
+    """The manifest's revisions are kept between requests: a new build must still be seen."""
+    from pathlib import Path
+
+    from tracker.scorecards.build import build_site
+
+    def build() -> None:
+        with tracker_app.begin() as session:
+            build_site(session, out, settings=tracker_app.settings, now=now, jobs=1)
+
+    out = Path(tracker_app.settings.report.out_dir)
+    scene = seed(tracker_app, now)
+    client = signed_in(web, scene.assigned)
+    path = f"/claims/{scene.overdue}"
+
+    def state() -> str:
+        return str(soup(client.get(path)).select_one(".public-state").get_text())
+
+    build()
+    assert "up to date" in state()
+    hidden = _form(client, path, "#resolve form")
+    client.post(
+        f"{path}/resolve",
+        data={**hidden, "verdict": "true", "evidence": "https://example.org/a"},
+        headers={"Origin": ORIGIN},
+    )
+    assert "not yet showing the latest change" in state()
+    build()  # a new manifest replaces the one read above
+    assert "up to date" in state()
+
+
 def test_an_open_promise_offers_its_meter_and_progress_each_explained(
     web: Flask, tracker_app: App, now: dt.datetime
 ) -> None:
@@ -290,3 +327,25 @@ def test_an_open_promise_offers_its_meter_and_progress_each_explained(
         assert get_claim(session, "no-freeze").verdict == "broken"
     # Resolved, it is no longer offered progress (the form returns only after a re-open).
     assert soup(client.get(path)).select_one("#resolve") is None
+
+
+def test_a_long_group_shows_its_first_entries_and_counts_them_all(
+    web: Flask, tracker_app: App, now: dt.datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The module, not the view of the same name that tracker.web exposes.
+    queue = importlib.import_module("tracker.web.queue")
+    scene = seed(tracker_app, now)
+    with tracker_app.begin() as session:
+        source = session.scalars(select(Source).where(Source.slug == scene.source)).one()
+        for n in (4, 5):
+            _claim(session, source, [], f"late-{n}", deadline=now.date() - dt.timedelta(days=n))
+    monkeypatch.setattr(queue, "LIMIT", 2)
+    page = soup(signed_in(web, scene.admin).get("/?reviewer=*"))
+    overdue = page.select_one("#overdue")
+    assert overdue.select_one("h2").get_text(" ", strip=True) == "Overdue (3)"
+    assert [a.get_text(strip=True) for a in overdue.select(".queue-item a")][:2] == [
+        "The claim late-5 will come true.",
+        "The claim late-4 will come true.",
+    ]
+    assert len(overdue.select(".queue-item")) == 2
+    assert page.select_one("#soon h2").get_text(" ", strip=True) == f"Due within {queue.SOON_DAYS} days (1)"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import threading
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,9 +19,33 @@ from tracker.services.lookup import get_reviewer
 
 MIN_LENGTH = 10
 MAX_LENGTH = 1024  # argon2 takes any length; a megabyte "password" is only a way to burn CPU
-HASHER = PasswordHasher()
-# Verified when the handle is unknown, so that a wrong handle takes as long as a wrong password.
-_DUMMY_HASH = HASHER.hash("not a password of anyone's")
+# OWASP's argon2id setting (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's default of
+# 64 MiB: ten sign-ins at once would otherwise take 640 MB in one web process. Hashes made
+# with other parameters are rehashed at the next sign-in.
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# At most this many hashes at once per process, so memory stays bounded under a burst of
+# sign-ins (the others wait their turn, a few tens of milliseconds each).
+_HASHING = threading.BoundedSemaphore(2)
+
+
+@functools.cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    # Verified when the handle is unknown, so that a wrong handle takes as long as a wrong
+    # password; made on first use, not when the module is imported.
+    return hasher.hash("not a password of anyone's")
+
+
+def _hash(password: str) -> str:
+    with _HASHING:
+        return HASHER.hash(password)
+
+
+def _verify(stored: str, password: str) -> bool:
+    with _HASHING:
+        try:
+            return HASHER.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def password_problem(password: str) -> str | None:
@@ -48,7 +75,7 @@ def set_password(session: Session, handle: str, password: str, now: dt.datetime)
     if problem := password_problem(password):
         raise TrackerError(f"reviewer {handle!r}: {problem}")
     cred = credential(session, reviewer)
-    cred.password_hash = HASHER.hash(password)
+    cred.password_hash = _hash(password)
     cred.session_epoch += 1
     cred.password_changed_at = now
     session.flush()
@@ -68,17 +95,41 @@ def find_reviewer(session: Session, login: str) -> Reviewer | None:
     return found
 
 
-def check_password(session: Session, reviewer: Reviewer | None, password: str) -> Credential | None:
-    """The reviewer's credential when `password` is theirs (rehashing it if needed), else None."""
+@dataclass(frozen=True)
+class Checked:
+    """What checking a password found, before anything is written."""
+
+    reviewer_id: int | None  # whose handle or email was typed (None: nobody's)
+    stored: str | None  # the hash it was checked against
+    ok: bool  # the password matched it
+    rehash: str | None = None  # a new hash, when the stored one used old parameters
+
+
+def check_password(session: Session, reviewer: Reviewer | None, password: str) -> Checked:
+    """Check `password` against the reviewer's hash; reads only, so it can run outside the write lock.
+
+    The hash is the slow part of a sign-in (tens of milliseconds, by design): done here,
+    in a read, it does not hold up every other write of the installation meanwhile.
+    """
     cred = session.get(Credential, reviewer.id) if reviewer is not None else None
     stored = cred.password_hash if cred is not None else None
-    try:
-        HASHER.verify(stored or _DUMMY_HASH, password[:MAX_LENGTH])
-    except (VerificationError, InvalidHashError):
+    ok = _verify(stored or _dummy_hash(HASHER), password[:MAX_LENGTH]) and stored is not None
+    rehash = _hash(password) if ok and stored is not None and HASHER.check_needs_rehash(stored) else None
+    return Checked(reviewer.id if reviewer is not None else None, stored, ok, rehash)
+
+
+def accept(session: Session, checked: Checked) -> Credential | None:
+    """In the write: the credential a successful check signs in with, or None.
+
+    None also when the password changed since it was checked (the check read the old
+    hash), so a sign-in never outlives the change it raced with.
+    """
+    if not checked.ok or checked.reviewer_id is None:
         return None
-    if cred is None or stored is None:
+    cred = session.get(Credential, checked.reviewer_id, with_for_update=True)
+    if cred is None or cred.password_hash != checked.stored:
         return None
-    if HASHER.check_needs_rehash(stored):
-        cred.password_hash = HASHER.hash(password)
+    if checked.rehash is not None:
+        cred.password_hash = checked.rehash
         session.flush()
     return cred

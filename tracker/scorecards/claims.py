@@ -85,18 +85,18 @@ def _outcome_of(key: tuple[str, float | None, str | None]) -> tuple[str, str]:
 _OUTCOMES: Memo[tuple[str, float | None, str | None], tuple[str, str]] = Memo(_outcome_of, limit=50_000)
 
 
-def _probability_of(key: tuple[str, float | None, str | None]) -> str:
-    kind, probability, confidence = key
+def _probability_of(key: tuple[str, float | None, bool]) -> str:
+    kind, probability, worded = key
     if kind != ClaimKind.PREDICTION:
         return ""
-    words = f" (\u201c{confidence}\u201d)" if confidence else ""
+    # The source's words follow in the template, isolated from the text around them.
     if probability is None:
-        return f"unscored hedge{words}" if confidence else "none stated: recorded, not scored"
+        return "unscored hedge" if worded else "none stated: recorded, not scored"
     # 0.675 shows as 67.5%, 0.8 as 80%: no digits the source did not imply.
-    return f"{probability * 100:.1f}".rstrip("0").rstrip(".") + f"%{words}"
+    return f"{probability * 100:.1f}".rstrip("0").rstrip(".") + "%"
 
 
-_PROBABILITIES: Memo[tuple[str, float | None, str | None], str] = Memo(_probability_of, limit=50_000)
+_PROBABILITIES: Memo[tuple[str, float | None, bool], str] = Memo(_probability_of, limit=50_000)
 
 
 def excluded_reason(claim: ClaimRecord) -> str:
@@ -167,7 +167,7 @@ def claim_view(
         verdict=verdict,
         label=label,
         css=css,
-        probability=_PROBABILITIES[(kind, claim.probability, claim.confidence)],
+        probability=_PROBABILITIES[(kind, claim.probability, bool(claim.confidence))],
         days_left=days_left,
         overdue=overdue,
         outcome=outcome,

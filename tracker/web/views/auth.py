@@ -11,6 +11,7 @@ from tracker.accounts import throttle
 from tracker.accounts.keys import new_calendar_token
 from tracker.accounts.models import Credential
 from tracker.accounts.passwords import (
+    accept,
     check_password,
     credential,
     find_reviewer,
@@ -21,7 +22,7 @@ from tracker.models import Reviewer
 from tracker.web.forms import ButtonForm, LoginForm, PasswordForm, Problems, problems_of, sentence
 from tracker.web.rendering import page
 from tracker.web.security import login_required, safe_next, sign_in, sign_out
-from tracker.web.state import db, now, viewer
+from tracker.web.state import db, now, state, viewer
 from tracker.web.views.audit import web_actor
 
 bp = Blueprint("auth", __name__)
@@ -46,22 +47,28 @@ def login() -> Response | BaseResponse:
         form.next.data = request.args.get("next", "")
     problems: Problems = {}
     if form.validate_on_submit():
-        session, moment = db(), now()
-        typed = form.login.data or ""
-        refusal = throttle.refused(session, typed, _address(), moment)
+        moment, typed, address = now(), form.login.data or "", _address()
+        # The throttle and the slow hash in a read of their own: no write lock is held while
+        # the password is checked, so a burst of sign-ins does not stall every other write.
+        with state().app.session_factory() as reading:
+            refusal = throttle.refused(reading, typed, address, moment)
+            reviewer = find_reviewer(reading, typed)
+            checked = None if refusal else check_password(reading, reviewer, form.password.data or "")
+        session = db()  # the write, under the write lock
+        # Asked again: failures recorded meanwhile count, so a burst gets no extra guesses.
+        refusal = refusal or throttle.refused(session, typed, address, moment)
+        cred = accept(session, checked) if checked is not None and refusal is None else None
         if refusal is not None:
             _failed(typed, refused=True)
             problems[""] = [refusal.message(moment)]
+        elif cred is not None and (reviewer := session.get(Reviewer, cred.reviewer_id)) is not None:
+            throttle.record_success(session, typed, reviewer.handle)
+            actor = web_actor(reviewer.handle, reviewer.id)
+            audit.record(session, "login.success", "reviewer", reviewer.handle, _where(), actor=actor)
+            sign_in(reviewer, cred.session_epoch)
+            return redirect(safe_next(form.next.data))
         else:
-            reviewer = find_reviewer(session, typed)
-            cred = check_password(session, reviewer, form.password.data or "")
-            if reviewer is not None and cred is not None:
-                throttle.record_success(session, typed, reviewer.handle)
-                actor = web_actor(reviewer.handle, reviewer.id)
-                audit.record(session, "login.success", "reviewer", reviewer.handle, _where(), actor=actor)
-                sign_in(reviewer, cred.session_epoch)
-                return redirect(safe_next(form.next.data))
-            throttle.record_failure(session, typed, _address(), moment)
+            throttle.record_failure(session, typed, address, moment)
             _failed(typed, refused=False)
             # Beside the first field: which of the two is wrong is not said, on purpose.
             problems["login"] = ["That handle or email and password do not match."]
