@@ -396,10 +396,58 @@ def test_the_editor_role_migration_allows_editors_and_demotes_them_going_down(em
         engine.dispose()
 
 
+def test_the_pending_imports_migration_adds_its_table_and_drops_waiting_uploads_going_down(
+    empty_db_url: str,
+) -> None:
+    """0010 adds the table of uploads waiting for a confirm; below it they go, and nothing else does."""
+    from tracker.staging import PendingImport
+
+    engine = make_engine(empty_db_url)
+    at = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
+    try:
+        upgrade(engine)
+        _fill(engine)
+        with Session(engine) as session, session.begin():
+            rev = session.scalars(select(Reviewer).where(Reviewer.handle == "rev")).one()
+            session.add(
+                PendingImport(
+                    token="t",
+                    reviewer_id=rev.id,
+                    file_name="c.yaml",
+                    content=b"x",
+                    content_sha256="0",
+                    created_at=at,
+                )
+            )
+        below = (
+            ScriptDirectory.from_config(alembic_config()).get_revision("0010_pending_imports").down_revision
+        )
+        downgrade(engine, str(below))
+        assert "pending_imports" not in inspect(engine).get_table_names()
+        upgrade(engine)
+        with Session(engine) as session:
+            assert session.scalars(select(PendingImport)).all() == []
+            session.add(
+                PendingImport(
+                    token="u",
+                    reviewer_id=1,
+                    file_name="c.yaml",
+                    content=b"\xff\x00",
+                    content_sha256="0",
+                    created_at=at,
+                )
+            )
+            session.commit()
+            assert session.get(PendingImport, "u").content == b"\xff\x00"  # type: ignore[union-attr]
+        _check(engine)
+    finally:
+        engine.dispose()
+
+
 def test_the_criteria_reason_migration_adds_reason_and_author_and_keeps_versions_both_ways(
     empty_db_url: str,
 ) -> None:
-    """0010 records why and by whom criteria changed; going down drops both, keeping every version."""
+    """0011 records why and by whom criteria changed; going down drops both, keeping every version."""
     engine = make_engine(empty_db_url)
     try:
         upgrade(engine)
@@ -418,7 +466,7 @@ def test_the_criteria_reason_migration_adds_reason_and_author_and_keeps_versions
                 )
             )
         below = (
-            ScriptDirectory.from_config(alembic_config()).get_revision("0010_criteria_reason").down_revision
+            ScriptDirectory.from_config(alembic_config()).get_revision("0011_criteria_reason").down_revision
         )
         downgrade(engine, str(below))
         columns = {c["name"] for c in inspect(engine).get_columns("criteria_versions")}

@@ -100,6 +100,51 @@ TABLE = [
     Row("/audit.csv", "GET", "/audit.csv", (302, 403, 403, 403, 200)),
 ]
 
+# -- Recording: sources, reviewers, invitations, claims.yaml import and export (issue 13) --------------
+# Editors and admins keep the sources and the claims file; only admins keep the reviewers and invite
+# them (an invitation decides who may sign in, and a role what they may do).
+NEW_SOURCE = (("slug", "new-src"), ("name", "New"), ("kind", "outlet"))
+EDIT_SOURCE = (("name", "The Daily, renamed"), ("kind", "outlet"))
+REVIEWER = (("name", "Bob"), ("email", "bob@example.org"), ("timezone", "UTC"), ("role", "reviewer"))
+RECORDING = [
+    Row("/sources", "GET", "/sources", (302, 403, 403, 200, 200)),
+    Row("/sources/new", "GET", "/sources/new", (302, 403, 403, 200, 200)),
+    Row("/sources/new", "POST", "/sources/new", (302, 403, 403, 302, 302), NEW_SOURCE),
+    Row("/sources/<slug>/edit", "GET", f"/sources/{S.source}/edit", (302, 403, 403, 200, 200)),
+    Row("/sources/<slug>/edit", "POST", f"/sources/{S.source}/edit", (302, 403, 403, 302, 302), EDIT_SOURCE),
+    Row("/reviewers", "GET", "/reviewers", (302, 403, 403, 403, 200)),
+    Row("/reviewers/new", "GET", "/reviewers/new", (302, 403, 403, 403, 200)),
+    Row(
+        "/reviewers/new",
+        "POST",
+        "/reviewers/new",
+        (302, 403, 403, 403, 302),
+        (("handle", "newbie"), *REVIEWER),
+    ),
+    Row("/reviewers/<handle>/edit", "GET", f"/reviewers/{S.unassigned}/edit", (302, 403, 403, 403, 200)),
+    Row(
+        "/reviewers/<handle>/edit",
+        "POST",
+        f"/reviewers/{S.unassigned}/edit",
+        (302, 403, 403, 403, 302),
+        REVIEWER,
+    ),
+    # bob has a password already: nothing is sent, the list says so.
+    Row("/reviewers/<handle>/invite", "POST", f"/reviewers/{S.unassigned}/invite", (302, 403, 403, 403, 302)),
+    Row("/import", "GET", "/import", (302, 403, 403, 200, 200)),
+    Row("/import", "POST", "/import", (302, 403, 403, 400, 400)),  # no file: the form says so
+    Row(
+        "/import/<token>/confirm",
+        "POST",
+        "/import/forged/confirm",
+        (302, 403, 403, 404, 404),
+        (("seen", "x"),),
+    ),
+    Row("/import/<token>/cancel", "POST", "/import/forged/cancel", (302, 403, 403, 302, 302)),
+    Row("/export/claims.yaml", "GET", "/export/claims.yaml", (302, 403, 403, 200, 200)),
+]
+TABLE += RECORDING
+
 
 def test_every_route_is_in_the_table(web: Flask) -> None:
     routes = {(rule.rule, method) for rule in web.url_map.iter_rules() for method in rule.methods or ()}

@@ -507,4 +507,7 @@ class JobRun(Base):
 import tracker.accounts.models  # noqa: E402
 
 # The audit log's table, and the listener that records writes to the models above.
-import tracker.audit  # noqa: E402, F401
+import tracker.audit  # noqa: E402
+
+# The uploads waiting for their confirm (the web app's import preview).
+import tracker.staging  # noqa: E402, F401

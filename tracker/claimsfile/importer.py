@@ -30,7 +30,7 @@ from tracker.claimsfile.schema import (
     SourceIn,
     line_of,
 )
-from tracker.claimsfile.writer import ClaimWriter, ImportReport
+from tracker.claimsfile.writer import ClaimWriter, ImportDetail, ImportReport
 from tracker.config import Settings
 from tracker.db import lock_catalogue
 from tracker.errors import InvalidInput
@@ -46,11 +46,13 @@ Progress = Callable[[int, int], None]
 class _Import:
     """The state of one import while the file streams past."""
 
-    def __init__(self, session: Session, name: str, settings: Settings, now: dt.datetime) -> None:
+    def __init__(
+        self, session: Session, name: str, settings: Settings, now: dt.datetime, *, detail: bool = False
+    ) -> None:
         self.check = EntryChecker(name)
         self.scale = EstimativeScale.with_overrides(settings.estimative_phrases)
         self.now = now
-        self.report = ImportReport()
+        self.report = ImportReport(detail=ImportDetail() if detail else None)
         connection = session.connection()
         # Core statements pass the ORM's listener by: the writer records its own entries.
         rows = Rows(connection, current().through(Interface.IMPORT)) if enabled(session) else None
@@ -242,6 +244,7 @@ def import_claims(
     now: dt.datetime,
     progress: Progress | None = None,
     display_name: str | None = None,
+    detail: bool = False,
 ) -> ImportReport:
     """Validate and import a claims file within the session's transaction.
 
@@ -253,7 +256,7 @@ def import_claims(
     lock_catalogue(session)
     name = display_name or str(path)
     reader = ClaimsFileReader(path, max_bytes=settings.claims_max_bytes, display_name=name, progress=progress)
-    state = _Import(session, name, settings, now)
+    state = _Import(session, name, settings, now, detail=detail)
     for entry in reader:
         state.take(entry)
     # A problem in the YAML itself ends the stream early; report it with the rest.

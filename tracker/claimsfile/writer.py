@@ -62,6 +62,36 @@ PLAIN_COLUMNS = (
 CRITERIA_COLUMNS = ("criteria", "deadline", "window_start", "timezone")
 
 
+# The file's names for the claim columns a re-import may change (for the web preview's list).
+FIELD_NAMES = {
+    "source_id": "source",
+    "appearance_id": "appeared_in",
+    "criteria": "resolution",
+    "deadline": "resolution",
+    "window_start": "resolution",
+    "timezone": "resolution",
+}
+
+
+@dataclass
+class ImportDetail:
+    """Which entries an import changed, by name: what the web preview lists before a confirm.
+
+    Only kept when asked for (`import_claims(detail=True)`): the CLI's counts need no list
+    of a hundred thousand keys.
+    """
+
+    claims_created: list[str] = field(default_factory=list)
+    # Claim key -> the file's fields that differ (tags, reviewers and outcome included).
+    claims_updated: dict[str, list[str]] = field(default_factory=dict)
+    criteria_versions: list[str] = field(default_factory=list)
+    resolutions: list[str] = field(default_factory=list)
+    sources_created: list[str] = field(default_factory=list)
+    sources_updated: list[str] = field(default_factory=list)
+    reviewers_created: list[str] = field(default_factory=list)
+    reviewers_updated: list[str] = field(default_factory=list)
+
+
 @dataclass
 class ImportReport:
     """What an import did (or, on a dry run, would do)."""
@@ -76,6 +106,7 @@ class ImportReport:
     reviewers_created: int = 0
     reviewers_updated: int = 0
     missing: list[str] = field(default_factory=list)
+    detail: ImportDetail | None = None
 
     @property
     def changed(self) -> bool:
@@ -96,6 +127,12 @@ class ImportReport:
 
 def _differs(row: Any, values: dict[str, Any], columns: Iterable[str]) -> bool:
     return any(getattr(row, c) != values[c] for c in columns)
+
+
+def _differing(row: Any, values: dict[str, Any], columns: Iterable[str]) -> list[str]:
+    """The file's names of the columns in which `row` and `values` differ, in order, once each."""
+    names = (FIELD_NAMES.get(c, c) for c in columns if getattr(row, c) != values[c])
+    return list(dict.fromkeys(names))
 
 
 def _ordered(values: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
@@ -156,6 +193,10 @@ class ClaimWriter:
             )
         self.report.reviewers_created += len(new)
         self.report.reviewers_updated += len(changed)
+        if (detail := self.report.detail) is not None:
+            by_id = {row.id: handle for handle, row in existing.items()}
+            detail.reviewers_created.extend(row["handle"] for row in new)
+            detail.reviewers_updated.extend(by_id[row["b_id"]] for row in changed)
         self.reviewer_ids = dict(self.conn.execute(select(reviewers_t.c.handle, reviewers_t.c.id)).all())
         self.handles = {rid: handle for handle, rid in self.reviewer_ids.items()}
         self._write_audit()
@@ -184,7 +225,7 @@ class ClaimWriter:
         parents = {
             r.slug: r.parent_id for r in self.conn.execute(select(sources_t.c.slug, sources_t.c.parent_id))
         }
-        relinks = []
+        relinks: list[Row] = []
         for source in sources:
             wanted = self.source_ids[source.member_of] if source.member_of else None
             if parents.get(source.slug) != wanted:
@@ -193,8 +234,13 @@ class ClaimWriter:
             self.conn.execute(update(sources_t).where(sources_t.c.id == bindparam("b_id")), relinks)
         new_slugs = {row["slug"] for row in new}
         relinked = {r["b_id"] for r in relinks} - {self.source_ids[s] for s in new_slugs}
+        updated = {r["b_id"] for r in changed} | relinked
         self.report.sources_created += len(new)
-        self.report.sources_updated += len({r["b_id"] for r in changed} | relinked)
+        self.report.sources_updated += len(updated)
+        if (detail := self.report.detail) is not None:
+            by_id = {source_id: slug for slug, source_id in self.source_ids.items()}
+            detail.sources_created.extend(row["slug"] for row in new)
+            detail.sources_updated.extend(sorted(by_id[i] for i in updated))
         if self.audit is not None:
             self._audit_sources(sources, existing, new_slugs, parents)
 
@@ -421,6 +467,10 @@ class ClaimWriter:
         self._insert_children(tags, assignments, versions, resolutions)
         self.touched_sources.update(row["source_id"] for row in rows)
         self.report.created += len(records)
+        if (detail := self.report.detail) is not None:
+            detail.claims_created.extend(row["key"] for row in rows)
+            detail.criteria_versions.extend(row["key"] for row in rows if row["criteria"] is not None)
+            detail.resolutions.extend(r.entry.id for r in records if r.entry.outcome is not None)
 
     def _version_row(self, claim_id: int, version: int, columns: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -496,12 +546,14 @@ class ClaimWriter:
             columns = self._columns(record, appearance_ids)
             touched = False
             change: dict[str, Any] = {}
-            if _differs(row, columns, PLAIN_COLUMNS):
+            differing = _differing(row, columns, PLAIN_COLUMNS)
+            if differing:
                 change.update({c: columns[c] for c in PLAIN_COLUMNS})
             if columns["criteria"] is not None and _differs(row, columns, CRITERIA_COLUMNS):
                 # Frozen once recorded: a change is a new version, the old one stays visible.
                 change.update({c: columns[c] for c in CRITERIA_COLUMNS})
                 versions.append(self._version_row(claim_id, latest_version.get(claim_id, 0) + 1, columns))
+                differing.extend(_differing(row, columns, CRITERIA_COLUMNS))
             wanted_tags = set(record.entry.tags)
             tags_add.extend(
                 {"claim_id": claim_id, "tag": t} for t in sorted(wanted_tags - tags_now[claim_id])
@@ -514,6 +566,14 @@ class ClaimWriter:
             )
             assign_drop.extend((claim_id, r) for r in reviewers_now[claim_id] - wanted_reviewers)
             touched = wanted_tags != tags_now[claim_id] or wanted_reviewers != reviewers_now[claim_id]
+            differing.extend(
+                name
+                for name, differs in (
+                    ("tags", wanted_tags != tags_now[claim_id]),
+                    ("reviewers", wanted_reviewers != reviewers_now[claim_id]),
+                )
+                if differs
+            )
 
             # Progress entries are matched by what they say: those not yet recorded are appended.
             recorded = [_progress_key(p) for p in progress_now[claim_id]]
@@ -525,15 +585,23 @@ class ClaimWriter:
                 entries = [(p.resolved_on, p.progress) for p in progress_now[claim_id]]
                 entries += [(p["resolved_on"], p["progress"]) for p in new_progress]
                 change["progress"] = current_progress(entries)
+                differing.append("progress")
             outcome_row = self._outcome_row(claim_id, record)
             if outcome_row is not None and not _same_outcome(latest_outcome.get(claim_id), outcome_row):
                 resolutions.append(outcome_row)
                 change["verdict"] = outcome_row["verdict"]
                 change["status"] = ClaimStatus.RESOLVED.value
+                differing.append("outcome")
             if change or touched:
                 updates.append({"b_id": claim_id, "updated_at": self.now, **change})
                 self.touched_sources.update((row.source_id, columns["source_id"]))
                 self.report.updated += 1
+                if (detail := self.report.detail) is not None:
+                    detail.claims_updated[record.entry.id] = differing
+                    if "resolution" in differing:
+                        detail.criteria_versions.append(record.entry.id)
+                    if "outcome" in differing:
+                        detail.resolutions.append(record.entry.id)
             else:
                 self.report.unchanged += 1
             if self.audit is not None and (change or touched):

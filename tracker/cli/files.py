@@ -95,7 +95,8 @@ def import_(app: App, file: Path, dry_run: bool, now: dt.datetime | None, as_jso
     with app.begin(dry_run=dry_run) as session, DelayedProgress(f"importing {file.name}") as progress:
         report = import_claims(session, file, settings=app.settings, now=resolve_now(now), progress=progress)
     if as_json:
-        emit_json({"file": str(file), "dry_run": dry_run, **dataclasses.asdict(report)})
+        counts = {k: v for k, v in dataclasses.asdict(report).items() if k != "detail"}
+        emit_json({"file": str(file), "dry_run": dry_run, **counts})
     else:
         action = "dry run, nothing written: would import" if dry_run else "imported"
         click.echo(f"{action} {file} into {app.display_url()}")

@@ -201,10 +201,10 @@ def _up(app: App, host: str | None, port: int | None, *, no_scheduler: bool, no_
 
 def _first_run_link(app: App, host: str, port: int, now: dt.datetime) -> None:
     """Print a one-time link that sets the first admin's password (making an admin if there is none)."""
+    from tracker.accounts.links import setup_token
     from tracker.accounts.models import Credential
     from tracker.models import Reviewer, ReviewerRole
     from tracker.web import secret_key
-    from tracker.web.views.auth import setup_serializer
 
     with app.begin() as session:
         has_password = session.scalar(select(func.count()).where(Credential.password_hash.is_not(None))) or 0
@@ -219,8 +219,8 @@ def _first_run_link(app: App, host: str, port: int, now: dt.datetime) -> None:
             admin = add_reviewer(session, "admin", "Administrator", "admin@localhost", role="admin", now=now)
             click.echo("made an admin reviewer, 'admin', to sign in with")
         cred = session.get(Credential, admin.id)
-        data = {"rid": admin.id, "epoch": cred.session_epoch if cred is not None else 0}
-    token = setup_serializer(secret_key(app, now)).dumps(data)
+        admin_id, epoch = admin.id, cred.session_epoch if cred is not None else 0
+    token = setup_token(secret_key(app, now), admin_id, epoch)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(
         f"first run: set {admin.handle}'s password here (the link works once): http://{shown}:{port}/setup/{token}"

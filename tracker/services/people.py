@@ -41,25 +41,58 @@ def add_reviewer(
     now: dt.datetime | None = None,
 ) -> Reviewer:
     """Record a new reviewer (subscribed: emailed the periodic report); the handle must be unused."""
-    _raise_if(
-        {
-            "handle": check_identifier(handle, "handle"),
-            "name": check_text(name, "name"),
-            "email": check_email(email),
-            "timezone": check_timezone(timezone),
-            "role": check_role(role),
-        },
-        f"reviewer {handle!r}",
-    )
     lock_catalogue(session)  # an import adding the same handle waits, or is waited for
-    if session.scalar(select(Reviewer.id).where(Reviewer.handle == handle)) is not None:
-        _raise_if({"handle": "a reviewer with this handle already exists"}, f"reviewer {handle!r}")
+    checks = {
+        "handle": check_identifier(handle, "handle"),
+        "name": check_text(name, "name"),
+        "email": check_email(email),
+        "timezone": check_timezone(timezone),
+        "role": check_role(role),
+    }
+    if (
+        not checks["handle"]
+        and session.scalar(select(Reviewer.id).where(Reviewer.handle == handle)) is not None
+    ):
+        checks["handle"] = "a reviewer with this handle already exists"
+    _raise_if(checks, f"reviewer {handle!r}")
     reviewer = Reviewer(
         handle=handle, name=name.strip(), email=email, timezone=timezone, role=role, subscribed=subscribed
     )
     if now is not None:
         reviewer.created_at = now
     session.add(reviewer)
+    session.flush()
+    return reviewer
+
+
+def edit_reviewer(
+    session: Session,
+    handle: str,
+    name: str,
+    email: str,
+    timezone: str,
+    role: str,
+    *,
+    subscribed: bool,
+) -> Reviewer:
+    """Change a reviewer's name, email, timezone, role and subscription; the handle stays."""
+    lock_catalogue(session)  # and so two admins demoting each other cannot leave no admin
+    reviewer = get_reviewer(session, handle)
+    checks = {
+        "name": check_text(name, "name"),
+        "email": check_email(email),
+        "timezone": check_timezone(timezone),
+        "role": check_role(role),
+    }
+    if reviewer.role == ReviewerRole.ADMIN and role != ReviewerRole.ADMIN and not checks["role"]:
+        admins = session.scalar(
+            select(func.count()).select_from(Reviewer).where(Reviewer.role == ReviewerRole.ADMIN.value)
+        )
+        if admins == 1:
+            checks["role"] = "the only admin cannot stop being one; make another admin first"
+    _raise_if(checks, f"reviewer {handle!r}")
+    reviewer.name, reviewer.email, reviewer.timezone = name.strip(), email, timezone
+    reviewer.role, reviewer.subscribed = role, subscribed
     session.flush()
     return reviewer
 
@@ -78,6 +111,27 @@ def list_reviewers(session: Session) -> list[Reviewer]:
     return list(session.scalars(select(Reviewer).order_by(Reviewer.handle)))
 
 
+def _source_problems(
+    session: Session, slug: str, name: str, kind: str, url: str | None, member_of: str | None
+) -> tuple[dict[str, str | None], Source | None]:
+    """The field problems of a source's values, and the parent `member_of` names (when it exists)."""
+    checks: dict[str, str | None] = {
+        "slug": check_identifier(slug, "slug"),
+        "name": check_text(name, "name"),
+        "kind": check_source_kind(kind),
+        "url": check_url(url) if url else None,
+    }
+    parent = None
+    if member_of:
+        try:
+            parent = get_source(session, member_of)
+        except NotFound as exc:
+            checks["member_of"] = str(exc)
+    if parent is not None and parent.kind == SourceKind.PERSON:
+        checks["member_of"] = f"cannot be a member of {member_of!r}, which is a person"
+    return checks, parent
+
+
 def add_source(
     session: Session,
     slug: str,
@@ -90,30 +144,43 @@ def add_source(
     now: dt.datetime | None = None,
 ) -> Source:
     """Record a new source, optionally as a member of an existing outlet or organisation."""
-    _raise_if(
-        {
-            "slug": check_identifier(slug, "slug"),
-            "name": check_text(name, "name"),
-            "kind": check_source_kind(kind),
-            "url": check_url(url) if url else None,
-        },
-        f"source {slug!r}",
-    )
     lock_catalogue(session)
-    if session.scalar(select(Source.id).where(Source.slug == slug)) is not None:
-        _raise_if({"slug": "a source with this slug already exists"}, f"source {slug!r}")
-    try:
-        parent = get_source(session, member_of) if member_of else None
-    except NotFound as exc:
-        raise InvalidInput([Problem.at("member_of", str(exc))], f"source {slug!r}") from None
-    if parent is not None and parent.kind == SourceKind.PERSON:
-        _raise_if(
-            {"member_of": f"cannot be a member of {member_of!r}, which is a person"}, f"source {slug!r}"
-        )
+    checks, parent = _source_problems(session, slug, name, kind, url, member_of)
+    if not checks["slug"] and session.scalar(select(Source.id).where(Source.slug == slug)) is not None:
+        checks["slug"] = "a source with this slug already exists"
+    _raise_if(checks, f"source {slug!r}")
     source = Source(slug=slug, name=name.strip(), kind=kind, url=url, notes=notes, parent=parent)
     if now is not None:
         source.created_at = now
     session.add(source)
+    session.flush()
+    return source
+
+
+def edit_source(
+    session: Session,
+    slug: str,
+    name: str,
+    kind: str,
+    url: str | None = None,
+    notes: str | None = None,
+    member_of: str | None = None,
+) -> Source:
+    """Change a source's name, kind, address, notes and parent; its slug stays (files and URLs use it)."""
+    lock_catalogue(session)
+    source = get_source(session, slug)
+    checks, parent = _source_problems(session, slug, name, kind, url, member_of)
+    ancestor = parent
+    while ancestor is not None and not checks.get("member_of"):
+        if ancestor.id == source.id:
+            # Scorecards add members up into their parents: a loop would never end.
+            checks["member_of"] = f"{member_of!r} is {slug!r} or one of its members"
+        ancestor = ancestor.parent
+    if kind == SourceKind.PERSON and not checks["kind"] and source.members:
+        checks["kind"] = "a person cannot have members, and this source has some"
+    _raise_if(checks, f"source {slug!r}")
+    source.name, source.kind, source.url, source.notes = name.strip(), kind, url, notes
+    source.parent = parent
     session.flush()
     return source
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from flask import Flask, g, get_flashed_messages
+from flask import Flask, g, get_flashed_messages, request, session
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -21,7 +21,7 @@ from tracker.resources import resource_dir
 from tracker.web import errors, security
 from tracker.web.rebuild import Rebuilder, after_commit
 from tracker.web.state import WebState, finish
-from tracker.web.views import assign, audit, auth, claims, queue, recording, site, status
+from tracker.web.views import assign, audit, auth, claims, imports, people, queue, recording, site, status
 
 __all__ = ["create_app", "secret_key"]
 
@@ -59,6 +59,15 @@ def create_app(app: App, *, clock: Callable[[], dt.datetime] = utcnow, rebuild: 
     )
     flask_app.session_interface = security.SessionCookies()
     flask_app.extensions["tracker"] = web
+
+    @flask_app.before_request
+    def _size_limit() -> None:
+        # Before CSRFProtect's check, which is the first to read the body; only for a browser
+        # with a session (its role is checked later), so a stranger cannot send 16 MB.
+        limit = imports.upload_limit(request.endpoint)
+        if limit is not None and session.get("rid") is not None:
+            request.max_content_length = limit
+
     CSRFProtect(flask_app)
     if rebuild:
         web.rebuilder = Rebuilder(web)
@@ -82,7 +91,18 @@ def create_app(app: App, *, clock: Callable[[], dt.datetime] = utcnow, rebuild: 
     def _teardown(exc: BaseException | None) -> None:
         finish(ok=False)  # only when after_request did not run (an error): roll back
 
-    for blueprint in (auth.bp, queue.bp, claims.bp, recording.bp, assign.bp, status.bp, site.bp, audit.bp):
+    for blueprint in (
+        auth.bp,
+        queue.bp,
+        claims.bp,
+        recording.bp,
+        assign.bp,
+        people.bp,
+        imports.bp,
+        status.bp,
+        site.bp,
+        audit.bp,
+    ):
         flask_app.register_blueprint(blueprint)
     errors.register(flask_app)
     return flask_app

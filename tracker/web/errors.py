@@ -21,6 +21,7 @@ TITLES = {
     405: "Not allowed here",
     409: "Changed meanwhile",
     410: "This link has expired",
+    413: "That is too large",
     500: "Something went wrong",
     503: "The database is not available",
 }
@@ -49,7 +50,11 @@ def register(flask_app: Flask) -> None:
     @flask_app.errorhandler(HTTPException)
     def http(exc: HTTPException) -> Response:
         status = exc.code or 500
-        default = {403: "You may not see or do this.", 404: "There is nothing at this address."}
+        default = {
+            403: "You may not see or do this.",
+            404: "There is nothing at this address.",
+            413: "The upload is larger than this site accepts.",
+        }
         message = (
             exc.description if exc.description and not exc.description.startswith(("The ", "You don")) else ""
         )

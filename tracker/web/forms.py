@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from sqlalchemy.orm import InstrumentedAttribute
 from wtforms import (
     BooleanField,
@@ -24,7 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from tracker import textrules
 from tracker.accounts.passwords import MAX_LENGTH
 from tracker.errors import TrackerError, describe
-from tracker.models import Appearance, Claim
+from tracker.models import Appearance, Claim, ReviewerRole, SourceKind
 
 Problems = dict[str, list[str]]
 """A form's problems: the messages to show beside each field, by field name; "" for the whole form."""
@@ -81,6 +82,50 @@ class AssignForm(FlaskForm):
     action = HiddenField(default="assign")
 
 
+# The source and reviewer forms check nothing themselves but lengths: the services apply the
+# rules (tracker.rules) and name the field of each problem, as they do for the CLI. Their
+# kind, role and parent are <select>s on the page (choices from KINDS, ROLES and the view),
+# posted as text: a value not on the list is the service's problem to name.
+KINDS = [(k.value, k.value) for k in SourceKind]
+ROLES = [(r.value, r.value) for r in ReviewerRole]
+
+
+class SourceForm(FlaskForm):
+    """A source: `slug` only when it is new (files and addresses use it, so it never changes)."""
+
+    slug = StringField("Slug", validators=[Length(max=100)])
+    name = StringField("Name", validators=[Length(max=300)])
+    kind = StringField("Kind", default=SourceKind.OUTLET.value, validators=[Length(max=20)])
+    url = StringField("Address (http or https, optional)", validators=[Length(max=2000)])
+    notes = TextAreaField("Notes (optional)", validators=[Length(max=20000)])
+    member_of = StringField("Member of (optional)", validators=[Length(max=100)])
+
+
+class ReviewerForm(FlaskForm):
+    """A reviewer: `handle` only when they are new (it is how they sign in and are named in files)."""
+
+    handle = StringField("Handle", validators=[Length(max=100)])
+    name = StringField("Name", validators=[Length(max=300)])
+    email = StringField("Email", validators=[Length(max=320)])
+    timezone = StringField(
+        "Timezone (an IANA name such as Europe/Paris)", default="UTC", validators=[Length(max=100)]
+    )
+    role = StringField("Role", default=ReviewerRole.REVIEWER.value, validators=[Length(max=20)])
+    subscribed = BooleanField("Email them the periodic report")
+
+
+class ImportForm(FlaskForm):
+    """A claims.yaml to preview."""
+
+    file = FileField("claims.yaml", validators=[FileRequired(message="Choose a claims.yaml file.")])
+
+
+class ConfirmImportForm(FlaskForm):
+    """Confirm the import of a previewed upload: `seen` is the fingerprint of the database it saw."""
+
+    seen = HiddenField(validators=[DataRequired()])
+
+
 def sentence(message: str) -> str:
     """A problem's message as it reads beside a field: with a capital and a full stop.
 
@@ -119,7 +164,9 @@ def problems_of(
                 add(name, message)
         if not description.fields:
             add("", description.message)
-    return found
+    # In the order of the form's fields, as the summary lists them (a service sorts its own).
+    order = ["", *form._fields]
+    return {name: found[name] for name in sorted(found, key=order.index)}
 
 
 class Day(DateField):

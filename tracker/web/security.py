@@ -133,29 +133,28 @@ def login_required(view: F) -> F:
     return cast(F, wrapper)
 
 
-def _only(allowed: Callable[[Viewer], bool], view: F) -> F:
-    """`view` for the signed-in viewers `allowed` lets in: others get 403, the anonymous the sign-in page."""
+def _role_required(allowed: Callable[[Viewer], bool]) -> Callable[[F], F]:
+    """A decorator: anonymous visitors go to sign in; signed-in ones not `allowed` get 403."""
 
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        who = viewer()
-        if who is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        if not allowed(who):
-            abort(403)
-        return view(*args, **kwargs)
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            who = viewer()
+            if who is None:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if not allowed(who):
+                abort(403)
+            return view(*args, **kwargs)
 
-    return cast(F, wrapper)
+        return cast(F, wrapper)
 
-
-def admin_required(view: F) -> F:
-    """Only admins; a reviewer gets 403."""
-    return _only(lambda who: who.admin, view)
+    return decorate
 
 
-def editor_required(view: F) -> F:
-    """Only those who record claims (editors and admins); a reviewer gets 403."""
-    return _only(lambda who: who.editor, view)
+admin_required = _role_required(lambda who: who.admin)
+"""Only admins; a reviewer or an editor gets 403."""
+editor_required = _role_required(lambda who: who.editor)
+"""Editors and admins (who record claims, sources and claims files); a reviewer gets 403."""
 
 
 def safe_next(target: str | None) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
 from werkzeug.wrappers import Response as BaseResponse
 
 from tracker import audit
 from tracker.accounts import throttle
 from tracker.accounts.keys import new_calendar_token
+from tracker.accounts.links import SETUP_MAX_AGE, setup_serializer
 from tracker.accounts.models import Credential
 from tracker.accounts.passwords import (
     accept,
@@ -26,13 +27,6 @@ from tracker.web.state import db, now, state, viewer
 from tracker.web.views.audit import web_actor
 
 bp = Blueprint("auth", __name__)
-SETUP_SALT = "tracker-setup"
-SETUP_MAX_AGE = 7 * 24 * 3600
-
-
-def setup_serializer(secret_key: str) -> URLSafeTimedSerializer:
-    """Signs the one-time setup links `tracker up` prints."""
-    return URLSafeTimedSerializer(secret_key, salt=SETUP_SALT)
 
 
 def _address() -> str:
@@ -103,7 +97,7 @@ def logout() -> BaseResponse:
 
 @bp.route("/setup/<token>", methods=["GET", "POST"])
 def setup(token: str) -> Response | BaseResponse:
-    """Set a first password through the link `tracker up` printed; the link dies once used."""
+    """Set a first password through the link `tracker up` printed or an invitation; it dies once used."""
     try:
         data = setup_serializer(str(current_app.secret_key or "")).loads(token, max_age=SETUP_MAX_AGE)
     except (BadSignature, SignatureExpired):

@@ -1,7 +1,7 @@
 """criteria_versions: why the criteria or deadline changed, and who changed them (issue 13)
 
-Revision ID: 0010_criteria_reason
-Revises: 0009_promises
+Revision ID: 0011_criteria_reason
+Revises: 0010_pending_imports
 Create Date: 2026-12-02 09:30:00
 
 Versions recorded before this (the first version of every claim, and revisions from the
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_criteria_reason"
-down_revision: str | None = "0009_promises"
+revision: str = "0011_criteria_reason"
+down_revision: str | None = "0010_pending_imports"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
