@@ -19,9 +19,12 @@ STAMP = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
 def add_prediction(t: Tracker, key: str, source: str, deadline: str, *extra: str) -> None:
+    # The source's words must be in its quote (the claims file's rule, which `claims add` applies).
+    words = extra[extra.index("--confidence") + 1] if "--confidence" in extra else "we believe"
+    quote = f"{key}, we believe." if words == "we believe" else f"{key}, we believe: it {words} happen."
     t.run(
         "claims", "add", "--id", key, "--kind", "prediction", "--source", source,
-        "--statement", f"{key} will happen.", "--quote", f"{key}, we believe.",
+        "--statement", f"{key} will happen.", "--quote", quote,
         "--made-on", "2017-11-16", "--criteria", f"Reported by a major outlet that {key} happened.",
         "--deadline", deadline, "--now", NOW, *extra,
     )  # fmt: skip
@@ -41,9 +44,31 @@ def tracker(db_url: str, tmp_path: Path) -> Tracker:
         "--tag", "north-korea", "--tag", "china", "--reviewer", "ann",
         "--url", "https://sinoinsider.com/a", "--title", "Trump Hints at Xi's Motive",
     )  # fmt: skip
-    add_prediction(t, "xi-meets-kim", "sino", "2026-12-31", "--probability", "0.3", "--reviewer", "bo")
+    add_prediction(
+        t,
+        "xi-meets-kim",
+        "sino",
+        "2026-12-31",
+        "--probability",
+        "0.3",
+        "--probability-basis",
+        "It said 30%.",
+        "--reviewer",
+        "bo",
+    )
     add_prediction(t, "no-tests", "nyt", "2027-06-30", "--confidence", "might", "--reviewer", "ann")
-    add_prediction(t, "already-settled", "nyt", "2026-11-30", "--probability", "0.9", "--reviewer", "ann")
+    add_prediction(
+        t,
+        "already-settled",
+        "nyt",
+        "2026-11-30",
+        "--probability",
+        "0.9",
+        "--probability-basis",
+        "It said 90%.",
+        "--reviewer",
+        "ann",
+    )
     t.run(
         "resolve", "already-settled", "--verdict", "true", "--by", "ann",
         "--evidence", "https://example.org/settled", "--now", NOW,

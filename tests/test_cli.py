@@ -59,9 +59,12 @@ KOREAN = "김정은 위원장은 시진핑 주석의 특사가 방문한 뒤에 
 
 
 def add_prediction(t: Tracker, key: str, source: str, deadline: str, *extra: str) -> None:
+    # The source's words must be in its quote (the claims file's rule, which `claims add` applies).
+    words = extra[extra.index("--confidence") + 1] if "--confidence" in extra else "we believe"
+    quote = f"{key}, we believe." if words == "we believe" else f"{key}, we believe: it {words} happen."
     t.run(
         "claims", "add", "--id", key, "--kind", "prediction", "--source", source,
-        "--statement", f"{key} will happen.", "--quote", f"{key}, we believe.",
+        "--statement", f"{key} will happen.", "--quote", quote,
         "--made-on", "2017-11-16", "--criteria", f"Reported by a major outlet that {key} happened.",
         "--deadline", deadline, "--now", NOW, *extra,
     )  # fmt: skip
@@ -91,7 +94,18 @@ def seeded(tracker: Tracker) -> Tracker:
         "--tag", "north-korea", "--tag", "china", "--reviewer", "ann",
         "--url", "https://sinoinsider.com/a", "--title", "Trump Hints at Xi's Motive",
     )  # fmt: skip
-    add_prediction(t, "xi-meets-kim", "analyst", "2026-12-31", "--probability", "0.3", "--tag", "china")
+    add_prediction(
+        t,
+        "xi-meets-kim",
+        "analyst",
+        "2026-12-31",
+        "--probability",
+        "0.3",
+        "--probability-basis",
+        "It said 30%.",
+        "--tag",
+        "china",
+    )
     add_prediction(t, "no-tests-till-june", "nyt", "2027-06-30", "--confidence", "might", "--statement", LONG)
     add_prediction(
         t, "kim-tones-down-ko", "nyt", "2027-06-30", "--confidence", "likely", "--statement", KOREAN
@@ -310,10 +324,29 @@ def test_claims_add_prints_the_claim(seeded: Tracker) -> None:
     ).stdout == "added fact f2\n"  # fmt: skip
 
 
+def test_claims_add_applies_the_claims_files_rules_on_likelihood(seeded: Tracker) -> None:
+    """Unstated is said, a bare number says where it comes from, and the words are the quote's."""
+    base = (
+        "claims", "add", "--kind", "prediction", "--source", "sino", "--statement", "Xi will go.",
+        "--made-on", "2017-11-16", "--criteria", "Xinhua reports it.", "--deadline", "2018-12-31", "--now", NOW,
+    )  # fmt: skip
+    test = seeded.json(*base, "--id", "test-of-analysis", "--quote", "Kim will bow to Xi.", "--unstated")
+    assert (test["probability"], seeded.json("claims", "show", "test-of-analysis")["scored"]) == (None, False)
+    line = seeded.error(*base, "--id", "bare", "--quote", "Xi will go.", "--probability", "0.8")
+    assert "a bare probability needs probability_basis" in line
+    basis = "A 4-in-5 chance, in the article's table."
+    bare = seeded.json(
+        *base, "--id", "bare", "--quote", "Xi will go.", "--probability", "0.8", "--probability-basis", basis
+    )
+    assert (bare["probability"], seeded.json("claims", "show", "bare")["probability_basis"]) == (0.8, basis)
+    line = seeded.error(*base, "--id", "borrowed", "--quote", "Xi will go.", "--confidence", "likely")
+    assert "'likely' does not occur in the quote; the words must be the source's" in line
+
+
 def test_claims_add_without_a_terminal_lists_the_missing_flags(seeded: Tracker) -> None:
     line = seeded.error("claims", "add", "--id", "x", code=2)
     assert "missing --kind, --source, --statement, --quote, --made-on, --criteria, --deadline" in line
-    assert "--probability or --confidence" in line
+    assert "--probability, --confidence or --unstated" in line
     line = seeded.error("claims", "add", "--id", "x", "--kind", "fact", code=2)
     assert "--criteria" not in line and "--source" in line
 
@@ -339,7 +372,7 @@ def test_claims_add_prompts_for_what_is_missing(seeded: Tracker) -> None:
         "prediction",
         "sino",
         "Xi will visit Pyongyang in 2018.",
-        "Xi will go.",
+        "Xi will very likely go.",
         "not a date",  # asked again
         "2017-11-16",
         "Xinhua reports Xi in Pyongyang.",
@@ -382,7 +415,7 @@ def test_claims_add_checks_each_answer_as_it_is_typed(seeded: Tracker) -> None:
         "Xi will \x1b visit.",  # a control character
         "Xi will visit Pyongyang in 2018.",
         "  ",  # required: asked again
-        "Xi will go.",
+        "Xi will very likely go.",
         "2071-11-16",  # in the future
         "2017-11-16",
         "Xinhua reports Xi in Pyongyang.",
@@ -390,6 +423,7 @@ def test_claims_add_checks_each_answer_as_it_is_typed(seeded: Tracker) -> None:
         "2018-12-31",
         "1.5",
         "very likley",
+        "probably",  # on the scale, but not the source's words
         "very likely",
         "sinoinsider.com/xi",  # not an absolute URL
         "https://sinoinsider.com/xi",
@@ -414,6 +448,7 @@ def test_claims_add_checks_each_answer_as_it_is_typed(seeded: Tracker) -> None:
         "Error: deadline 2017-01-01 is before made_on 2017-11-16",
         "Error: probability 1.5 is outside [0, 1]",
         "did you mean 'very likely'?",
+        "Error: 'probably' does not occur in the quote",
         "Error: 'sinoinsider.com/xi' is not an absolute http(s) URL",
         "Error: '16/11/2017' is not a date",
         "Error: tag 'North Korea' may hold only",
@@ -531,11 +566,43 @@ def test_claims_list_is_an_aligned_table_within_80_columns(seeded: Tracker) -> N
 
 def test_ids_too_long_for_the_column_get_a_line_of_their_own(seeded: Tracker) -> None:
     key = "a-very-long-claim-id-that-could-never-fit-beside-the-other-columns"
-    add_prediction(seeded, key, "nyt", "2027-01-31", "--probability", "0.5")
+    add_prediction(
+        seeded, key, "nyt", "2027-01-31", "--probability", "0.5", "--probability-basis", "It said even odds."
+    )
     lines = seeded.run("claims", "list").stdout.splitlines()
     fits("\n".join(lines))
     at = lines.index(key)
     assert lines[at + 1].split() == ["pred", "2027-01-31", "0.5", "open"]
+
+
+def test_claims_show_says_why_the_criteria_changed_and_who_changed_them(seeded: Tracker) -> None:
+    from sqlalchemy.orm import Session
+
+    from tracker.db import make_engine
+
+    engine = make_engine(seeded.db_url)
+    try:
+        with Session(engine) as session, session.begin():
+            claim = services.get_claim(session, "kim-tones-down")
+            assert claim.criteria is not None and claim.deadline is not None
+            services.revise_criteria(
+                session,
+                claim,
+                claim.criteria,
+                claim.deadline + dt.timedelta(days=30),
+                None,
+                claim.timezone,
+                dt.datetime.fromisoformat(NOW),
+                reason="The source gave a month more.",
+                by=services.get_reviewer(session, "ann"),
+            )
+    finally:
+        engine.dispose()
+    detail = seeded.json("claims", "show", "kim-tones-down", "--now", NOW)
+    first, second = detail["criteria_versions"]
+    assert (first["reason"], first["recorded_by"]) == (None, None)
+    assert (second["reason"], second["recorded_by"]) == ("The source gave a month more.", "ann")
+    assert "Why (ann): The source gave a month more." in seeded.run("claims", "show", "kim-tones-down").stdout
 
 
 def test_unknown_filters_are_user_errors(seeded: Tracker) -> None:

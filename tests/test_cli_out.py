@@ -20,7 +20,7 @@ def tracker(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Tra
     t.run("sources", "add", "daily", "--name", "The Daily")
     t.run(
         "claims", "add", "--no-interactive", "--id", "rates-fall", "--kind", "prediction", "--source", "daily",
-        "--statement", "Rates fall.", "--quote", "Rates will fall.", "--made-on", "2026-11-01",
+        "--statement", "Rates fall.", "--quote", "Rates will likely fall.", "--made-on", "2026-11-01",
         "--confidence", "likely", "--criteria", "Reported.", "--deadline", "2027-01-31", "--reviewer", "ann",
     )  # fmt: skip
     return t

@@ -21,7 +21,7 @@ def tracker(db_url: str, tmp_path: Path) -> Tracker:
         extra = ["--confidence", "likely", "--criteria", "Reported.", "--deadline", "2026-11-20"]
         t.run(
             "claims", "add", "--no-interactive", "--id", key, "--kind", kind, "--source", "daily",
-            "--statement", "Rates fall.", "--quote", "Rates will fall.", "--made-on", "2026-11-01",
+            "--statement", "Rates fall.", "--quote", "Rates will likely fall.", "--made-on", "2026-11-01",
             *(extra if kind == "prediction" else []),
         )  # fmt: skip
     return t

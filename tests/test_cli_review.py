@@ -17,7 +17,7 @@ SECRET_NOTE = "ada's reasons, not for bob's eyes"
 def _claim(t: Tracker, key: str, *extra: str) -> None:
     t.run(
         "claims", "add", "--id", key, "--kind", "prediction", "--source", "sino",
-        "--statement", f"Statement {key}.", "--quote", f"Quote {key}.", "--made-on", "2026-01-05",
+        "--statement", f"Statement {key}.", "--quote", f"It is likely: {key}.", "--made-on", "2026-01-05",
         "--confidence", "likely", "--criteria", "TRUE if it happens.", "--deadline", "2026-06-30",
         "--now", NOW, *extra,
     )  # fmt: skip

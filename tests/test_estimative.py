@@ -163,3 +163,19 @@ def test_any_known_phrase_lands_in_its_band_or_is_unscored(
         assert estimate.band == band.name
         assert estimate.probability is not None
         assert band.low <= estimate.probability <= band.high
+
+
+def test_read_words_says_the_band_its_range_and_the_score_or_why_not() -> None:
+    from tracker.estimative import read_words
+
+    scale = EstimativeScale.with_overrides({"a safe bet": "0.9"})
+    likely = read_words(scale, "Likely")
+    assert (likely.scored, likely.probability, likely.text) == (
+        True,
+        0.675,
+        "'Likely' \u2192 likely, 55%\u201380%, scored as 68%",
+    )
+    assert read_words(scale, "may").text == "'may' is a hedge: it will not be scored"
+    assert read_words(scale, "a safe bet").text == "'a safe bet': 90% (this deployment's own phrase)"
+    unknown = read_words(scale, "probablee")
+    assert (unknown.known, unknown.scored) == (False, False) and "did you mean 'probable'" in unknown.text

@@ -399,9 +399,9 @@ def test_the_editor_role_migration_allows_editors_and_demotes_them_going_down(em
 def test_the_double_review_migration_steps_down_and_up_and_refuses_to_drop_pending_reviews(
     empty_db_url: str,
 ) -> None:
-    """0011 adds awaiting/disputed claims and verdict roles; going down it refuses while one is pending."""
+    """0012 adds awaiting/disputed claims and verdict roles; going down it refuses while one is pending."""
     engine = make_engine(empty_db_url)
-    below = ScriptDirectory.from_config(alembic_config()).get_revision("0011_double_review").down_revision
+    below = ScriptDirectory.from_config(alembic_config()).get_revision("0012_double_review").down_revision
     try:
         upgrade(engine)
         _fill(engine)
@@ -498,5 +498,60 @@ def test_the_pending_imports_migration_adds_its_table_and_drops_waiting_uploads_
             session.commit()
             assert session.get(PendingImport, "u").content == b"\xff\x00"  # type: ignore[union-attr]
         _check(engine)
+    finally:
+        engine.dispose()
+
+
+def test_the_criteria_reason_migration_adds_reason_and_author_and_keeps_versions_both_ways(
+    empty_db_url: str,
+) -> None:
+    """0011 records why and by whom criteria changed; going down drops both, keeping every version."""
+    engine = make_engine(empty_db_url)
+    try:
+        upgrade(engine)
+        _fill(engine)
+        with Session(engine) as session, session.begin():
+            claim = session.scalars(select(Claim).where(Claim.key == "rates-fall")).one()
+            editor = Reviewer(handle="ed", name="Ed", email="ed@example.org", role="editor")
+            session.add(
+                CriteriaVersion(
+                    claim=claim,
+                    version=2,
+                    criteria="Policy rate lower on 2027-06-30.",
+                    deadline=dt.date(2027, 6, 30),
+                    reason="The source gave a later date.",
+                    recorded_by=editor,
+                )
+            )
+        below = (
+            ScriptDirectory.from_config(alembic_config()).get_revision("0011_criteria_reason").down_revision
+        )
+        downgrade(engine, str(below))
+        columns = {c["name"] for c in inspect(engine).get_columns("criteria_versions")}
+        assert not {"reason", "recorded_by_id"} & columns
+        with engine.connect() as connection:
+            versions = connection.execute(
+                text("SELECT version FROM criteria_versions ORDER BY version")
+            ).all()
+        assert versions == [(1,), (2,)]
+        upgrade(engine)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT version, reason, recorded_by_id FROM criteria_versions ORDER BY version")
+            ).all()
+        assert [tuple(r) for r in rows] == [(1, None, None), (2, None, None)]
+        with engine.begin() as connection:  # the columns are back (versions are append-only to the ORM)
+            connection.execute(
+                text(
+                    "UPDATE criteria_versions SET reason = 'Again.', "
+                    "recorded_by_id = (SELECT id FROM reviewers WHERE handle = 'ed') WHERE version = 2"
+                )
+            )
+            connection.execute(
+                text("DELETE FROM reviewers WHERE handle = 'ed'")
+            )  # the version outlives its author
+            assert connection.execute(
+                text("SELECT reason, recorded_by_id FROM criteria_versions WHERE version = 2")
+            ).one() == ("Again.", None)
     finally:
         engine.dispose()

@@ -28,6 +28,7 @@ from tracker.claimsfile import import_claims
 from tracker.cli import cli
 from tracker.config import Settings
 from tracker.errors import NotFound
+from tracker.models import Reviewer
 from tracker.scorecards import CLAIMREVIEW_RATINGS, ORDERINGS, BuildResult, build_site
 from tracker.scorecards.claimreview import ReviewWriter, script_json
 from tracker.scorecards.data import iter_claims_by_source, load_sources, split_scored
@@ -437,11 +438,30 @@ def test_superseded_criteria_stay_visible(
     with session_factory.begin() as session:
         claim = services.get_claim(session, "sino-open")
         assert claim.criteria is not None and claim.deadline is not None
+        editor = Reviewer(handle="eve", name="Eve Editor", email="eve@example.org", role="editor")
         services.revise_criteria(
-            session, claim, "A visit is announced.", dt.date(2027, 6, 30), None, None, NOW
+            session,
+            claim,
+            "A visit is announced.",
+            dt.date(2027, 6, 30),
+            None,
+            None,
+            NOW,
+            reason="KCNA no longer <i>publishes</i> these.",
+            by=editor,
         )
     build(session_factory, settings, site)
     versions = soup(site, "sources/sino.html").select("#claim-sino-open ol.criteria li")
+    # The new version says what it changed, word by word, and who changed it, when and why.
+    change = versions[1].select_one(".criteria-change")
+    assert change is not None
+    assert [d.get_text() for d in change.select("del")] == [
+        "[removed] announced by KCNA.",
+        "[removed] 31 Jan 2027",
+    ]
+    assert [i.get_text() for i in change.select("ins")] == ["[added] announced.", "[added] 30 Jun 2027"]
+    meta = change.select_one(".change-meta").get_text()
+    assert "by Eve Editor" in meta and "KCNA no longer <i>publishes</i> these." in meta
     assert [v["class"] for v in versions] == [["is-superseded"], ["is-current"]]
     assert "superseded" in text_of(versions[0]) and "A visit is announced by KCNA." in text_of(versions[0])
     assert "in force" in text_of(versions[1]) and "30 Jun 2027" in text_of(versions[1])

@@ -149,3 +149,58 @@ def test_two_processes_share_sign_ins_and_one_of_two_resolves_wins(
     with tracker_app.begin() as session:
         claim = get_claim(session, scene.overdue)
         assert [r.note for r in claim.resolutions] == [f"note {1 - loser}"]
+
+
+def _whole_form(who: Browser, url: str) -> dict[str, str]:
+    """Every field of the edit form as loaded (checkboxes left out), as a browser would send it back."""
+    _, page = who.open(url)
+    form = BeautifulSoup(page, "html.parser").select_one("form.claim-form")
+    assert form is not None, page[:500]
+    fields = {
+        str(i["name"]): str(i.get("value", ""))
+        for i in form.select("input[name]")
+        if i.get("type") not in ("checkbox", "radio")
+    }
+    fields.update({str(t["name"]): t.get_text() for t in form.select("textarea[name]")})
+    return fields
+
+
+def test_of_two_simultaneous_deadline_edits_in_two_processes_one_wins_and_one_is_told(
+    tracker_app: App, now: dt.datetime, two_servers: list[str]
+) -> None:
+    scene = seed(tracker_app, now)
+    browsers = []
+    for base, handle in zip(two_servers, (scene.editor, scene.admin), strict=True):
+        who = Browser()
+        who.open(
+            f"{base}/login", {**who.hidden(f"{base}/login", "form"), "login": handle, "password": PASSWORD}
+        )
+        browsers.append(who)
+    path = f"/claims/{scene.upcoming}/edit"
+    forms = [_whole_form(who, f"{base}{path}") for who, base in zip(browsers, two_servers, strict=True)]
+    results: list[tuple[int, str]] = [(0, "")] * 2
+    start = threading.Barrier(2)
+
+    def submit(index: int) -> None:
+        start.wait()
+        deadline = ("2027-03-01", "2027-04-01")[index]
+        results[index] = browsers[index].open(
+            f"{two_servers[index]}{path}", {**forms[index], "deadline": deadline, "reason": f"reason {index}"}
+        )
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(status for status, _ in results) == [200, 409], [r[1][:300] for r in results]
+    loser = next(i for i, (status, _) in enumerate(results) if status == 409)
+    page = BeautifulSoup(results[loser][1], "html.parser")
+    assert page.select_one("section.conflict") is not None
+    assert page.select_one("#reason").get_text() == f"reason {loser}"
+    with tracker_app.begin() as session:
+        claim = get_claim(session, scene.upcoming)
+        assert [(v.version, v.reason) for v in claim.criteria_versions] == [
+            (1, None),
+            (2, f"reason {1 - loser}"),
+        ]

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tracker.errors import TrackerError
+from tracker.formatting import interval, percent
 
 
 @dataclass(frozen=True)
@@ -191,3 +192,31 @@ class EstimativeScale:
                 band = next(b for b in self.bands if b.name == target)
                 out.append((phrase, band.name, f"{band.midpoint:.3g}"))
         return out
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a form says about the words as they are typed: scored or not, and why, in one line."""
+
+    words: str
+    scored: bool
+    probability: float | None
+    text: str  # "'likely' -> likely, 55%-80%, scored as 68%" (an en dash), or why it is not scored
+    known: bool = True  # False: not on the scale (the text says so, with a suggestion)
+
+
+def read_words(scale: EstimativeScale, words: str) -> Reading:
+    """The one-line reading of `words` on `scale`, for the add form and its live preview."""
+    try:
+        found = scale.estimate(words)
+    except UnknownPhrase as exc:
+        return Reading(words, False, None, str(exc), known=False)
+    if found.probability is None:
+        return Reading(words, False, None, f"{words.strip()!r} is a hedge: it will not be scored")
+    if found.band is None:
+        text = f"{words.strip()!r}: {percent(found.probability)} (this deployment's own phrase)"
+        return Reading(words, True, found.probability, text)
+    band = next(b for b in scale.bands if b.name == found.band)
+    range_text = interval(band.low, band.high, "pct")
+    text = f"{words.strip()!r} \u2192 {band.name}, {range_text}, scored as {percent(found.probability)}"
+    return Reading(words, True, found.probability, text)

@@ -303,8 +303,15 @@ class CriteriaVersion(Base):
     window_start: Mapped[dt.date | None] = mapped_column(Date)
     timezone: Mapped[str | None] = mapped_column(String(64))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Why a later version replaced the one before, and who recorded it (the web app asks
+    # for both); NULL for first versions and for versions from the CLI or a claims file.
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reviewers.id", ondelete="SET NULL"), index=True
+    )
 
     claim: Mapped[Claim] = relationship(back_populates="criteria_versions")
+    recorded_by: Mapped[Reviewer | None] = relationship()
 
 
 class Resolution(Base):

@@ -96,9 +96,10 @@ def web(tracker_app: App, now: dt.datetime) -> Flask:
 
 @dataclass
 class Scene:
-    """Who and what the web tests use: an admin, an assigned and an unassigned reviewer, four claims."""
+    """Who and what the web tests use: an admin, an editor, an assigned and an unassigned reviewer, four claims."""
 
     admin: str = "boss"
+    editor: str = "eve"
     assigned: str = "ada"
     unassigned: str = "bob"
     overdue: str = "rates-fall"
@@ -141,6 +142,7 @@ def seed(app: App, now: dt.datetime, **texts: str) -> Scene:
             )
             for handle, name, role in (
                 (scene.admin, "Boss", "admin"),
+                (scene.editor, "Eve", "editor"),
                 (scene.assigned, "Ada", "reviewer"),
                 (scene.unassigned, "Bob", "reviewer"),
             )

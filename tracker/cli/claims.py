@@ -121,6 +121,8 @@ def show(app: App, claim_id: str, viewer: str | None, now: dt.datetime | None, a
             click.echo(claim_text(claim, now, app.settings.timezone, viewer))
 
 
+UNSTATED = "unstated"  # the answer (and the claims file's value) for a prediction with no likelihood
+
 # (option name, flag, prompt) of what `claims add` cannot do without, common ones first.
 REQUIRED: list[tuple[str, str, str]] = [
     ("key", "--id", "Claim id (letters, digits, '-')"),
@@ -146,8 +148,9 @@ def missing_flags(values: dict[str, Any]) -> list[str]:
         values.get("kind") in (None, ClaimKind.PREDICTION)
         and values["probability"] is None
         and not values["confidence"]
+        and not values["unstated"]
     ):
-        missing.append("--probability or --confidence")
+        missing.append("--probability, --confidence or --unstated")
     return missing
 
 
@@ -229,16 +232,29 @@ class Prompter:
 
         return check
 
-    def _forecast(self, answer: str) -> float | str:
-        text = self._text(Claim.confidence)(answer)
-        try:
-            probability = float(text)
-        except ValueError:
+    def _forecast(self, quote: str) -> Callable[[str], float | str]:
+        def check(answer: str) -> float | str:
+            text = self._text(Claim.confidence)(answer)
+            if text.lower() == UNSTATED:
+                return UNSTATED
+            try:
+                return self._probability(float(text))
+            except ValueError:
+                pass
             try:
                 self.app.scale.estimate(text)
             except UnknownPhrase as exc:
                 raise click.BadParameter(str(exc)) from None
+            if not rules.phrase_in_quote(text, quote):
+                raise click.BadParameter(
+                    f"{text!r} does not occur in the quote; the words must be the source's"
+                )
             return text
+
+        return check
+
+    @staticmethod
+    def _probability(probability: float) -> float:
         if problem := rules.check_probability(probability):
             raise click.BadParameter(problem)
         return probability
@@ -293,11 +309,22 @@ class Prompter:
                 values["kind"] == ClaimKind.PREDICTION
                 and values["probability"] is None
                 and not values["confidence"]
+                and not values["unstated"]
             ):
                 forecast = ask(
-                    "Probability (0-1) or the source's words, e.g. 'very likely'", value_proc=self._forecast
+                    "Probability (0-1), the source's words as in the quote (e.g. 'very likely'), "
+                    "or 'unstated' when it gave none",
+                    value_proc=self._forecast(values["quote"]),
                 )
-                values["probability" if isinstance(forecast, float) else "confidence"] = forecast
+                if forecast == UNSTATED:
+                    values["unstated"] = True
+                else:
+                    values["probability" if isinstance(forecast, float) else "confidence"] = forecast
+            if values["probability"] is not None and not values["probability_basis"]:
+                values["probability_basis"] = ask(
+                    "Where the number comes from (the source's words or figure)",
+                    value_proc=self._text(Claim.probability_basis, multiline=True),
+                )
         # Optional: an empty answer skips each one.
         if values["url"] is None and not (values["title"] or values["author"] or values["published"]):
             values["url"] = ask(
@@ -358,6 +385,17 @@ class Prompter:
 @click.option("--made-on", type=DATE)
 @click.option("--probability", type=float, help="Stated probability, 0 to 1 (predictions).")
 @click.option(
+    "--probability-basis",
+    type=LONG_TEXT,
+    metavar="TEXT",
+    help="Where a bare --probability comes from (required with it).",
+)
+@click.option(
+    "--unstated",
+    is_flag=True,
+    help="The source committed to an outcome with no words of likelihood: recorded, never scored.",
+)
+@click.option(
     "--confidence",
     type=TextType(Claim.confidence),
     metavar="WORDS",
@@ -415,6 +453,7 @@ def add(app: App, /, interactive: bool | None, now: dt.datetime | None, as_json:
             appearance=appearance,
             scale=app.scale,
             now=resolve_now(now),
+            file_rules=True,  # the claims file's rules: words from the quote, a number's basis
             **values,
         )
         if as_json:

@@ -82,6 +82,8 @@ def claim_detail(
                 "window_start": v.window_start,
                 "timezone": v.timezone,
                 "recorded_at": v.recorded_at,
+                "reason": v.reason,
+                "recorded_by": v.recorded_by.handle if v.recorded_by else None,
             }
             for v in claim.criteria_versions
         ],
@@ -185,6 +187,9 @@ def claim_text(claim: Claim, now: dt.datetime, default_timezone: str, viewer: st
                 f"  v{v.version}  recorded {v.recorded_at:%Y-%m-%d %H:%M}Z  deadline {date(v.deadline)}"
             )
             out.append(wrap(v.criteria, "      "))
+            if v.reason:
+                by = f" ({v.recorded_by.handle})" if v.recorded_by else ""
+                out.append(wrap(f"Why{by}: {v.reason}", "      "))
     if history := visible_resolutions(claim, viewer):
         out.append("\nVerdict history (latest is current):")
         for r in history:

@@ -70,8 +70,12 @@ def _insert_ignoring_conflicts(session: Session) -> Any:
 # --- stopping and rescheduling -----------------------------------------------------------------------
 
 
-def cancel_stale(session: Session) -> int:
-    """Cancel reminders not yet sent whose claim was resolved, deadline moved or reviewer changed."""
+def cancel_stale(session: Session, claim_ids: Sequence[int] | None = None) -> int:
+    """Cancel reminders not yet sent whose claim was resolved, deadline moved or reviewer changed.
+
+    `claim_ids` narrows it to those claims (an edit cancels its claim's reminders at once,
+    rather than at the next pass).
+    """
     claim_still_due = exists().where(
         Claim.id == Reminder.claim_id,
         Claim.status == ClaimStatus.OPEN.value,
@@ -90,10 +94,11 @@ def cancel_stale(session: Session) -> int:
         # Escalations go to admins who are not on the claim themselves (see the policy).
         and_(escalation, or_(not_(is_admin), assigned)),
     )
+    of_claims = [] if claim_ids is None else [Reminder.claim_id.in_(list(claim_ids))]
     cancelled = rowcount(
         session.execute(
             update(Reminder)
-            .where(Reminder.status.in_(ACTIVE), stale)
+            .where(Reminder.status.in_(ACTIVE), stale, *of_claims)
             .values(status=ReminderStatus.CANCELLED.value)
             .execution_options(synchronize_session=False)
         )

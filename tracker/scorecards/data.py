@@ -83,6 +83,8 @@ class CriteriaEntry(NamedTuple):
     window_start: dt.date | None
     timezone: str | None
     recorded_at: dt.datetime
+    reason: str | None = None  # why it replaced the version before (None: not said)
+    recorded_by: str | None = None  # the name of whoever recorded it, when known
 
 
 class ClaimRecord(NamedTuple):
@@ -293,9 +295,18 @@ HISTORY_OF_SOURCES = (
 )
 CRITERIA_OF_SOURCES = (
     select(
-        _cv.claim_id, _cv.version, _cv.criteria, _cv.deadline, _cv.window_start, _cv.timezone, _cv.recorded_at
+        _cv.claim_id,
+        _cv.version,
+        _cv.criteria,
+        _cv.deadline,
+        _cv.window_start,
+        _cv.timezone,
+        _cv.recorded_at,
+        _cv.reason,
+        _people.name,
     )
     .join(Claim.__table__, _claims.id == _cv.claim_id)
+    .outerjoin(Reviewer.__table__, _people.id == _cv.recorded_by_id)
     .where(_OF_SOURCES)
     .order_by(_cv.version)
 )

@@ -30,6 +30,7 @@ from tracker.services.claims import (
     unassign,
 )
 from tracker.services.deadlines import deadline_passed, is_overdue, local_today
+from tracker.services.editing import Criteria, Edited, edit_claim
 from tracker.services.lookup import did_you_mean, get_claim, get_reviewer, get_source
 from tracker.services.people import (
     add_reviewer,
@@ -45,6 +46,8 @@ from tracker.services.resolutions import adjudicate, record_progress, resolve, u
 
 __all__ = [
     "STATUS_FILTERS",
+    "Criteria",
+    "Edited",
     "add_claim",
     "add_reviewer",
     "add_source",
@@ -65,6 +68,7 @@ __all__ = [
     "claim_counts",
     "deadline_passed",
     "did_you_mean",
+    "edit_claim",
     "edit_reviewer",
     "edit_source",
     "get_claim",

@@ -42,7 +42,7 @@ APPEARANCE_FIELDS = ("url", "title", "author", "published")
 STATUS_FILTERS = (*(s.value for s in ClaimStatus), "overdue")
 
 
-def _appearance_problems(fields: Mapping[str, Any]) -> list[Problem]:
+def appearance_problems(fields: Mapping[str, Any]) -> list[Problem]:
     unknown = sorted(set(fields) - set(APPEARANCE_FIELDS))
     problems: list[Problem] = []
     if unknown:
@@ -63,7 +63,7 @@ def _problems(*checks: tuple[str, str | None]) -> list[Problem]:
     return [Problem.at(field, problem) for field, problem in checks if problem]
 
 
-def _get_appearance(session: Session, fields: Mapping[str, Any]) -> Appearance:
+def get_appearance(session: Session, fields: Mapping[str, Any]) -> Appearance:
     existing = session.scalar(select(Appearance).where(Appearance.url == fields["url"]))
     if existing is None:
         existing = Appearance(url=fields["url"])
@@ -83,9 +83,12 @@ def add_claim(
     source_slug: str,
     statement: str,
     quote: str,
-    made_on: dt.date,
+    made_on: dt.date | None,
     probability: float | None = None,
     confidence: str | None = None,
+    unstated: bool = False,
+    probability_basis: str | None = None,
+    file_rules: bool = False,
     criteria: str | None = None,
     deadline: dt.date | None = None,
     window_start: dt.date | None = None,
@@ -99,16 +102,22 @@ def add_claim(
 ) -> Claim:
     """Record a new claim, validated as the claims file is; predictions get criteria version 1.
 
+    `unstated` records a prediction made with no words of likelihood (never scored).
+    `file_rules` applies the claims file's stricter rules, as the web form does: the
+    confidence words must occur in the quote, and a bare number needs `probability_basis`.
+    `made_on` None (a form left it empty, or it did not parse) is reported, and the checks
+    that need it are skipped, so that every other problem is reported too.
+
     Raises InvalidInput with every problem, each under its field (id, source, statement,
-    quote, made_on, probability, confidence, criteria, deadline, window_start, timezone,
-    as_of, url, tags, reviewers).
+    quote, made_on, probability, probability_basis, confidence, criteria, deadline,
+    window_start, timezone, as_of, url, tags, reviewers).
     """
     problems = _problems(
         ("id", check_identifier(key, "id", max_length=200)),
         ("kind", check_kind(kind)),
         ("statement", check_text(statement, "statement")),
         ("quote", check_text(quote, "quote")),
-        ("made_on", check_not_future(made_on, "made_on", now)),
+        ("made_on", "made_on is required" if made_on is None else check_not_future(made_on, "made_on", now)),
         ("timezone", check_timezone(timezone) if timezone else None),
     )
     resolution = {"criteria": criteria, "deadline": deadline, "window_start": window_start}
@@ -126,6 +135,10 @@ def add_claim(
         resolution=(deadline, window_start) if given else None,
         as_of=as_of,
         scale=scale,
+        unstated=unstated,
+        quote=quote if file_rules else None,
+        probability_basis=probability_basis,
+        file_rules=file_rules,
     )
     # The claims file's `resolution` block is the criteria, deadline and window_start fields here.
     # A problem inside it (resolution.deadline) is worded relative to its field: name the field.
@@ -156,8 +169,8 @@ def add_claim(
     if session.scalar(select(Claim.id).where(Claim.key == key)) is not None:
         problems.append(Problem.at("id", "a claim with this id already exists"))
     if appearance is not None:
-        problems += _appearance_problems(appearance)
-    if problems or source is None:
+        problems += appearance_problems(appearance)
+    if problems or source is None or made_on is None:
         raise InvalidInput(problems, f"claim {key!r}")
 
     claim = Claim(
@@ -167,9 +180,10 @@ def add_claim(
         quote=quote.strip(),
         made_on=made_on,
         source=source,
-        appearance=_get_appearance(session, appearance) if appearance else None,
+        appearance=get_appearance(session, appearance) if appearance else None,
         probability=check.probability,
         confidence=confidence,
+        probability_basis=probability_basis.strip() if probability_basis else None,
         criteria=criteria.strip() if criteria else None,
         deadline=deadline,
         window_start=window_start,
@@ -188,7 +202,9 @@ def add_claim(
     return claim
 
 
-def _record_criteria(claim: Claim, version: int, now: dt.datetime) -> CriteriaVersion:
+def _record_criteria(
+    claim: Claim, version: int, now: dt.datetime, reason: str | None = None, by: Reviewer | None = None
+) -> CriteriaVersion:
     assert claim.criteria is not None
     return CriteriaVersion(
         claim=claim,
@@ -198,6 +214,8 @@ def _record_criteria(claim: Claim, version: int, now: dt.datetime) -> CriteriaVe
         window_start=claim.window_start,
         timezone=claim.timezone,
         recorded_at=now,
+        reason=reason,
+        recorded_by=by,
     )
 
 
@@ -209,8 +227,14 @@ def revise_criteria(
     window_start: dt.date | None,
     timezone: str | None,
     now: dt.datetime,
+    *,
+    reason: str | None = None,
+    by: Reviewer | None = None,
 ) -> CriteriaVersion | None:
-    """Record new criteria as the next version; identical criteria change nothing (None)."""
+    """Record new criteria as the next version; identical criteria change nothing (None).
+
+    `reason` (why the goalposts moved) and `by` (who moved them) are kept on the version.
+    """
     if claim.kind not in DEADLINE_KINDS:
         raise TrackerError(f"claim {claim.key!r}: only predictions and promises have resolution criteria")
     criteria = criteria.strip()
@@ -237,7 +261,7 @@ def revise_criteria(
         timezone,
     )
     claim.updated_at = now
-    entry = _record_criteria(claim, (latest.version if latest else 0) + 1, now)
+    entry = _record_criteria(claim, (latest.version if latest else 0) + 1, now, reason, by)
     session.add(entry)
     session.flush()
     return entry

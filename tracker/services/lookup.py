@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from tracker.errors import NotFound
-from tracker.models import Claim, Resolution, Reviewer, Source
+from tracker.models import Claim, CriteriaVersion, Resolution, Reviewer, Source
 
 
 def did_you_mean(wanted: str, known: list[str]) -> str:
@@ -57,7 +57,7 @@ def get_claim(session: Session, key: str, *, lock: bool = False) -> Claim:
             selectinload(Claim.appearance),
             selectinload(Claim.tags),
             selectinload(Claim.reviewers),
-            selectinload(Claim.criteria_versions),
+            selectinload(Claim.criteria_versions).selectinload(CriteriaVersion.recorded_by),
             selectinload(Claim.resolutions).selectinload(Resolution.reviewer),
         )
     )

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from tracker import formatting
 from tracker.text import WIDTH, text_width, wrap_lines
+from tracker.textdiff import word_diff
 
 
 def probability(p: float | None, words: str | None = None) -> str:
@@ -96,6 +97,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "wrap": wrap,
     "indent_wrap": indent_wrap,
     "field": field,
+    "word_diff": word_diff,
 }
 """Every filter, by the name templates use."""
 

@@ -21,7 +21,19 @@ from tracker.resources import resource_dir
 from tracker.web import errors, security
 from tracker.web.rebuild import Rebuilder, after_commit
 from tracker.web.state import WebState, finish
-from tracker.web.views import agreement, assign, audit, auth, claims, imports, people, queue, site, status
+from tracker.web.views import (
+    agreement,
+    assign,
+    audit,
+    auth,
+    claims,
+    imports,
+    people,
+    queue,
+    recording,
+    site,
+    status,
+)
 
 __all__ = ["create_app", "secret_key"]
 
@@ -95,6 +107,7 @@ def create_app(app: App, *, clock: Callable[[], dt.datetime] = utcnow, rebuild: 
         auth.bp,
         queue.bp,
         claims.bp,
+        recording.bp,
         assign.bp,
         people.bp,
         imports.bp,

@@ -1,7 +1,7 @@
 """What the claim page shows beyond the claim: its version token, what changed, its reminders.
 
 The version token is derived from what a reviewer sees (verdict, criteria, statement,
-deadline, reviewers, and the newest history entries), not from a counter, so that every
+deadline, reviewers, tags, article, and the newest history entries), not from a counter, so that every
 writer of a claim (the CLI, an import, another web process) changes it without knowing
 about it.
 """
@@ -36,9 +36,13 @@ def version_of(claim: Claim) -> str:
         claim.quote,
         claim.criteria,
         str(claim.deadline),
+        str(claim.window_start),
+        claim.timezone,
         str(claim.probability),
         claim.confidence,
         sorted(r.id for r in claim.reviewers),
+        sorted(claim.tag_names),
+        claim.appearance_id,
     )
     digest = hashlib.sha256(repr(seen).encode()).hexdigest()[:16]
     return f"{last_resolution}.{last_criteria}.{digest}"

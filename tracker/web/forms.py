@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from sqlalchemy.orm import InstrumentedAttribute
 from wtforms import (
     BooleanField,
     DateField,
+    Field,
     HiddenField,
     PasswordField,
     RadioField,
+    SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from tracker import textrules
 from tracker.accounts.passwords import MAX_LENGTH
 from tracker.errors import TrackerError, describe
-from tracker.models import ReviewerRole, SourceKind
+from tracker.models import Appearance, Claim, ReviewerRole, SourceKind
 
 Problems = dict[str, list[str]]
 """A form's problems: the messages to show beside each field, by field name; "" for the whole form."""
@@ -161,3 +167,98 @@ def problems_of(
     # In the order of the form's fields, as the summary lists them (a service sorts its own).
     order = ["", *form._fields]
     return {name: found[name] for name in sorted(found, key=order.index)}
+
+
+class Day(DateField):
+    """A date, optional; one that does not parse says how to write it."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("give the date as YYYY-MM-DD, such as 2027-03-01") from None
+
+
+def _date(label: str) -> Day:
+    return Day(label, validators=[Optional()])
+
+
+class Fits:
+    """The claims file's and the CLI's text checks (`tracker.textrules`) as a WTForms validator.
+
+    No control characters, and no longer than the column holds, so that what a form
+    accepts both backends store. A browser's CRLF line ends count as newlines.
+    """
+
+    def __init__(self, column: InstrumentedAttribute[Any] | None = None, *, multiline: bool = False) -> None:
+        self.column = column
+        self.multiline = multiline
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        text = (field.data or "").replace("\r\n", "\n")
+        if problem := textrules.check_text(text, self.column, multiline=self.multiline):
+            raise ValidationError(problem)
+
+
+LONG = Fits(multiline=True)  # unlimited text: statement, quote, criteria, reasons
+
+
+class ClaimEditForm(FlaskForm):
+    """What an editor may change of a recorded claim; `reason` is asked when the criteria change.
+
+    The field names are the service's (`services.edit_claim`), so that its problems land
+    beside the right fields; choices (reviewers) are set by the view.
+    """
+
+    statement = TextAreaField("Testable statement", validators=[LONG])
+    quote = TextAreaField("The source's words, verbatim", validators=[LONG])
+    tags = StringField("Tags, separated by commas or spaces", validators=[Fits()])
+    reviewers = SelectMultipleField("Reviewers", choices=[], validate_choice=False)
+    url = StringField("Article URL", validators=[Fits(Appearance.url)])
+    title = StringField(
+        "Article title (only for an article new to the tracker)", validators=[Fits(Appearance.title)]
+    )
+    author = StringField("Article author (likewise)", validators=[Fits(Appearance.author)])
+    published = _date("Published on (likewise)")
+    criteria = TextAreaField("Resolution criteria", validators=[LONG])
+    deadline = _date("Deadline")
+    window_start = _date("Window opens (optional)")
+    timezone = StringField("Timezone the dates are read in (optional)", validators=[Fits(Claim.timezone)])
+    version = HiddenField()
+    reason = TextAreaField("Why change the criteria or the deadline?", validators=[LONG])
+
+
+class ClaimForm(ClaimEditForm):
+    """A new claim, field for field the claims file's entry; `action` "check" validates without saving."""
+
+    key = StringField("Id", validators=[Fits()])
+    kind = RadioField(
+        "Kind",
+        choices=[],
+        validate_choice=False,
+        validators=[DataRequired(message="choose the kind of claim")],
+    )
+    source = SelectField(
+        "Source", choices=[], validate_choice=False, validators=[DataRequired(message="choose the source")]
+    )
+    made_on = _date("Made on: the day it was said")
+    confidence = StringField("The source's words of likelihood", validators=[Fits(Claim.confidence)])
+    probability = StringField("Or a number the source gave, 0 to 1", validators=[Fits()])
+    probability_basis = TextAreaField("Where the number comes from", validators=[LONG])
+    unstated = BooleanField("The source gave no likelihood at all (recorded, never scored)")
+    as_of = _date("Judged as of (optional; the day it was said, if empty)")
+    action = HiddenField()
+
+
+def given(form: FlaskForm, name: str) -> str | None:
+    """A text field as the services take it: stripped, CRLF as newlines; None when empty or
+    when the form found a problem with it (shown already; it must not reach the database)."""
+    field = form[name]
+    if field.errors:
+        return None
+    return (field.data or "").replace("\r\n", "\n").strip() or None
+
+
+def words(text: str | None) -> list[str]:
+    """A list typed on one line, separated by commas or spaces, without repeats."""
+    return list(dict.fromkeys((text or "").replace(",", " ").split()))

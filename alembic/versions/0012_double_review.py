@@ -10,8 +10,8 @@ back resolved with one reviewer's unadjudicated word. Un-resolve (or finish) the
 Double-reviewed claims that are resolved step down as they are: their latest entry is the
 verdict that resolved them; only the roles are dropped.
 
-Revision ID: 0011_double_review
-Revises: 0010_pending_imports
+Revision ID: 0012_double_review
+Revises: 0011_criteria_reason
 Create Date: 2026-12-02 10:15:00
 """
 
@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from alembic import op
 from alembic.util import CommandError
 
-revision: str = "0011_double_review"
-down_revision: str | None = "0010_pending_imports"
+revision: str = "0012_double_review"
+down_revision: str | None = "0011_criteria_reason"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -54,7 +54,7 @@ def downgrade() -> None:
         # A CommandError: `tracker db downgrade` reports it in one line, and nothing has changed.
         raise CommandError(
             f"{pending} claim(s) are awaiting a second verdict or disputed, and the schema before "
-            "0011_double_review has no place for them; finish or un-resolve them (tracker unresolve), "
+            "0012_double_review has no place for them; finish or un-resolve them (tracker unresolve), "
             "then downgrade"
         )
     with op.batch_alter_table("resolutions", schema=None) as batch_op:
