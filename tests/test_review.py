@@ -138,6 +138,9 @@ def test_unresolve_resets_an_unfinished_round(
     if state == "disputed":
         _resolve(session, "false", "bob", now, review=TWO)
     assert claim.status == state
+    if state == "disputed":
+        with pytest.raises(TrackerError, match="disputed: only an admin adjudicates or re-opens it"):
+            services.unresolve(session, "c1", "bob", "let us start again", now)
     services.unresolve(session, "c1", "boss", "wrong criteria", now)
     assert (claim.status, claim.verdict) == ("open", None)
     # The round starts again: ada's earlier first verdict no longer counts, so she may give the first.

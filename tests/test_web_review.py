@@ -86,6 +86,7 @@ def test_two_reviewers_disagree_and_an_admin_adjudicates(web2: Flask, two_app: A
     assert "Disputed: ada said true, bob said false" in text(bob.get(path))
     assert SECRET in text(bob.get(path))  # both verdicts are in: no longer blind
     assert soup(bob.get(path)).select_one("#resolve") is None
+    assert soup(bob.get(path)).select_one("#unresolve") is None  # a dispute is an admin's to settle
     assert "Disputed: to adjudicate (1)" in text(boss.get("/"))
     assert "Disputed" not in text(bob.get("/"))
 

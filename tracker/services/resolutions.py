@@ -242,13 +242,16 @@ def record_progress(
 def unresolve(session: Session, claim_key: str, by_handle: str, note: str, now: dt.datetime) -> Resolution:
     """Re-open a resolved claim with a new history entry (verdict None); the note says why.
 
-    A claim awaiting its second verdict, or disputed, can be re-opened too: its round of
-    double review starts again (the entries stay in the history).
+    A claim awaiting its second verdict, or (by an admin) a disputed one, can be re-opened
+    too: its round of double review starts again (the entries stay in the history).
     """
     claim = get_claim(session, claim_key, lock=True)
     reviewer = get_reviewer(session, by_handle)
     if claim.status == ClaimStatus.OPEN:
         raise TrackerError(f"claim {claim_key!r} is not resolved")
+    if claim.status == ClaimStatus.DISPUTED and reviewer.role != ReviewerRole.ADMIN:
+        # Else the reviewer who lost the dispute could start the round again instead of an admin settling it.
+        raise TrackerError(f"claim {claim_key!r} is disputed: only an admin adjudicates or re-opens it")
     if not note or not note.strip():
         raise InvalidInput(
             [Problem.at("note", "un-resolving needs a note saying why")], f"claim {claim_key!r}"
