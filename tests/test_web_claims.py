@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
-from support.web import ORIGIN, _claim, seed, signed_in, soup, text, tracker_app, web
+from sqlalchemy import event, select
+from support.web import ORIGIN, Scene, _claim, seed, signed_in, soup, text, tracker_app, web
 
 from tracker import services
 from tracker.app import App
 from tracker.estimative import EstimativeScale
-from tracker.models import Source
+from tracker.models import Appearance, ClaimTag, Delivery, Reminder, Reviewer, Source
 from tracker.services import get_claim
 
 __all__ = ["tracker_app", "web"]
@@ -349,3 +351,97 @@ def test_a_long_group_shows_its_first_entries_and_counts_them_all(
     ]
     assert len(overdue.select(".queue-item")) == 2
     assert page.select_one("#soon h2").get_text(" ", strip=True) == f"Due within {queue.SOON_DAYS} days (1)"
+
+
+@contextmanager
+def statements(app: App) -> Iterator[list[str]]:
+    """The SQL statements the app runs meanwhile, transaction control (BEGIN, SAVEPOINT) left out."""
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement: str, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK")):
+            seen.append(statement)
+
+    event.listen(app.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(app.engine, "before_cursor_execute", count)
+
+
+def _long_history(app: App, scene: Scene, now: dt.datetime) -> None:
+    """Give the overdue claim a second reviewer, tags, an article, criteria revised by three people,
+    four verdicts and re-openings by three, and reminders to three with their deliveries (it stays open)."""
+    with app.begin() as session:
+        people = {r.handle: r for r in session.scalars(select(Reviewer))}
+        claim = get_claim(session, scene.overdue)
+        claim.reviewers.append(people[scene.unassigned])
+        claim.tags = [ClaimTag(tag="economy"), ClaimTag(tag="rates")]
+        claim.appearance = Appearance(url="https://example.org/article", title="Rates")
+        for n, handle in enumerate((scene.admin, scene.editor, scene.assigned), start=2):
+            deadline = claim.deadline + dt.timedelta(days=n)
+            services.revise_criteria(
+                session,
+                claim,
+                f"Revision {n}.",
+                deadline,
+                None,
+                None,
+                now,
+                reason="Sharper.",
+                by=people[handle],
+            )
+        for handle, verdict in ((scene.assigned, "true"), (scene.unassigned, "false")):
+            services.resolve(session, claim.key, verdict, ["https://example.org/e"], None, handle, None, now)
+            services.unresolve(session, claim.key, scene.admin, "Too early.", now)
+        for n, handle in enumerate((scene.assigned, scene.unassigned, scene.admin)):
+            delivery = Delivery(
+                reviewer=people[handle],
+                channel="email",
+                message_id=f"<{n}@example.org>",
+                subject="Due",
+                next_attempt_at=now,
+            )
+            session.add(
+                Reminder(
+                    claim=claim,
+                    reviewer=people[handle],
+                    kind=f"overdue-{n}",
+                    deadline=claim.deadline,
+                    due_at=now,
+                    delivery=delivery,
+                )
+            )
+
+
+# The statements of a claim page, whatever the claim's history: the viewer; the claim with its
+# source and article; its tags, reviewers, criteria (with who revised them), verdicts (with who
+# gave them); its reminders (with their reviewers and deliveries).
+CLAIM_PAGE_STATEMENTS = 7
+# The resolve POST: the same reads (the claim locked once), the reviewer, then the writes: the
+# source's revision, two audit entries (claim and verdict: one INSERT on PostgreSQL, two on SQLite,
+# where SQLAlchemy inserts one at a time to read back each id), the claim and the verdict.
+RESOLVE_STATEMENTS = 12
+
+
+def test_the_claim_page_and_its_resolve_take_as_many_statements_whatever_the_history(
+    web: Flask, tracker_app: App, now: dt.datetime
+) -> None:
+    scene = seed(tracker_app, now)
+    _long_history(tracker_app, scene, now)
+    client = signed_in(web, scene.assigned)
+    counts: dict[str, dict[str, int]] = {}
+    for key in (scene.overdue, scene.soon):  # a long history, and a claim with none
+        with statements(tracker_app) as page_statements:
+            hidden = _form(client, f"/claims/{key}", "#resolve form")
+        data = {**hidden, "verdict": "true", "evidence": "https://example.org/a", "note": ""}
+        with statements(tracker_app) as resolve_statements:
+            response = client.post(f"/claims/{key}/resolve", data=data, headers={"Origin": ORIGIN})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        counts[key] = {"page": len(page_statements), "resolve": len(resolve_statements)}
+    # The long history is on the page (so it was read), in no more statements than none.
+    page = text(client.get(f"/claims/{scene.overdue}"))
+    assert "Revision 4." in page and "overdue-2" in page and "<2@example.org>" not in page
+    assert counts[scene.overdue] == counts[scene.soon], counts
+    assert counts[scene.overdue]["page"] <= CLAIM_PAGE_STATEMENTS, counts
+    assert counts[scene.overdue]["resolve"] <= RESOLVE_STATEMENTS, counts

@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction, joinedload, selectinload
 
 from tracker.errors import NotFound
 from tracker.models import Claim, CriteriaVersion, Resolution, Reviewer, Source
@@ -40,6 +40,35 @@ def get_source(session: Session, slug: str) -> Source:
     return source
 
 
+# Session.info key: the claims this session's open transaction has locked and read, by key.
+LOCKED = "tracker_locked_claims"
+
+# How a claim is read with everything about it, in five statements whatever its history:
+# the claim with its source and article (to-one: joined into its own SELECT), then one
+# SELECT per collection, each history joined to the reviewers who wrote it.
+CLAIM_WITH_HISTORIES = (
+    joinedload(Claim.source),
+    joinedload(Claim.appearance),
+    selectinload(Claim.tags),
+    selectinload(Claim.reviewers),
+    selectinload(Claim.criteria_versions).joinedload(CriteriaVersion.recorded_by),
+    selectinload(Claim.resolutions).joinedload(Resolution.reviewer),
+)
+
+
+def find_claim(session: Session, key: str, *, lock: bool = False) -> Claim | None:
+    """The claim with id `key` and its histories, or None; `lock`: see `get_claim`."""
+    if lock and (held := _locked(session, key)) is not None:
+        return held
+    query = select(Claim).where(Claim.key == key).options(*CLAIM_WITH_HISTORIES)
+    if lock:
+        query = query.with_for_update(of=Claim).execution_options(populate_existing=True)
+    claim = session.scalar(query)
+    if lock and claim is not None:
+        session.info.setdefault(LOCKED, {})[key] = claim
+    return claim
+
+
 def get_claim(session: Session, key: str, *, lock: bool = False) -> Claim:
     """The claim with id `key` and its histories, or NotFound with a suggestion.
 
@@ -47,20 +76,27 @@ def get_claim(session: Session, key: str, *, lock: bool = False) -> Claim:
     read, for a caller that appends to them and updates the cached verdict or criteria:
     a second writer of the same claim then waits for this transaction and reads what it
     wrote. (On SQLite, whose writers hold the database's write lock from BEGIN, it is a no-op.)
+    A claim this transaction has already locked is returned as this session holds it, not
+    read again: no other writer can have changed it since (the web checks a form against
+    the locked claim, then the service it calls locks it too).
     """
-    query = select(Claim).where(Claim.key == key)
-    if lock:
-        query = query.with_for_update(of=Claim).execution_options(populate_existing=True)
-    claim = session.scalar(
-        query.options(
-            selectinload(Claim.source),
-            selectinload(Claim.appearance),
-            selectinload(Claim.tags),
-            selectinload(Claim.reviewers),
-            selectinload(Claim.criteria_versions).selectinload(CriteriaVersion.recorded_by),
-            selectinload(Claim.resolutions).selectinload(Resolution.reviewer),
-        )
-    )
+    claim = find_claim(session, key, lock=lock)
     if claim is None:
         raise _not_found(session, "claim", key, Claim.key)
     return claim
+
+
+def _locked(session: Session, key: str) -> Claim | None:
+    claim: Claim | None = session.info.get(LOCKED, {}).get(key)
+    # Still this session's, under the same key (neither deleted, expunged nor re-keyed since).
+    if claim is None or not inspect(claim).persistent or claim.key != key:
+        return None
+    return claim
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _locks_end(session: Session, transaction: SessionTransaction) -> None:
+    """Forget the locked claims when the transaction ends, or a savepoint (whose rollback releases
+    the locks taken in it, and expires what it changed); not at the end of a flush's own."""
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(LOCKED, None)

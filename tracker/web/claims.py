@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from tracker.models import Claim, CriteriaVersion, Reminder, Resolution
 from tracker.review import visible_resolutions
 from tracker.scorecards.manifest import MANIFEST_NAME, Manifest
+from tracker.services.lookup import find_claim
 
 
 def _latest(claim: Claim) -> tuple[int, int]:
@@ -83,30 +84,24 @@ def changes_since(claim: Claim, version: str, viewer: str | None = None) -> Chan
 
 
 def reminders_of(session: Session, claim: Claim) -> list[Reminder]:
-    """The reminders recorded about the claim, newest first, with their deliveries."""
+    """The reminders recorded about the claim, newest first, with their reviewers and deliveries
+    (joined: one statement)."""
     return list(
         session.scalars(
             select(Reminder)
             .where(Reminder.claim_id == claim.id)
-            .options(selectinload(Reminder.reviewer), selectinload(Reminder.delivery))
+            .options(joinedload(Reminder.reviewer), joinedload(Reminder.delivery))
             .order_by(Reminder.due_at.desc(), Reminder.id.desc())
         )
     )
 
 
 def lock_claim(session: Session, key: str) -> Claim | None:
-    """The claim, with its row lock taken (PostgreSQL) and its histories read after the lock."""
-    claim = session.scalar(
-        select(Claim)
-        .where(Claim.key == key)
-        .with_for_update(of=Claim)
-        .execution_options(populate_existing=True)
-    )
-    if claim is None:
-        return None
-    # Re-read the histories after the lock: another writer may have appended to them.
-    session.refresh(claim, ["resolutions", "criteria_versions", "reviewers", "source"])
-    return claim
+    """The claim, with its row lock taken (PostgreSQL) and its histories read after the lock.
+
+    The services the views then call lock it again, and get this same claim back unread.
+    """
+    return find_claim(session, key, lock=True)
 
 
 # The site's manifest file's identity, and the revisions read from it, by the site's folder.
