@@ -419,8 +419,8 @@ def _long_history(app: App, scene: Scene, now: dt.datetime) -> None:
 # gave them); its reminders (with their reviewers and deliveries).
 CLAIM_PAGE_STATEMENTS = 7
 # The resolve POST: the same reads (the claim locked once), the reviewer, then the writes: the
-# source's revision, two audit entries (claim and verdict: one INSERT on PostgreSQL, two on SQLite,
-# where SQLAlchemy inserts one at a time to read back each id), the claim and the verdict.
+# source's revision, two audit entries (claim and verdict: one INSERT on PostgreSQL, two on
+# SQLite), the claim and the verdict.
 RESOLVE_STATEMENTS = 12
 
 
