@@ -39,7 +39,9 @@ def world(engine: Engine, session_factory: sessionmaker[Session], db_url: str, t
     return w
 
 
-def verdict(world: World, who: str, value: str, now: dt.datetime, *, evidence: str = "https://e.example.org/x") -> None:
+def verdict(
+    world: World, who: str, value: str, now: dt.datetime, *, evidence: str = "https://e.example.org/x"
+) -> None:
     with world.begin() as session:
         services.resolve(session, "rates-fall", value, [evidence], FIRST_NOTE, who, None, now, review=TWO)
 
@@ -47,7 +49,14 @@ def verdict(world: World, who: str, value: str, now: dt.datetime, *, evidence: s
 def adjudicate(world: World, value: str, now: dt.datetime) -> None:
     with world.begin() as session:
         services.adjudicate(
-            session, "rates-fall", value, ["https://e.example.org/a"], "the minutes settle it", "boss", None, now
+            session,
+            "rates-fall",
+            value,
+            ["https://e.example.org/a"],
+            "the minutes settle it",
+            "boss",
+            None,
+            now,
         )
 
 
@@ -142,7 +151,9 @@ def test_a_dispute_reminds_the_admins_until_adjudicated(world: World, smtp_serve
 
     deadline_day = at("2027-01-31 09:00")
     run_smtp(world, smtp_server, deadline_day - dt.timedelta(hours=1))
-    assert smtp_server.messages == []  # the reviewers have given theirs; the admins' start on the deadline day
+    assert (
+        smtp_server.messages == []
+    )  # the reviewers have given theirs; the admins' start on the deadline day
     run_smtp(world, smtp_server, deadline_day)
     assert [m["To"] for m in smtp_server.messages] == ["Boss <boss@example.org>"]
     text = parts(smtp_server.messages[0])
@@ -165,8 +176,12 @@ def test_a_dispute_reminds_the_admins_until_adjudicated(world: World, smtp_serve
 def test_an_assigned_admin_is_reminded_of_a_dispute_too(world: World) -> None:
     world.claim("oil-up", "boss", "ann")
     with world.begin() as session:
-        services.resolve(session, "oil-up", "true", ["https://e.example.org/1"], None, "ann", None, BEFORE, review=TWO)
-        services.resolve(session, "oil-up", "false", ["https://e.example.org/2"], None, "boss", None, BEFORE, review=TWO)
+        services.resolve(
+            session, "oil-up", "true", ["https://e.example.org/1"], None, "ann", None, BEFORE, review=TWO
+        )
+        services.resolve(
+            session, "oil-up", "false", ["https://e.example.org/2"], None, "boss", None, BEFORE, review=TWO
+        )
     world.run(at("2027-01-31 09:00"))
     assert ("oil-up", "boss", "disputed-1", "sent") in world.reminders()
     assert not any(who == "ann" for key, who, _, _ in world.reminders() if key == "oil-up")

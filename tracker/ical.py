@@ -107,9 +107,7 @@ def open_deadlines(
     )
     if reviewer is not None:
         found = get_reviewer(session, reviewer)
-        stmt = stmt.where(
-            Claim.reviewers.any(Reviewer.id == found.id), not_(answered(Claim.id, found.id))
-        )
+        stmt = stmt.where(Claim.reviewers.any(Reviewer.id == found.id), not_(answered(Claim.id, found.id)))
     deadlines = []
     for claim, version, revised_at in session.execute(stmt):
         assert claim.deadline is not None

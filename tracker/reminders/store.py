@@ -146,7 +146,11 @@ def cancel_stale(session: Session, claim_ids: Sequence[int] | None = None) -> in
     escalation = Reminder.kind.like(policy.ESCALATION_PREFIX + "%")
     stale = or_(
         not_(claim_still_due),
-        and_(not_(escalation), not_(dispute), or_(not_(assigned), answered(Reminder.claim_id, Reminder.reviewer_id))),
+        and_(
+            not_(escalation),
+            not_(dispute),
+            or_(not_(assigned), answered(Reminder.claim_id, Reminder.reviewer_id)),
+        ),
         # Escalations go to admins who are not on the claim themselves (see the policy).
         and_(escalation, or_(not_(is_admin), assigned)),
         # A dispute goes to every admin, assigned or not.
@@ -246,7 +250,8 @@ def scan_due(session: Session, settings: Settings, now: dt.datetime) -> list[Due
             hit = memo[key]
             if hit is not None:
                 found.append(Due(claim_id, admin_id, hit[0], deadline, hit[1]))
-    for claim_id, deadline, claim_zone in connection.execute(_DISPUTED) if admins else ():
+    for claim_id, maybe_deadline, claim_zone in connection.execute(_DISPUTED) if admins else ():
+        deadline = cast(dt.date, maybe_deadline)  # never NULL: the query asks for deadlines
         zone = claim_zone or default_zone
         for admin_id, admin_zone in admins:
             key = ("dispute", deadline, zone, admin_zone)
