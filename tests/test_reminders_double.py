@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SmtpTestServer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from support.reminders import World, at
 
@@ -20,6 +20,8 @@ from tracker import services
 from tracker.channels import SmtpChannel
 from tracker.config import ReviewSettings
 from tracker.ical import open_deadlines
+from tracker.models import Delivery
+from tracker.reminders import outbox, store
 
 TWO = ReviewSettings(verdicts_required=2)
 BEFORE = at("2027-01-24 09:00")  # before-7d of the default deadline (2027-01-31)
@@ -101,6 +103,9 @@ def test_a_first_verdict_cancels_its_authors_pending_reminder_only(world: World)
     assert pending(world) == {("ann", "before-7d"), ("bob", "before-7d"), ("cyd", "before-7d")}
 
     verdict(world, "ann", "true", BEFORE + dt.timedelta(hours=1))
+    with world.begin() as session:
+        assert store.cancel_stale(session) == 1  # what a pass does first
+    assert pending(world) == {("bob", "before-7d"), ("cyd", "before-7d")}
     world.run(BEFORE + dt.timedelta(hours=2))  # the retry
 
     assert sorted(world.reminders()) == [
@@ -196,3 +201,20 @@ def test_the_calendar_keeps_an_awaiting_claim_for_those_who_owe_a_verdict(world:
     verdict(world, "bob", "false", BEFORE)  # disputed: the admins' now, off the reviewers' calendars
     with world.begin() as session:
         assert [d.key for d in open_deadlines(session, reviewer="cyd")] == []
+
+
+def test_a_digest_waiting_to_be_sent_drops_a_claim_its_reviewer_has_since_given_the_first_verdict_on(
+    world: World,
+) -> None:
+    world.channel.temporary(3)
+    world.run(BEFORE)  # three digests, queued for a retry
+    verdict(world, "ann", "true", BEFORE + dt.timedelta(minutes=30))
+    with world.begin() as session:
+        # What the sender loads, before any pass has cancelled ann's reminder.
+        ids = sorted(d.id for d in session.scalars(select(Delivery)))
+        found = outbox.load_outgoing_many(session, ids, world.settings, BEFORE + dt.timedelta(minutes=31))
+    kept = {
+        o.digest.handle: o.digest.claims[0].awaiting for o in found.values() if isinstance(o, outbox.Outgoing)
+    }
+    assert kept == {"bob": True, "cyd": True}
+    assert sum(1 for o in found.values() if o is None) == 1
