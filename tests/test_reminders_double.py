@@ -141,6 +141,8 @@ def test_an_agreeing_second_verdict_cancels_and_stops_the_reminders(world: World
     assert pending(world) == {("bob", "before-7d"), ("cyd", "before-7d")}
 
     verdict(world, "bob", "true", BEFORE + DAY)
+    with world.begin() as session:
+        assert store.cancel_stale(session) == 2  # bob's and cyd's: the claim is resolved
     world.run(BEFORE + 2 * DAY)
 
     assert pending(world) == set()
@@ -170,6 +172,8 @@ def test_a_dispute_reminds_the_admins_until_adjudicated(world: World, smtp_serve
     assert pending(world) == {("boss", "disputed-2")}
 
     adjudicate(world, "true", deadline_day + 7 * DAY + dt.timedelta(hours=1))
+    with world.begin() as session:
+        assert store.cancel_stale(session) == 1
     world.run(deadline_day + 8 * DAY)
     assert pending(world) == set()
     assert ("rates-fall", "boss", "disputed-2", "cancelled") in world.reminders()
