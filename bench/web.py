@@ -550,6 +550,62 @@ def report(result: dict[str, Any], args: argparse.Namespace, backend: str) -> bo
     return ok
 
 
+def compare_audit(url: str, args: argparse.Namespace, rounds: int) -> None:
+    """The resolve POST with the audit log on and off (issue 13: at most 10% slower at p95).
+
+    Alternating rounds (on, off; then off, on; ...) in one run, on one database, each with
+    fresh servers and reviewers of its own (so every resolve has open claims), so that the
+    machine's drift over the run falls on both sides alike. Each round's p95 is compared with
+    the same round's other setting; the pooled p95 of each setting is printed too.
+    """
+    pooled: dict[str, list[float]] = {"on": [], "off": []}
+    rows: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = []
+    first = 1
+    for r in range(rounds):
+        for setting in ("on", "off") if r % 2 == 0 else ("off", "on"):
+            enabled = "true" if setting == "on" else "false"
+            config = write_config(args.out, args.site, [*args.set, f"audit.enabled={enabled}"])
+            store_secret(url, config)
+            seats = load_seats(url, args.users, args.reviewers_per_connection, first=first)
+            first += args.users * args.reviewers_per_connection
+            result = measure(url, config, args, seats, ["floor", "resolve"])
+            phases = result["phases"]
+            post = phases["resolve"]["kinds"]["resolve POST"]
+            pooled[setting] += post["latencies"]
+            rows.append(
+                (
+                    r + 1,
+                    setting,
+                    summarise(phases["floor"]["kinds"]["floor"], phases["floor"]["wall"]),
+                    summarise(post, phases["resolve"]["wall"]),
+                )
+            )
+    print(
+        f"\nThe audit log's cost on the resolve POST: {rounds} rounds of on and off, {args.users} "
+        f"connections, {args.seconds:g} s a phase, {args.processes} server processes; {dt.date.today()}"
+    )
+    print("\n| round | audit log | floor p95 ms | resolve POST n | p50 ms | p95 ms | p99 ms | failures |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    for r, setting, floor, post in rows:
+        print(
+            f"| {r} | {setting} | {floor['p95']:.1f} | {post['n']:,} | {post['p50']:.1f} | {post['p95']:.1f} | "
+            f"{post['p99']:.1f} | {post['failures']} |"
+        )
+    ratios = []
+    for r in range(1, rounds + 1):
+        on, off = (next(p for n, s, _, p in rows if n == r and s == which) for which in ("on", "off"))
+        ratios.append(on["p95"] / off["p95"])
+    p95 = {
+        k: statistics.quantiles(sorted(v), n=100, method="inclusive")[94] * 1000 for k, v in pooled.items()
+    }
+    ratio = p95["on"] / p95["off"]
+    print(
+        f"\nper round, p95 on / off: {', '.join(f'{x:.2f}' for x in ratios)} (median "
+        f"{statistics.median(ratios):.2f}); pooled p95: on {p95['on']:.1f} ms, off {p95['off']:.1f} ms, "
+        f"{ratio:.2f}x; target <= 1.10x: {'met' if ratio <= 1.10 else 'MISSED'}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -588,6 +644,13 @@ def main() -> None:
         metavar="GROUP.KEY=VALUE",
         help="a setting for the servers, e.g. audit.enabled=false (repeatable)",
     )
+    parser.add_argument(
+        "--audit-cost",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="instead of the phases: the resolve POST with the audit log on and off, alternating, ROUNDS times",
+    )
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server (a new database is made)")
     parser.add_argument("--quick", action="store_true", help="10,000 claims, 40 reviewers, 5 s phases")
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
@@ -598,9 +661,9 @@ def main() -> None:
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     if unknown := [p for p in phases if p not in PHASES]:
         parser.error(f"unknown phases: {', '.join(unknown)}")
-    if args.users * args.reviewers_per_connection > args.reviewers:
+    if args.users * args.reviewers_per_connection * max(1, 2 * args.audit_cost) > args.reviewers:
         parser.error(
-            "--users x --reviewers-per-connection cannot exceed --reviewers (all different reviewers)"
+            "--users x --reviewers-per-connection (x 2 x --audit-cost) cannot exceed --reviewers (all different)"
         )
     args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -613,6 +676,9 @@ def main() -> None:
         store_secret(url, config)
         if args.site:
             build_site(url, config)
+        if args.audit_cost:
+            compare_audit(url, args, args.audit_cost)
+            return
         seats = load_seats(url, args.users, args.reviewers_per_connection)
         result = measure(url, config, args, seats, phases)
         backend = "PostgreSQL" if args.database_url else "SQLite (WAL)"
