@@ -231,6 +231,29 @@ def test_resolved_and_reopened(tracker: Tracker, tmp_path: Path) -> None:
     assert back["xi-meets-kim-deadline@tracker"]["sequence"] == 0
 
 
+def test_a_claim_awaiting_its_second_verdict_stays_on_the_calendars_of_who_owes_it(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    tracker.env["TRACKER_REVIEW_VERDICTS_REQUIRED"] = "2"
+    tracker.run("assign", "no-tests", "bo")
+    tracker.run(
+        "resolve", "no-tests", "--verdict", "true", "--by", "ann",
+        "--evidence", "https://example.org/first", "--note", "FIRST-NOTE", "--now", NOW,
+    )  # fmt: skip
+    uid = "no-tests-deadline@tracker"
+    assert uid not in events(calendar(tracker, tmp_path / "ann.ics", "--reviewer", "ann"))
+    bo = calendar(tracker, tmp_path / "bo.ics", "--reviewer", "bo")
+    assert uid in events(bo)
+    assert "FIRST-NOTE" not in bo.to_ical().decode() and "example.org/first" not in bo.to_ical().decode()
+    assert uid in events(calendar(tracker, tmp_path / "all.ics"))
+    tracker.run(
+        "resolve", "no-tests", "--verdict", "false", "--by", "bo",
+        "--evidence", "https://example.org/second", "--now", NOW,
+    )  # fmt: skip
+    # Disputed: an admin's to adjudicate, off the reviewers' calendars.
+    assert uid not in events(calendar(tracker, tmp_path / "all2.ics"))
+
+
 def test_empty_database_gives_an_empty_calendar(db_url: str, tmp_path: Path) -> None:
     config = tmp_path / "tracker-test.toml"
     config.write_text("")

@@ -284,3 +284,37 @@ def test_horizon_covers_every_claim_with_anything_due() -> None:
     beyond = horizon(DEFAULT, now) + dt.timedelta(days=1)
     for claim_zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
         assert latest_for_reviewer(beyond, claim_zone, "Pacific/Kiritimati", DEFAULT, now) is None
+
+
+def test_a_claim_awaiting_its_second_verdict_reminds_those_who_owe_one_and_escalates() -> None:
+    first, second, admin = Recipient(10, "UTC"), Recipient(12, "UTC"), Recipient(11, "UTC")
+    claim = ClaimDeadline(1, "prediction", "awaiting", D, "UTC", answered=frozenset({10}))
+    due = due_reminders(claim, [first, second], [admin], DEFAULT, at("2027-02-15 12:00"))
+    # The same kinds as an open claim's, to all but the reviewer who gave the first verdict.
+    assert [(d.reviewer_id, d.kind) for d in due] == [(12, "overdue-5"), (11, "escalation-1")]
+    open_claim = ClaimDeadline(1, "prediction", "open", D, "UTC")
+    same = due_reminders(open_claim, [second], [], DEFAULT, at("2027-02-15 12:00"))
+    assert [d for d in due if d.reviewer_id == 12] == same
+
+
+def test_a_disputed_claim_reminds_every_admin_on_the_overdue_cadence_from_the_deadline_day() -> None:
+    reviewer, admin, assigned_admin = Recipient(10, "UTC"), Recipient(11, "Asia/Tokyo"), Recipient(12, "UTC")
+    claim = ClaimDeadline(1, "prediction", "disputed", D, "UTC")
+    assert (
+        due_reminders(
+            claim, [reviewer, assigned_admin], [admin, assigned_admin], DEFAULT, at("2027-01-30 12:00")
+        )
+        == []
+    )
+    due = due_reminders(
+        claim, [reviewer, assigned_admin], [admin, assigned_admin], DEFAULT, at("2027-01-31 12:00")
+    )
+    assert [(d.reviewer_id, d.kind) for d in due] == [(11, "disputed-1"), (12, "disputed-1")]
+    assert due[0].due_at == at("2027-01-31 09:00", "Asia/Tokyo")
+    later = due_reminders(claim, [reviewer], [admin], DEFAULT, at("2027-02-06 12:00"))
+    assert [(d.reviewer_id, d.kind, d.due_at) for d in later] == [
+        (11, "disputed-3", at("2027-02-06 09:00", "Asia/Tokyo"))
+    ]
+    # A resolved (adjudicated) claim gets nothing.
+    done = ClaimDeadline(1, "prediction", "resolved", D, "UTC")
+    assert due_reminders(done, [reviewer], [admin], DEFAULT, at("2027-02-06 12:00")) == []

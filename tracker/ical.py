@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vDuration
-from sqlalchemy import func, select
+from sqlalchemy import func, not_, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker import __version__
@@ -28,6 +28,7 @@ from tracker.models import (
     CriteriaVersion,
     Reviewer,
 )
+from tracker.reminders.store import answered
 from tracker.rules import VERDICTS_WITHOUT_EVIDENCE
 from tracker.services import get_reviewer
 from tracker.textrules import printable
@@ -92,7 +93,8 @@ def open_deadlines(
         .outerjoin(latest, latest.c.claim_id == Claim.id)
         .where(
             Claim.kind.in_(DEADLINE_KINDS),
-            Claim.status == ClaimStatus.OPEN.value,
+            # A claim awaiting its second verdict stays due for those who have not given one.
+            Claim.status.in_((ClaimStatus.OPEN.value, ClaimStatus.AWAITING.value)),
             Claim.deadline.is_not(None),
         )
         .options(
@@ -105,7 +107,7 @@ def open_deadlines(
     )
     if reviewer is not None:
         found = get_reviewer(session, reviewer)
-        stmt = stmt.where(Claim.reviewers.any(Reviewer.id == found.id))
+        stmt = stmt.where(Claim.reviewers.any(Reviewer.id == found.id), not_(answered(Claim.id, found.id)))
     deadlines = []
     for claim, version, revised_at in session.execute(stmt):
         assert claim.deadline is not None

@@ -55,6 +55,9 @@ def sign_in(page: Any, base: str, handle: str, *, lands: str = "/") -> None:
 
 def fits(page: Any, width: int) -> bool:
     """Whether the page, at `width` px, is no wider than the viewport (nothing scrolls sideways)."""
+    # After a form's submit, the new page's DOM can be there before its stylesheet: unstyled, a
+    # long string makes any page wide. Measure the page as it loads, not half-loaded.
+    page.wait_for_load_state()
     page.set_viewport_size({"width": width, "height": 900})
     scroll_width: int = page.evaluate("document.documentElement.scrollWidth")
     return scroll_width <= width

@@ -16,7 +16,8 @@ from urllib.parse import quote, urlencode
 from jinja2 import Environment
 
 from tracker.channels import Message
-from tracker.reminders.policy import is_escalation, zone
+from tracker.models import ClaimStatus
+from tracker.reminders.policy import is_dispute, is_escalation, zone
 
 
 def message_id(handle: str, reminder_ids: Sequence[int]) -> str:
@@ -39,6 +40,11 @@ def resolve_command(key: str, handle: str) -> str:
     lists the verdicts below the claims.
     """
     return f"tracker resolve {key} --verdict VERDICT --evidence URL --by {handle}"
+
+
+def adjudicate_command(key: str, handle: str) -> str:
+    """The command that settles disputed claim `key` (an admin's verdict, with a note saying why)."""
+    return f'tracker adjudicate {key} VERDICT --note "WHY" --evidence URL --by {handle}'
 
 
 def resolve_link(
@@ -74,11 +80,24 @@ class DigestClaim:
     command: str
     link: str | None
     claim_kind: str = "prediction"  # a promise's VERDICT is on the promise meter
+    # Under double review: "awaiting" (a second verdict is needed) or "disputed". Never the
+    # first verdict itself: a reviewer asked for the second gives it blind.
+    claim_status: str = ClaimStatus.OPEN.value
 
     @property
     def escalated(self) -> bool:
         """Whether this reaches an admin because the assigned reviewers have not resolved it."""
         return is_escalation(self.kind)
+
+    @property
+    def disputed(self) -> bool:
+        """Whether this asks an admin to adjudicate: two reviewers' verdicts differ."""
+        return is_dispute(self.kind)
+
+    @property
+    def awaiting(self) -> bool:
+        """Whether one verdict is in and a second, from another assigned reviewer, is needed."""
+        return self.claim_status == ClaimStatus.AWAITING
 
     @property
     def overdue(self) -> bool:
@@ -96,8 +115,17 @@ class DigestClaim:
 
     @property
     def label(self) -> str:
-        """`when`, and whether the claim was escalated."""
-        return f"{self.when}, escalated" if self.escalated else self.when
+        """`when`, and whether the claim was escalated, needs a second verdict or is disputed."""
+        notes = [
+            note
+            for note, applies in (
+                ("escalated", self.escalated),
+                ("needs a second verdict", self.awaiting),
+                ("disputed", self.disputed),
+            )
+            if applies
+        ]
+        return ", ".join([self.when, *notes])
 
 
 @dataclass(frozen=True)
@@ -149,6 +177,7 @@ def digest_claim(
     now: dt.datetime,
     sign: Callable[[str], str] | None = None,
     claim_kind: str = "prediction",
+    claim_status: str = ClaimStatus.OPEN.value,
 ) -> DigestClaim:
     """A DigestClaim, with the deadline's end and the days left worked out."""
     end = dt.datetime.combine(deadline + dt.timedelta(days=1), dt.time(0), tzinfo=zone(claim_timezone))
@@ -166,9 +195,10 @@ def digest_claim(
         days_left=(deadline - today).days,
         kind=kind,
         assigned=tuple(assigned),
-        command=resolve_command(key, reviewer_handle),
+        command=(adjudicate_command if is_dispute(kind) else resolve_command)(key, reviewer_handle),
         link=resolve_link(resolve_url, key, reviewer_handle, sign),
         claim_kind=claim_kind,
+        claim_status=claim_status,
     )
 
 

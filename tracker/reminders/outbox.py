@@ -32,8 +32,8 @@ from tracker.models import (
     claim_reviewers,
 )
 from tracker.reminders.digest import Digest, digest_claim
-from tracker.reminders.policy import is_escalation
-from tracker.reminders.store import lock_for_write, rowcount
+from tracker.reminders.policy import applies_to, is_escalation
+from tracker.reminders.store import first_verdicts, lock_for_write, rowcount
 
 MAX_BACKOFF = dt.timedelta(hours=6)
 ERROR_LENGTH = 2000
@@ -170,6 +170,7 @@ _HEADS = (
         Delivery.id,
         Delivery.message_id,
         Delivery.subject,
+        Delivery.reviewer_id,
         Reviewer.handle,
         Reviewer.name,
         Reviewer.email,
@@ -223,14 +224,18 @@ def load_outgoing_many(
     for row in connection.execute(_CONTENT, {"deliveries": delivery_ids}):
         if row.reminder_status == ReminderStatus.QUEUED:
             rows[row.delivery_id].append(row)
-    # Resolved or moved since the digest was made (say, while it waited for a retry): drop it.
+    # Resolved, moved or answered since the digest was made (say, while it waited for a
+    # retry): drop it. A reviewer who has since given the first verdict is not asked again.
+    awaiting = any(r.status == ClaimStatus.AWAITING for found in rows.values() for r in found)
+    gave_first = first_verdicts(session) if awaiting else set()
     live = {
         d: [
             r
             for r in found
-            if r.status == ClaimStatus.OPEN
+            if applies_to(r.kind, r.status)
             and r.claim_kind in DEADLINE_KINDS
             and r.claim_deadline == r.deadline
+            and (r.claim_id, heads[d].reviewer_id) not in gave_first
         ]
         for d, found in rows.items()
     }
@@ -287,6 +292,7 @@ def _outgoing(
             article_title=r.title,
             kind=r.kind,
             claim_kind=r.claim_kind,
+            claim_status=r.status,
             assigned=assigned.get(r.claim_id, []),
             resolve_url=settings.reminders.resolve_url,
             now=now,

@@ -9,6 +9,14 @@ For each admin (not assigned to the claim) once it is `escalate_after_days` over
 - `escalation-<k>`: on day `escalate_after_days` after the deadline, then repeating on the
   overdue cadence (every `overdue_every_days` days) while the claim stays open.
 
+A claim under double review (`review.verdicts_required` = 2, see `tracker.review`):
+- `awaiting` a second verdict: as an open claim (the same kinds, cadence and escalations),
+  but only to the assigned reviewers who have not given a verdict in the current round;
+  the one who gave the first is not nagged.
+- `disputed`: `disputed-<k>` to every admin (it is theirs to adjudicate), on the overdue
+  cadence from their deadline day: the k-th on deadline day + (k-1) * `overdue_every_days`,
+  until adjudicated. The reviewers, who have both given their verdict, get nothing.
+
 Each kind is due at `send_hour` in the recipient's timezone, on a day counted from the
 recipient's own deadline day. The deadline is a date read in the claim's timezone; the
 recipient's deadline day is the last day whose `send_hour` comes before that date ends.
@@ -32,6 +40,7 @@ from tracker.config import ReminderSettings
 from tracker.models import DEADLINE_KINDS, ClaimStatus
 
 DEADLINE = "deadline"
+DISPUTED_PREFIX = "disputed-"
 ESCALATION_PREFIX = "escalation-"
 OVERDUE_PREFIX = "overdue-"
 DAY = dt.timedelta(days=1)
@@ -60,6 +69,8 @@ class ClaimDeadline:
     status: str
     deadline: dt.date | None
     timezone: str
+    # Who gave a verdict in the current round (a claim awaiting its second): they are not reminded.
+    answered: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -79,8 +90,22 @@ def before_kind(days: int) -> str:
 
 
 def is_escalation(kind: str) -> bool:
-    """Whether `kind` goes to an admin rather than an assigned reviewer."""
+    """Whether `kind` goes to an admin because the assigned reviewers have not resolved the claim."""
     return kind.startswith(ESCALATION_PREFIX)
+
+
+def is_dispute(kind: str) -> bool:
+    """Whether `kind` asks an admin to adjudicate a disputed claim."""
+    return kind.startswith(DISPUTED_PREFIX)
+
+
+REMINDED = (ClaimStatus.OPEN.value, ClaimStatus.AWAITING.value)
+"""The statuses whose assigned reviewers (those who owe a verdict) are reminded, and escalated."""
+
+
+def applies_to(kind: str, status: str) -> bool:
+    """Whether a reminder of `kind` still applies to a claim of `status` (the deadline aside)."""
+    return status == ClaimStatus.DISPUTED if is_dispute(kind) else status in REMINDED
 
 
 def deadline_end(deadline: dt.date, claim_timezone: str) -> dt.datetime:
@@ -171,6 +196,18 @@ def latest_escalation(
     )
 
 
+def latest_dispute(
+    deadline: dt.date,
+    claim_timezone: str,
+    recipient_timezone: str,
+    policy: ReminderSettings,
+    now: dt.datetime,
+) -> tuple[str, dt.datetime] | None:
+    """The latest dispute kind due by `now` for an admin, or None."""
+    day = local_deadline_day(deadline, claim_timezone, recipient_timezone, policy.send_hour)
+    return _latest_repeating(day, DISPUTED_PREFIX, recipient_timezone, policy, now)
+
+
 def due_reminders(
     claim: ClaimDeadline,
     assigned: Sequence[Recipient],
@@ -179,11 +216,21 @@ def due_reminders(
     now: dt.datetime,
 ) -> list[Due]:
     """The one latest due reminder per recipient of `claim`; none for facts or resolved claims."""
-    if claim.kind not in DEADLINE_KINDS or claim.status != ClaimStatus.OPEN or claim.deadline is None:
+    if claim.kind not in DEADLINE_KINDS or claim.deadline is None:
         return []
     deadline = claim.deadline
     found: list[Due] = []
+    if claim.status == ClaimStatus.DISPUTED:
+        for admin in admins:
+            latest = latest_dispute(deadline, claim.timezone, admin.timezone, policy, now)
+            if latest is not None:
+                found.append(Due(claim.claim_id, admin.reviewer_id, latest[0], deadline, latest[1]))
+        return found
+    if claim.status not in REMINDED:
+        return []
     for reviewer in assigned:
+        if reviewer.reviewer_id in claim.answered:
+            continue
         latest = latest_for_reviewer(deadline, claim.timezone, reviewer.timezone, policy, now)
         if latest is not None:
             found.append(Due(claim.claim_id, reviewer.reviewer_id, latest[0], deadline, latest[1]))

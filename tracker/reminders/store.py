@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, bindparam, exists, not_, or_, select, update
+from sqlalchemy import CursorResult, Exists, and_, bindparam, exists, func, not_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,8 +25,10 @@ from tracker.models import (
     DeliveryStatus,
     Reminder,
     ReminderStatus,
+    Resolution,
     Reviewer,
     ReviewerRole,
+    ReviewRole,
     claim_reviewers,
 )
 from tracker.reminders import policy
@@ -67,20 +69,74 @@ def _insert_ignoring_conflicts(session: Session) -> Any:
     raise TrackerError(f"reminders need SQLite or PostgreSQL, not {name}")
 
 
+# --- double review ------------------------------------------------------------------------------------
+
+_FIRST = ReviewRole.FIRST.value
+_UNDER_REVIEW = (ClaimStatus.OPEN.value, ClaimStatus.AWAITING.value, ClaimStatus.DISPUTED.value)
+
+
+def _latest_first() -> Any:
+    """The id of a claim's latest first-of-two verdict: while it awaits, the current round's
+    (an un-resolve re-opens the claim, so an awaiting claim's latest first verdict is this round's)."""
+    later = Resolution.__table__.alias("later")
+    return (
+        select(func.max(later.c.id))
+        .where(later.c.claim_id == Resolution.claim_id, later.c.role == _FIRST)
+        .scalar_subquery()
+    )
+
+
+def answered(claim_id: Any, reviewer_id: Any) -> Exists:
+    """SQL: the reviewer gave the first verdict of the claim, which awaits the second (not to be reminded)."""
+    return exists().where(
+        Claim.id == claim_id,
+        Claim.status == ClaimStatus.AWAITING.value,
+        Resolution.claim_id == claim_id,
+        Resolution.reviewer_id == reviewer_id,
+        Resolution.role == _FIRST,
+        Resolution.id == _latest_first(),
+    )
+
+
+_FIRST_VERDICTS = (
+    select(Resolution.claim_id, Resolution.reviewer_id)
+    .join(Claim, Claim.id == Resolution.claim_id)
+    .where(
+        Claim.status == ClaimStatus.AWAITING.value,
+        Resolution.role == _FIRST,
+        Resolution.id == _latest_first(),
+    )
+)
+
+
+def first_verdicts(session: Session) -> set[tuple[int, int]]:
+    """(claim, reviewer) of each claim awaiting a second verdict, with who gave the first."""
+    return {(c, r) for c, r in session.connection().execute(_FIRST_VERDICTS) if r is not None}
+
+
 # --- stopping and rescheduling -----------------------------------------------------------------------
 
 
 def cancel_stale(session: Session, claim_ids: Sequence[int] | None = None) -> int:
     """Cancel reminders not yet sent whose claim was resolved, deadline moved or reviewer changed.
 
+    Under double review: a first verdict cancels its author's reminders (the others still owe
+    one); an agreeing second verdict resolves the claim, cancelling all; a differing one
+    cancels the reviewers' and escalations (the admins get `disputed-<k>` instead), which
+    an adjudication cancels in turn.
+
     `claim_ids` narrows it to those claims (an edit cancels its claim's reminders at once,
     rather than at the next pass).
     """
+    dispute = Reminder.kind.like(policy.DISPUTED_PREFIX + "%")
     claim_still_due = exists().where(
         Claim.id == Reminder.claim_id,
-        Claim.status == ClaimStatus.OPEN.value,
         Claim.kind.in_(DEADLINE_KINDS),
         Claim.deadline == Reminder.deadline,
+        or_(
+            and_(dispute, Claim.status == ClaimStatus.DISPUTED.value),
+            and_(not_(dispute), Claim.status.in_(policy.REMINDED)),
+        ),
     )
     assigned = exists().where(
         claim_reviewers.c.claim_id == Reminder.claim_id,
@@ -90,9 +146,15 @@ def cancel_stale(session: Session, claim_ids: Sequence[int] | None = None) -> in
     escalation = Reminder.kind.like(policy.ESCALATION_PREFIX + "%")
     stale = or_(
         not_(claim_still_due),
-        and_(not_(escalation), not_(assigned)),
+        and_(
+            not_(escalation),
+            not_(dispute),
+            or_(not_(assigned), answered(Reminder.claim_id, Reminder.reviewer_id)),
+        ),
         # Escalations go to admins who are not on the claim themselves (see the policy).
         and_(escalation, or_(not_(is_admin), assigned)),
+        # A dispute goes to every admin, assigned or not.
+        and_(dispute, not_(is_admin)),
     )
     of_claims = [] if claim_ids is None else [Reminder.claim_id.in_(list(claim_ids))]
     cancelled = rowcount(
@@ -132,10 +194,16 @@ _IN_REACH = (
     .outerjoin(claim_reviewers, claim_reviewers.c.claim_id == Claim.id)
     .outerjoin(Reviewer, Reviewer.id == claim_reviewers.c.reviewer_id)
     .where(
-        Claim.status == ClaimStatus.OPEN.value,
+        Claim.status.in_(policy.REMINDED),
         Claim.kind.in_(DEADLINE_KINDS),
         Claim.deadline <= bindparam("horizon"),
     )
+)
+# Disputed claims remind the admins whatever their deadline (the dispute may come before it); they are few.
+_DISPUTED = select(Claim.id, Claim.deadline, Claim.timezone).where(
+    Claim.status == ClaimStatus.DISPUTED.value,
+    Claim.kind.in_(DEADLINE_KINDS),
+    Claim.deadline.is_not(None),
 )
 _ADMINS = select(Reviewer.id, Reviewer.timezone).where(Reviewer.role == ReviewerRole.ADMIN.value)
 
@@ -153,6 +221,7 @@ def scan_due(session: Session, settings: Settings, now: dt.datetime) -> list[Due
     admins = connection.execute(_ADMINS).all()
     memo: dict[tuple[Any, ...], tuple[str, dt.datetime] | None] = {}
     found: list[Due] = []
+    gave_first = first_verdicts(session)
     # Escalations go to the admins not assigned to the claim: keep who is, when there are admins.
     assigned: dict[int, tuple[dt.date, str, set[int]]] = {}
     for claim_id, deadline, claim_zone, reviewer_id, reviewer_zone in connection.execute(
@@ -163,9 +232,9 @@ def scan_due(session: Session, settings: Settings, now: dt.datetime) -> list[Due
             entry = assigned.setdefault(claim_id, (deadline, zone, set()))
             if reviewer_id is not None:
                 entry[2].add(reviewer_id)
-        if reviewer_id is None:
+        if reviewer_id is None or (claim_id, reviewer_id) in gave_first:
             continue
-        key = (False, deadline, zone, reviewer_zone)
+        key = ("reviewer", deadline, zone, reviewer_zone)
         if key not in memo:
             memo[key] = policy.latest_for_reviewer(deadline, zone, reviewer_zone, rules, now)
         hit = memo[key]
@@ -175,9 +244,19 @@ def scan_due(session: Session, settings: Settings, now: dt.datetime) -> list[Due
         for admin_id, admin_zone in admins:
             if admin_id in ids:  # an admin on the claim gets the ordinary nudges instead
                 continue
-            key = (True, deadline, zone, admin_zone)
+            key = ("escalation", deadline, zone, admin_zone)
             if key not in memo:
                 memo[key] = policy.latest_escalation(deadline, zone, admin_zone, rules, now)
+            hit = memo[key]
+            if hit is not None:
+                found.append(Due(claim_id, admin_id, hit[0], deadline, hit[1]))
+    for claim_id, maybe_deadline, claim_zone in connection.execute(_DISPUTED) if admins else ():
+        deadline = cast(dt.date, maybe_deadline)  # never NULL: the query asks for deadlines
+        zone = claim_zone or default_zone
+        for admin_id, admin_zone in admins:
+            key = ("dispute", deadline, zone, admin_zone)
+            if key not in memo:
+                memo[key] = policy.latest_dispute(deadline, zone, admin_zone, rules, now)
             hit = memo[key]
             if hit is not None:
                 found.append(Due(claim_id, admin_id, hit[0], deadline, hit[1]))
@@ -200,9 +279,9 @@ def _recorded(
         )
         .join(Claim, Claim.id == Reminder.claim_id)
         .where(
-            Claim.status == ClaimStatus.OPEN.value,
+            Claim.status.in_(_UNDER_REVIEW),
             Claim.kind.in_(DEADLINE_KINDS),
-            Claim.deadline <= policy.horizon(rules, now),
+            or_(Claim.deadline <= policy.horizon(rules, now), Claim.status == ClaimStatus.DISPUTED.value),
             Reminder.deadline == Claim.deadline,
             Reminder.due_at >= now - policy.lookback(rules),
         )
