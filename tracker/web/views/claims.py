@@ -154,6 +154,21 @@ def _submitted(key: str, unresolving: bool) -> tuple[Claim, ResolveForm, Unresol
     return claim, resolve, unresolve
 
 
+def _refused(key: str, form: ResolveForm, unresolve: UnresolveForm, exc: TrackerError) -> Response:
+    """A verdict the service refused: nothing written, the form again with each problem beside its field."""
+    db().rollback()
+    claim = _claim(key)
+    form.version.data = version_of(claim)
+    return _show(claim, form, unresolve, status=400, problems=problems_of(form, exc))
+
+
+def _recorded(claim: Claim, done: str) -> BaseResponse:
+    """After a change to the claim's history: its scorecard is rebuilt, and the claim page says so."""
+    rebuild_source(claim.source.slug)
+    flash(f"{done} The public scorecard is being rebuilt.")
+    return redirect(url_for("claims.show", key=claim.key))
+
+
 @bp.route("/claims/<key>/resolve", methods=["POST"])
 @login_required
 def resolve(key: str) -> Response | BaseResponse:
@@ -189,13 +204,8 @@ def resolve(key: str) -> Response | BaseResponse:
             single = entry.role == ReviewRole.VERDICT
             done = f"Resolved as {verdict}." if single else sentence(outcome_text(entry))
     except TrackerError as exc:
-        session.rollback()
-        claim = _claim(key)
-        form.version.data = version_of(claim)
-        return _show(claim, form, unresolve, status=400, problems=problems_of(form, exc))
-    rebuild_source(claim.source.slug)
-    flash(f"{done} The public scorecard is being rebuilt.")
-    return redirect(url_for("claims.show", key=key))
+        return _refused(key, form, unresolve, exc)
+    return _recorded(claim, done)
 
 
 @bp.route("/claims/<key>/adjudicate", methods=["POST"])
@@ -224,13 +234,8 @@ def adjudicate(key: str) -> Response | BaseResponse:
             now(),
         )
     except TrackerError as exc:
-        session.rollback()
-        claim = _claim(key)
-        form.version.data = version_of(claim)
-        return _show(claim, form, unresolve, status=400, problems=problems_of(form, exc))
-    rebuild_source(claim.source.slug)
-    flash(f"{sentence(outcome_text(entry))} The public scorecard is being rebuilt.")
-    return redirect(url_for("claims.show", key=key))
+        return _refused(key, form, unresolve, exc)
+    return _recorded(claim, sentence(outcome_text(entry)))
 
 
 @bp.route("/claims/<key>/unresolve", methods=["POST"])
@@ -250,9 +255,7 @@ def unresolve(key: str) -> Response | BaseResponse:
         session.rollback()
         claim = _claim(key)
         return _show(claim, resolve, form, status=400, problems=problems_of(form, exc, UNRESOLVE_FIELDS))
-    rebuild_source(claim.source.slug)
-    flash("Re-opened. The public scorecard is being rebuilt.")
-    return redirect(url_for("claims.show", key=key))
+    return _recorded(claim, "Re-opened.")
 
 
 @bp.route("/r/<token>")
