@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from support.web import (
     ORIGIN,
     PASSWORD,
     axe_violations,
+    hidden_fields,
     make_web,
     post,
     seed,
@@ -44,12 +44,6 @@ def entries(app: App, **where: Any) -> list[AuditEntry]:
         return list(session.scalars(select(AuditEntry).filter_by(**where).order_by(AuditEntry.id)))
 
 
-def _hidden(client: FlaskClient, path: str, selector: str) -> dict[str, str]:
-    form = soup(client.get(path)).select_one(selector)
-    assert form is not None
-    return {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
-
-
 def _rows(response: Any) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
 
@@ -63,7 +57,7 @@ def test_a_web_resolve_is_recorded_as_the_signed_in_reviewers(
     response = client.post(
         f"{path}/resolve",
         data={
-            **_hidden(client, path, "#resolve form"),
+            **hidden_fields(client, path, "#resolve form"),
             "verdict": "true",
             "evidence": "https://example.org/a",
         },

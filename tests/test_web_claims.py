@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 from flask import Flask
 from sqlalchemy import event, select
-from support.web import ORIGIN, Scene, _claim, seed, signed_in, soup, text, tracker_app, web
+from support.web import ORIGIN, Scene, _claim, hidden_fields, seed, signed_in, soup, text, tracker_app, web
 
 from tracker import services
 from tracker.app import App
@@ -19,13 +19,6 @@ from tracker.models import Appearance, ClaimTag, Delivery, Reminder, Reviewer, S
 from tracker.services import get_claim
 
 __all__ = ["tracker_app", "web"]
-
-
-def _form(client, path: str, selector: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    page = soup(client.get(path))
-    form = page.select_one(selector)
-    assert form is not None, f"no {selector} on {path}"
-    return {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
 
 
 def test_the_queue_groups_the_reviewers_claims(web: Flask, tracker_app: App, now: dt.datetime) -> None:
@@ -74,7 +67,7 @@ def test_resolve_with_evidence_then_unresolve(web: Flask, tracker_app: App, now:
     scene = seed(tracker_app, now)
     client = signed_in(web, scene.assigned)
     path = f"/claims/{scene.overdue}"
-    hidden = _form(client, path, "#resolve form")
+    hidden = hidden_fields(client, path, "#resolve form")
     response = client.post(
         f"{path}/resolve",
         data={**hidden, "verdict": "true", "evidence": "https://example.org/a\n", "note": "It fell."},
@@ -85,7 +78,7 @@ def test_resolve_with_evidence_then_unresolve(web: Flask, tracker_app: App, now:
         claim = get_claim(session, scene.overdue)
         assert claim.verdict == "true" and claim.resolutions[-1].evidence == ["https://example.org/a"]
         assert claim.resolutions[-1].resolved_on == now.date()
-    hidden = _form(client, path, "#unresolve form")
+    hidden = hidden_fields(client, path, "#unresolve form")
     response = client.post(
         f"{path}/unresolve", data={**hidden, "reason": "Wrong article."}, headers={"Origin": ORIGIN}
     )
@@ -100,7 +93,7 @@ def test_bad_input_is_refused_beside_the_form_and_kept(
     scene = seed(tracker_app, now)
     client = signed_in(web, scene.assigned)
     path = f"/claims/{scene.overdue}"
-    hidden = _form(client, path, "#resolve form")
+    hidden = hidden_fields(client, path, "#resolve form")
     for evidence, verdict, day, expected in (
         ("", "true", "", "needs evidence"),
         ("javascript:alert(1)", "true", "", "not an absolute http(s) URL"),
@@ -130,8 +123,8 @@ def test_a_stale_form_is_refused_shows_what_changed_and_keeps_the_text(
     scene = seed(tracker_app, now)
     ada, boss = signed_in(web, scene.assigned), signed_in(web, scene.admin)
     path = f"/claims/{scene.overdue}"
-    stale = _form(ada, path, "#resolve form")
-    fresh = _form(boss, path, "#resolve form")
+    stale = hidden_fields(ada, path, "#resolve form")
+    fresh = hidden_fields(boss, path, "#resolve form")
     first = boss.post(
         f"{path}/resolve",
         data={**fresh, "verdict": "false", "evidence": "https://example.org/b", "note": "Boss says no."},
@@ -168,8 +161,8 @@ def test_a_reviewer_cannot_resolve_a_claim_not_assigned_to_them(
 ) -> None:
     scene = seed(tracker_app, now)
     ada, bob = signed_in(web, scene.assigned), signed_in(web, scene.unassigned)
-    hidden = _form(ada, f"/claims/{scene.overdue}", "#resolve form")
-    hidden["csrf_token"] = _form(bob, "/", "nav form")["csrf_token"]
+    hidden = hidden_fields(ada, f"/claims/{scene.overdue}", "#resolve form")
+    hidden["csrf_token"] = hidden_fields(bob, "/", "nav form")["csrf_token"]
     response = bob.post(
         f"/claims/{scene.overdue}/resolve",
         data={**hidden, "verdict": "true", "evidence": "https://example.org"},
@@ -195,7 +188,7 @@ def test_the_claim_page_says_whether_the_public_scorecard_has_caught_up(
             session, Path(tracker_app.settings.report.out_dir), settings=tracker_app.settings, now=now, jobs=1
         )
     assert "up to date" in soup(client.get(path)).select_one(".public-state").get_text()
-    hidden = _form(client, path, "#resolve form")
+    hidden = hidden_fields(client, path, "#resolve form")
     client.post(
         f"{path}/resolve",
         data={**hidden, "verdict": "true", "evidence": "https://example.org/a"},
@@ -213,7 +206,7 @@ def test_an_admin_assigns_and_unassigns_from_the_claim_page(
     scene = seed(tracker_app, now)
     boss = signed_in(web, scene.admin)
     path = f"/claims/{scene.upcoming}"
-    hidden = _form(boss, path, "#assign form")
+    hidden = hidden_fields(boss, path, "#assign form")
     response = boss.post(
         f"{path}/assign",
         data={**hidden, "handle": scene.unassigned, "action": "assign"},
@@ -224,7 +217,7 @@ def test_an_admin_assigns_and_unassigns_from_the_claim_page(
     queue = soup(signed_in(web, scene.unassigned).get("/"))
     assert queue.select_one("#upcoming h2").get_text(" ", strip=True) == "Upcoming (1)"
     assert queue.select_one("#overdue h2").get_text(" ", strip=True) == "Overdue (0)"
-    hidden = _form(boss, path, "#assign form")
+    hidden = hidden_fields(boss, path, "#assign form")
     boss.post(
         f"{path}/assign",
         data={**hidden, "handle": scene.unassigned, "action": "unassign"},
@@ -233,10 +226,10 @@ def test_an_admin_assigns_and_unassigns_from_the_claim_page(
     with tracker_app.begin() as session:
         assert [r.handle for r in get_claim(session, scene.upcoming).reviewers] == [scene.assigned]
     assert signed_in(web, scene.assigned).get(path).status_code == 200
-    assert _maybe_form(signed_in(web, scene.assigned), path, "#assign form") is None
+    assert _maybehidden_fields(signed_in(web, scene.assigned), path, "#assign form") is None
 
 
-def _maybe_form(client, path: str, selector: str):  # type: ignore[no-untyped-def]
+def _maybehidden_fields(client, path: str, selector: str):  # type: ignore[no-untyped-def]
     return soup(client.get(path)).select_one(selector)
 
 
@@ -262,7 +255,7 @@ def test_the_claim_page_sees_a_rebuilt_site_after_reading_the_old_one(
 
     build()
     assert "up to date" in state()
-    hidden = _form(client, path, "#resolve form")
+    hidden = hidden_fields(client, path, "#resolve form")
     client.post(
         f"{path}/resolve",
         data={**hidden, "verdict": "true", "evidence": "https://example.org/a"},
@@ -304,7 +297,7 @@ def test_an_open_promise_offers_its_meter_and_progress_each_explained(
         text.endswith("Needs evidence.") and len(text) > len("Needs evidence.") for text in helps.values()
     )
     assert helps["stalled"].startswith("Progress, not a verdict")
-    hidden = _form(client, path, "#resolve form")
+    hidden = hidden_fields(client, path, "#resolve form")
     response = client.post(
         f"{path}/resolve",
         data={**hidden, "verdict": "in-the-works", "evidence": "https://example.org/talks", "note": "Talks."},
@@ -318,7 +311,7 @@ def test_an_open_promise_offers_its_meter_and_progress_each_explained(
         "in-the-works"
         in soup(client.get(path)).select_one("#verdicts-heading").find_parent("section").get_text()
     )
-    hidden = _form(client, path, "#resolve form")
+    hidden = hidden_fields(client, path, "#resolve form")
     response = client.post(
         f"{path}/resolve",
         data={**hidden, "verdict": "broken", "evidence": "https://example.org/drills"},
@@ -433,7 +426,7 @@ def test_the_claim_page_and_its_resolve_take_as_many_statements_whatever_the_his
     counts: dict[str, dict[str, int]] = {}
     for key in (scene.overdue, scene.soon):  # a long history, and a claim with none
         with statements(tracker_app) as page_statements:
-            hidden = _form(client, f"/claims/{key}", "#resolve form")
+            hidden = hidden_fields(client, f"/claims/{key}", "#resolve form")
         data = {**hidden, "verdict": "true", "evidence": "https://example.org/a", "note": ""}
         with statements(tracker_app) as resolve_statements:
             response = client.post(f"/claims/{key}/resolve", data=data, headers={"Origin": ORIGIN})

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 
 from bs4 import BeautifulSoup
 from flask import Flask
-from support.web import ORIGIN, login, post, seed, signed_in, soup, text, tracker_app, web
+from support.web import ORIGIN, hidden_fields, login, post, seed, signed_in, soup, text, tracker_app, web
 
 from tracker.app import App
 from tracker.errors import InvalidInput, Problem, TrackerError
@@ -49,19 +48,13 @@ def not_marked(page: BeautifulSoup, *field_ids: str) -> None:
         assert field is not None and field.get("aria-invalid") is None, field
 
 
-def _hidden(client: Any, path: str, selector: str) -> dict[str, str]:
-    form = soup(client.get(path)).select_one(selector)
-    assert form is not None, selector
-    return {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
-
-
 def test_each_resolve_problem_is_beside_its_field_and_the_text_is_kept(
     web: Flask, tracker_app: App, now: dt.datetime
 ) -> None:
     scene = seed(tracker_app, now)
     client = signed_in(web, scene.assigned)
     path = f"/claims/{scene.overdue}"
-    hidden = _hidden(client, path, "#resolve form")
+    hidden = hidden_fields(client, path, "#resolve form")
     future = (now.date() + dt.timedelta(days=2)).isoformat()
     for verdict, evidence, day, field_id, expected in (
         ("true", "", "", "evidence", "needs evidence"),
@@ -108,7 +101,7 @@ def test_the_unresolve_reason_is_needed_beside_its_field(
     scene = seed(tracker_app, now)
     client = signed_in(web, scene.assigned)
     path = f"/claims/{scene.resolved}"
-    hidden = _hidden(client, path, "#unresolve form")
+    hidden = hidden_fields(client, path, "#unresolve form")
     response = client.post(f"{path}/unresolve", data={**hidden, "reason": "  "}, headers={"Origin": ORIGIN})
     assert response.status_code == 400
     assert beside(soup(response), "reason") == "Problem: Say why."

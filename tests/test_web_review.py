@@ -11,7 +11,19 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from flask import Flask
 from flask.testing import FlaskClient
-from support.web import FAST_HASHER, ORIGIN, Scene, csrf, make_app, make_web, seed, signed_in, soup, text
+from support.web import (
+    FAST_HASHER,
+    ORIGIN,
+    Scene,
+    csrf,
+    hidden_fields,
+    make_app,
+    make_web,
+    seed,
+    signed_in,
+    soup,
+    text,
+)
 
 from tracker import services
 from tracker.accounts import passwords
@@ -45,12 +57,6 @@ def web2(two_app: App, now: dt.datetime) -> Flask:
     return make_web(two_app, now)
 
 
-def _hidden(client: FlaskClient, path: str) -> dict[str, str]:
-    form = soup(client.get(path)).select_one("#resolve form")
-    assert form is not None, f"no resolve form on {path}"
-    return {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
-
-
 def _at(page: BeautifulSoup, selector: str) -> Tag:
     found = page.select_one(selector)
     assert found is not None, selector
@@ -66,7 +72,9 @@ def _post(client: FlaskClient, path: str, action: str, hidden: dict[str, str], *
 def test_two_reviewers_disagree_and_an_admin_adjudicates(web2: Flask, two_app: App, scene: Scene) -> None:
     ada, bob, boss = (signed_in(web2, h) for h in (scene.assigned, scene.unassigned, scene.admin))
     path = f"/claims/{scene.overdue}"
-    result = _post(ada, path, "resolve", _hidden(ada, path), verdict="true", evidence=EVIDENCE, note=SECRET)
+    result = _post(
+        ada, path, "resolve", hidden_fields(ada, path), verdict="true", evidence=EVIDENCE, note=SECRET
+    )
     assert result.startswith("302")
     assert "First of two verdicts recorded" in text(ada.get(path))
 
@@ -81,7 +89,9 @@ def test_two_reviewers_disagree_and_an_admin_adjudicates(web2: Flask, two_app: A
     assert SECRET in mine.get_text() and mine.select_one("#resolve") is None
     assert "Needs a second verdict" not in text(ada.get("/"))
 
-    result = _post(bob, path, "resolve", _hidden(bob, path), verdict="false", evidence=EVIDENCE, note="No.")
+    result = _post(
+        bob, path, "resolve", hidden_fields(bob, path), verdict="false", evidence=EVIDENCE, note="No."
+    )
     assert result.startswith("302")
     assert "Disputed: ada said true, bob said false" in text(bob.get(path))
     assert SECRET in text(bob.get(path))  # both verdicts are in: no longer blind
@@ -90,7 +100,7 @@ def test_two_reviewers_disagree_and_an_admin_adjudicates(web2: Flask, two_app: A
     assert "Disputed: to adjudicate (1)" in text(boss.get("/"))
     assert "Disputed" not in text(bob.get("/"))
 
-    hidden = _hidden(boss, path)
+    hidden = hidden_fields(boss, path)
     assert _at(soup(boss.get(path)), "#resolve-heading").get_text() == "Adjudicate"
     bobs = {**hidden, "csrf_token": csrf(bob, path)}
     assert _post(bob, path, "adjudicate", bobs, verdict="false", evidence=EVIDENCE, note="x").startswith(
@@ -117,15 +127,15 @@ def test_two_reviewers_disagree_and_an_admin_adjudicates(web2: Flask, two_app: A
 def test_a_conflict_does_not_reveal_a_blind_first_verdict(web2: Flask, scene: Scene) -> None:
     ada, bob = signed_in(web2, scene.assigned), signed_in(web2, scene.unassigned)
     path = f"/claims/{scene.overdue}"
-    stale = _hidden(bob, path)  # bob opens the form before ada's verdict
-    _post(ada, path, "resolve", _hidden(ada, path), verdict="true", evidence=EVIDENCE, note=SECRET)
+    stale = hidden_fields(bob, path)  # bob opens the form before ada's verdict
+    _post(ada, path, "resolve", hidden_fields(ada, path), verdict="true", evidence=EVIDENCE, note=SECRET)
     result = _post(bob, path, "resolve", stale, verdict="false", evidence=EVIDENCE, note="mine")
     assert result.startswith("409")
     assert SECRET not in result and "Another reviewer gave a verdict" in result
     # Sent again with the page's new version, it is the second verdict.
-    assert _post(bob, path, "resolve", _hidden(bob, path), verdict="true", evidence=EVIDENCE).startswith(
-        "302"
-    )
+    assert _post(
+        bob, path, "resolve", hidden_fields(bob, path), verdict="true", evidence=EVIDENCE
+    ).startswith("302")
     assert "Resolved rates-fall: true (agreeing with ada)" in text(bob.get(path))
 
 
@@ -133,8 +143,8 @@ def test_the_agreement_page(web2: Flask, scene: Scene) -> None:
     ada, bob = signed_in(web2, scene.assigned), signed_in(web2, scene.unassigned)
     assert "No double-reviewed claims yet" in text(bob.get("/reviewers/agreement"))
     path = f"/claims/{scene.overdue}"
-    _post(ada, path, "resolve", _hidden(ada, path), verdict="true", evidence=EVIDENCE)
-    _post(bob, path, "resolve", _hidden(bob, path), verdict="true", evidence=EVIDENCE)
+    _post(ada, path, "resolve", hidden_fields(ada, path), verdict="true", evidence=EVIDENCE)
+    _post(bob, path, "resolve", hidden_fields(bob, path), verdict="true", evidence=EVIDENCE)
     page = soup(bob.get("/reviewers/agreement"))
     rows = [" ".join(tr.get_text(" ").split()) for tr in page.select("table.agreement tbody tr")]
     assert rows == ["Everyone 1 1 100%", "ada 1 1 100%", "bob 1 1 100%"]

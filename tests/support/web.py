@@ -54,6 +54,13 @@ def soup(response: Any) -> BeautifulSoup:
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
+def hidden_fields(client: FlaskClient, path: str, selector: str = "#resolve form") -> dict[str, str]:
+    """The hidden inputs (CSRF token, the claim's version) of the form at `selector` on `path`."""
+    form = soup(client.get(path)).select_one(selector)
+    assert form is not None, f"no {selector} on {path}"
+    return {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
+
+
 def csrf(client: FlaskClient, path: str = "/login") -> str:
     """A CSRF token of this client's session, read from a page's form."""
     page = soup(client.get(path))
