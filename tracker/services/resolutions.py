@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,52 @@ from tracker.review import current_round
 from tracker.rules import check_evidence, check_progress, check_verdict, resolved_on_problem
 from tracker.services.deadlines import local_today
 from tracker.services.lookup import get_claim, get_reviewer
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """Who is adding to which claim's history, read under the claim's row lock."""
+
+    claim: Claim
+    reviewer: Reviewer
+    evidence: list[str]  # stripped, without repeats
+    today: dt.date  # the reviewer's own date
+
+    def append(
+        self,
+        session: Session,
+        now: dt.datetime,
+        *,
+        on: dt.date,
+        note: str | None,
+        verdict: str | None = None,
+        progress: str | None = None,
+        role: ReviewRole = ReviewRole.VERDICT,
+    ) -> Resolution:
+        """Add the history entry; the caller sets what it does to the claim's cached state."""
+        entry = Resolution(
+            claim=self.claim,
+            verdict=verdict,
+            progress=progress,
+            evidence=self.evidence,
+            note=(note or "").strip() or None,
+            reviewer=self.reviewer,
+            resolved_on=on,
+            recorded_at=now,
+            role=role.value,
+        )
+        session.add(entry)
+        self.claim.updated_at = now
+        return entry
+
+
+def _entry(
+    session: Session, claim_key: str, by_handle: str, evidence: Sequence[str], now: dt.datetime
+) -> _Entry:
+    claim = get_claim(session, claim_key, lock=True)
+    reviewer = get_reviewer(session, by_handle)
+    unique = list(dict.fromkeys(url.strip() for url in evidence))
+    return _Entry(claim, reviewer, unique, local_today(reviewer.timezone, now))
 
 
 def _date_problems(claim: Claim, reviewer: Reviewer, day: dt.date, today: dt.date) -> list[Problem]:
@@ -111,13 +158,11 @@ def resolve(
     the claim's status say what it did (see the module's docstring).
     """
     review = review or ReviewSettings()
-    claim = get_claim(session, claim_key, lock=True)
-    reviewer = get_reviewer(session, by_handle)
-    evidence = list(dict.fromkeys(url.strip() for url in evidence))
-    today = local_today(reviewer.timezone, now)
-    resolved_on = resolved_on or today
+    it = _entry(session, claim_key, by_handle, evidence, now)
+    claim, reviewer = it.claim, it.reviewer
+    resolved_on = resolved_on or it.today
     required = review.required_for(claim.tag_names)
-    problems = _verdict_problems(claim, reviewer, verdict, evidence, resolved_on, today)
+    problems = _verdict_problems(claim, reviewer, verdict, it.evidence, resolved_on, it.today)
     if round_problem := _round_problem(claim, reviewer, required):
         problems.insert(0, round_problem)
     if problems:
@@ -130,18 +175,8 @@ def resolve(
             status, current = ClaimStatus.DISPUTED, None
     elif required > 1:
         role, status, current = ReviewRole.FIRST, ClaimStatus.AWAITING, None
-    entry = Resolution(
-        claim=claim,
-        verdict=verdict,
-        evidence=evidence,
-        note=(note or "").strip() or None,
-        reviewer=reviewer,
-        resolved_on=resolved_on,
-        recorded_at=now,
-        role=role.value,
-    )
-    session.add(entry)
-    claim.verdict, claim.status, claim.updated_at = current, status.value, now
+    entry = it.append(session, now, on=resolved_on, note=note, verdict=verdict, role=role)
+    claim.verdict, claim.status = current, status.value
     session.flush()
     return entry
 
@@ -157,11 +192,9 @@ def adjudicate(
     now: dt.datetime,
 ) -> Resolution:
     """An admin settles a disputed claim: their verdict, with a note saying why, resolves it."""
-    claim = get_claim(session, claim_key, lock=True)
-    reviewer = get_reviewer(session, by_handle)
-    evidence = list(dict.fromkeys(url.strip() for url in evidence))
-    today = local_today(reviewer.timezone, now)
-    resolved_on = resolved_on or today
+    it = _entry(session, claim_key, by_handle, evidence, now)
+    claim, reviewer = it.claim, it.reviewer
+    resolved_on = resolved_on or it.today
     problems: list[Problem] = []
     if claim.status != ClaimStatus.DISPUTED:
         problems.append(
@@ -171,21 +204,11 @@ def adjudicate(
         problems.append(Problem.at("by", f"{reviewer.handle} is not an admin; only an admin adjudicates"))
     if not (note or "").strip():
         problems.append(Problem.at("note", "an adjudication needs a note saying why"))
-    problems += _verdict_problems(claim, reviewer, verdict, evidence, resolved_on, today)
+    problems += _verdict_problems(claim, reviewer, verdict, it.evidence, resolved_on, it.today)
     if problems:
         raise InvalidInput(problems, f"claim {claim_key!r}")
-    entry = Resolution(
-        claim=claim,
-        verdict=verdict,
-        evidence=evidence,
-        note=(note or "").strip(),
-        reviewer=reviewer,
-        resolved_on=resolved_on,
-        recorded_at=now,
-        role=ReviewRole.ADJUDICATION.value,
-    )
-    session.add(entry)
-    claim.verdict, claim.status, claim.updated_at = verdict, ClaimStatus.RESOLVED.value, now
+    entry = it.append(session, now, on=resolved_on, note=note, verdict=verdict, role=ReviewRole.ADJUDICATION)
+    claim.verdict, claim.status = verdict, ClaimStatus.RESOLVED.value
     session.flush()
     return entry
 
@@ -205,36 +228,23 @@ def record_progress(
     The claim's current progress becomes the latest-dated status (`current_progress`), so
     a status recorded late for an earlier date does not replace a newer one.
     """
-    claim = get_claim(session, claim_key, lock=True)
-    reviewer = get_reviewer(session, by_handle)
-    evidence = list(dict.fromkeys(url.strip() for url in evidence))
-    today = local_today(reviewer.timezone, now)
-    rated_on = rated_on or today
+    it = _entry(session, claim_key, by_handle, evidence, now)
+    claim, reviewer = it.claim, it.reviewer
+    rated_on = rated_on or it.today
     problems: list[Problem] = []
     if problem := check_progress(claim.kind, status):
         problems.append(Problem.at("progress", problem))
     elif claim.status != ClaimStatus.OPEN:
         message = f"progress is for an open promise; this one is {claim.verdict or claim.status} (un-resolve it first)"
         problems.append(Problem.at("progress", message))
-    elif problem := check_evidence(status, evidence, "progress"):
+    elif problem := check_evidence(status, it.evidence, "progress"):
         problems.append(Problem.at("evidence", problem))
-    problems += _date_problems(claim, reviewer, rated_on, today)
+    problems += _date_problems(claim, reviewer, rated_on, it.today)
     if problems:
         raise InvalidInput(problems, f"claim {claim_key!r}")
-    entry = Resolution(
-        claim=claim,
-        verdict=None,
-        progress=status,
-        evidence=evidence,
-        note=(note or "").strip() or None,
-        reviewer=reviewer,
-        resolved_on=rated_on,
-        recorded_at=now,
-    )
-    session.add(entry)
     history = [(r.resolved_on, r.progress) for r in claim.resolutions if r.progress is not None]
+    entry = it.append(session, now, on=rated_on, note=note, progress=status)
     claim.progress = current_progress([*history, (rated_on, status)])
-    claim.updated_at = now
     session.flush()
     return entry
 
@@ -245,8 +255,8 @@ def unresolve(session: Session, claim_key: str, by_handle: str, note: str, now: 
     A claim awaiting its second verdict, or (by an admin) a disputed one, can be re-opened
     too: its round of double review starts again (the entries stay in the history).
     """
-    claim = get_claim(session, claim_key, lock=True)
-    reviewer = get_reviewer(session, by_handle)
+    it = _entry(session, claim_key, by_handle, [], now)
+    claim, reviewer = it.claim, it.reviewer
     if claim.status == ClaimStatus.OPEN:
         raise TrackerError(f"claim {claim_key!r} is not resolved")
     if claim.status == ClaimStatus.DISPUTED and reviewer.role != ReviewerRole.ADMIN:
@@ -256,16 +266,7 @@ def unresolve(session: Session, claim_key: str, by_handle: str, note: str, now: 
         raise InvalidInput(
             [Problem.at("note", "un-resolving needs a note saying why")], f"claim {claim_key!r}"
         )
-    entry = Resolution(
-        claim=claim,
-        verdict=None,
-        evidence=[],
-        note=note.strip(),
-        reviewer=reviewer,
-        resolved_on=local_today(reviewer.timezone, now),
-        recorded_at=now,
-    )
-    session.add(entry)
-    claim.verdict, claim.status, claim.updated_at = None, ClaimStatus.OPEN.value, now
+    entry = it.append(session, now, on=it.today, note=note)
+    claim.verdict, claim.status = None, ClaimStatus.OPEN.value
     session.flush()
     return entry
