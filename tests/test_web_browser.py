@@ -124,3 +124,19 @@ def test_resolve_conflict_unresolve_in_chromium(
     assert sorted(p.name for p in shots.iterdir()) == sorted(
         f"{name}-{width}.png" for name in ("queue", "claim", "problems", "conflict") for width in (1280, 390)
     )
+
+
+def test_a_printed_claim_page_holds_the_record_without_the_controls(
+    browser: Any, tracker_app: App, now: dt.datetime
+) -> None:
+    scene = seed(tracker_app, now)
+    with served(create_app(tracker_app, clock=lambda: now)) as base:
+        page = browser.new_context().new_page()
+        sign_in(page, base, scene.admin)
+        page.goto(f"{base}/claims/{scene.overdue}")
+        assert page.locator("#resolve").is_visible() and page.locator(".app-nav").is_visible()
+        page.emulate_media(media="print")
+        for hidden in ("#resolve", "#assign", ".app-nav"):
+            assert not page.locator(hidden).is_visible(), hidden
+        for kept in ("h1", "#criteria-heading", "#verdicts-heading"):
+            assert page.locator(kept).is_visible(), kept
