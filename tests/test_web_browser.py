@@ -140,3 +140,8 @@ def test_a_printed_claim_page_holds_the_record_without_the_controls(
             assert not page.locator(hidden).is_visible(), hidden
         for kept in ("h1", "#criteria-heading", "#verdicts-heading"):
             assert page.locator(kept).is_visible(), kept
+        # An evidence link whose text is its address prints it once, not again after it.
+        after = "a => getComputedStyle(a, '::after').content"
+        resolved = f"{base}/claims/{scene.resolved}"
+        page.goto(resolved)
+        assert page.locator("a.bare-url").first.evaluate(after) == "none"
